@@ -1,0 +1,179 @@
+"""The action registry: `@action` functions, discovered through entry points."""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import Any, TypeVar, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+
+from robocore.errors import PluginError
+
+ENTRY_POINT_GROUP = "robocore.plugins"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class ActionDef:
+    """One action: its name, the function, and the model of its parameters."""
+
+    name: str
+    func: Callable[..., Any]
+    params: type[BaseModel]
+    doc: str
+    is_async: bool
+    provider: str = "?"
+    _adapters: dict[str, TypeAdapter[Any]] = field(default_factory=dict, repr=False)
+
+    @property
+    def param_names(self) -> list[str]:
+        return list(self.params.model_fields)
+
+    @property
+    def required(self) -> list[str]:
+        return [n for n, f in self.params.model_fields.items() if f.is_required()]
+
+    def validate(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Validate rendered parameters; returns the keyword arguments to call with."""
+        model = self.params.model_validate(values)
+        return {name: getattr(model, name) for name in self.params.model_fields}
+
+    def check_literal(self, name: str, value: Any) -> None:
+        """Validate one literal parameter (no expression inside) before the run starts."""
+        if name not in self._adapters:
+            info = self.params.model_fields[name]
+            self._adapters[name] = TypeAdapter(info.annotation, config=_CONFIG)  # type: ignore[arg-type]
+        self._adapters[name].validate_python(value)
+
+
+_CONFIG = ConfigDict(arbitrary_types_allowed=True)
+
+
+class _LenientSchema(GenerateJsonSchema):
+    def handle_invalid_for_json_schema(self, schema: Any, error_info: str) -> JsonSchemaValue:
+        return {}
+
+
+def params_json_schema(action_def: ActionDef) -> dict[str, Any]:
+    """JSON Schema of an action's parameters (types Python-only are left open)."""
+    return action_def.params.model_json_schema(schema_generator=_LenientSchema)
+
+
+def _first_line(doc: str | None) -> str:
+    return (doc or "").strip().splitlines()[0] if (doc or "").strip() else ""
+
+
+def _params_model(name: str, func: Callable[..., Any]) -> type[BaseModel]:
+    sig = inspect.signature(func)
+    hints = get_type_hints(func)
+    fields: dict[str, Any] = {}
+    for i, (pname, param) in enumerate(sig.parameters.items()):
+        if i == 0:
+            continue  # the run Context
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise PluginError(f"action '{name}': *args/**kwargs are not allowed (the signature is the schema)")
+        annotation = hints.get(pname, Any)
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[pname] = (annotation, default)
+    model_name = "Params_" + name.replace(".", "_")
+    config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
+    return create_model(model_name, __config__=config, **fields)
+
+
+def action(name: str) -> Callable[[F], F]:
+    """Declare a function as the robot action `name` ("namespace.verb").
+
+    The first parameter receives the run Context; the others are the step's
+    `with:` parameters, validated from their type hints.
+    """
+    if name.count(".") != 1 or not all(part.isidentifier() for part in name.split(".")):
+        raise PluginError(f"action name '{name}' must look like 'namespace.verb'")
+
+    def decorate(func: F) -> F:
+        func.__robocore_action__ = ActionDef(  # type: ignore[attr-defined]
+            name=name, func=func, params=_params_model(name, func),
+            doc=_first_line(func.__doc__), is_async=inspect.iscoroutinefunction(func))
+        return func
+
+    return decorate
+
+
+def actions_of(module: ModuleType) -> list[ActionDef]:
+    """The actions declared in a module, in definition order."""
+    found = [getattr(v, "__robocore_action__") for v in vars(module).values()
+             if callable(v) and hasattr(v, "__robocore_action__")]
+    return found
+
+
+class Registry:
+    """Every available action by name; built-ins come through the same entry points."""
+
+    def __init__(self) -> None:
+        self._actions: dict[str, ActionDef] = {}
+
+    def add(self, action_def: ActionDef) -> None:
+        existing = self._actions.get(action_def.name)
+        if existing and existing.func is not action_def.func:
+            raise PluginError(
+                f"action '{action_def.name}' is provided twice: by {existing.provider} "
+                f"and by {action_def.provider}")
+        self._actions[action_def.name] = action_def
+
+    def add_module(self, module: ModuleType, provider: str) -> None:
+        for action_def in actions_of(module):
+            action_def.provider = provider
+            self.add(action_def)
+
+    def get(self, name: str) -> ActionDef | None:
+        return self._actions.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._actions)
+
+    def suggest(self, name: str) -> str | None:
+        close = difflib.get_close_matches(name, self.names(), n=1, cutoff=0.5)
+        return close[0] if close else None
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._actions[n] for n in self.names())
+
+
+_registry: Registry | None = None
+
+
+def load_registry(refresh: bool = False) -> Registry:
+    """Discover every plugin once per process (ROBOCORE_PLUGINS limits which, comma-separated)."""
+    global _registry
+    if _registry is not None and not refresh:
+        return _registry
+    only = {p.strip() for p in os.environ.get("ROBOCORE_PLUGINS", "").split(",") if p.strip()}
+    registry = Registry()
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if only and ep.name not in only:
+            continue
+        dist = ep.dist.name if ep.dist else "?"
+        provider = f"plugin '{ep.name}' ({dist}: {ep.value})"
+        try:
+            module = ep.load()
+        except Exception as exc:  # a broken plugin must not hide which one it is
+            raise PluginError(f"{provider} failed to load: {exc}") from exc
+        registry.add_module(module, provider)
+    _registry = registry
+    return registry
+
+
+def check_param(action_def: ActionDef, name: str, value: Any) -> str | None:
+    """Return an error message for a literal parameter, or None when it is valid."""
+    try:
+        action_def.check_literal(name, value)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        return f"parameter '{name}' of '{action_def.name}': {err['msg']} (got {value!r})"
+    return None

@@ -1,0 +1,174 @@
+"""Secret values: a masked type, the providers that fetch them, and scrubbing."""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+import threading
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from robocore.errors import RobotDefinitionError
+
+MASK = "********"
+_MIN_SCRUB_LENGTH = 4  # shorter values would mask ordinary words
+_lock = threading.Lock()
+_known: dict[str, None] = {}
+
+
+class Secret:
+    """A secret value whose str() and repr() never show it; call reveal() to use it."""
+
+    __slots__ = ("_value", "name")
+
+    def __init__(self, value: str, name: str = "secret") -> None:
+        self._value = value
+        self.name = name
+        register(value)
+
+    def reveal(self) -> str:
+        """Return the clear value (only at the point of use: typing it, sending it)."""
+        return self._value
+
+    def __str__(self) -> str:
+        return MASK
+
+    def __repr__(self) -> str:
+        return f"Secret({self.name!r}, {MASK})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self.name))
+
+
+def _encodings(value: str) -> Iterable[str]:
+    raw = value.encode()
+    yield value
+    yield urllib.parse.quote(value, safe="")
+    yield urllib.parse.quote_plus(value)
+    for enc in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        text = enc.decode()
+        yield text
+        yield text.rstrip("=")
+    yield value.encode("unicode_escape").decode()
+    yield raw.hex()
+
+
+def register(value: str) -> None:
+    """Remember a secret value so that scrub() removes it and its encodings everywhere."""
+    if len(value) < _MIN_SCRUB_LENGTH:
+        return
+    with _lock:
+        for form in _encodings(value):
+            if len(form) >= _MIN_SCRUB_LENGTH:
+                _known[form] = None
+
+
+def known_values() -> list[str]:
+    """The registered secret forms, longest first (so a longer form is replaced whole)."""
+    with _lock:
+        return sorted(_known, key=len, reverse=True)
+
+
+def scrub(text: str) -> str:
+    """Replace every registered secret value (and its common encodings) by a mask."""
+    if not _known or not text:
+        return text
+    for form in known_values():
+        if form in text:
+            text = text.replace(form, MASK)
+    return text
+
+
+def scrub_any(value: Any) -> Any:
+    """Scrub strings nested in dicts, lists and tuples; secrets become the mask."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, Secret):
+        return MASK
+    if isinstance(value, Mapping):
+        return {scrub_any(k): scrub_any(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub_any(v) for v in value]
+    return value
+
+
+class SecretProvider(Protocol):
+    """Where secret fields come from (env, a file, Vault, a keyring...)."""
+
+    def get(self, name: str, field: str) -> str | None:
+        """Return the field of the named secret, or None when this provider lacks it."""
+
+
+class EnvProvider:
+    """Reads ROBOCORE_SECRET_<NAME>_<FIELD> (upper-cased, '-' and '.' become '_')."""
+
+    def get(self, name: str, field: str) -> str | None:
+        var = f"ROBOCORE_SECRET_{name}_{field}".upper().replace("-", "_").replace(".", "_")
+        return os.environ.get(var)
+
+
+class FileProvider:
+    """Reads a YAML file {name: {field: value}} that only its owner may read or write."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._data: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        if self._data is None:
+            mode = self.path.stat().st_mode
+            if mode & (stat.S_IRWXG | stat.S_IRWXO):
+                raise PermissionError(
+                    f"{self.path}: fichier de secrets lisible par d'autres utilisateurs "
+                    f"(mode {oct(mode & 0o777)}); faites `chmod 600 {self.path}` / "
+                    "secrets file readable by others, refused")
+            import yaml
+
+            loaded = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
+            if not isinstance(loaded, dict):
+                raise ValueError(f"{self.path}: expected a mapping of secret names")
+            self._data = loaded
+        return self._data
+
+    def get(self, name: str, field: str) -> str | None:
+        if not self.path.exists():
+            return None
+        entry = self._load().get(name)
+        if isinstance(entry, dict) and field in entry:
+            value = entry[field]
+            return None if value is None else str(value)
+        return None
+
+
+def default_providers(home: Path) -> list[SecretProvider]:
+    """Environment first, then <home>/secrets.yaml (or ROBOCORE_SECRETS_FILE), then plugins."""
+    path = Path(os.environ.get("ROBOCORE_SECRETS_FILE", home / "secrets.yaml"))
+    providers: list[SecretProvider] = [EnvProvider(), FileProvider(path)]
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="robocore.secret_providers"):
+        providers.append(ep.load()())
+    return providers
+
+
+def resolve(declared: Mapping[str, Iterable[str]], providers: list[SecretProvider],
+            robot: str) -> dict[str, dict[str, Secret]]:
+    """Fetch every declared secret field; a missing one is a clear error naming it."""
+    out: dict[str, dict[str, Secret]] = {}
+    for name, fields in declared.items():
+        out[name] = {}
+        for field in fields:
+            value = next((v for p in providers if (v := p.get(name, field)) is not None), None)
+            if value is None:
+                var = f"ROBOCORE_SECRET_{name}_{field}".upper().replace("-", "_")
+                raise RobotDefinitionError(
+                    f"secret '{name}.{field}' introuvable / not found: set {var} "
+                    "or add it to the secrets file", path=robot)
+            out[name][field] = Secret(value, f"{name}.{field}")
+    return out
