@@ -1,0 +1,86 @@
+"""Built-in file actions, confined to the robot's folder, the run's folder and allowed folders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from robocore import BusinessError, Context, action
+
+
+def _allowed_roots(ctx: Context) -> list[Path]:
+    roots = [ctx.robot_dir, ctx.run_dir, *ctx.settings.allowed_dirs]
+    return [r.resolve() for r in roots]
+
+
+def confined(ctx: Context, path: str | Path) -> Path:
+    """Resolve a path and refuse it when it leaves every allowed folder (no `..` escape)."""
+    resolved = ctx.resolve_path(path).resolve()
+    for root in _allowed_roots(ctx):
+        if resolved == root or resolved.is_relative_to(root):
+            return resolved
+    allowed = ", ".join(str(r) for r in _allowed_roots(ctx))
+    raise BusinessError(f"chemin hors des dossiers autorisés : {path} (autorisés : {allowed}) "
+                        "/ path outside allowed folders")
+
+
+@action("files.list")
+def list_files(ctx: Context, folder: Path, pattern: str = "*", recursive: bool = False) -> dict[str, object]:
+    """List files of a folder matching a glob pattern, sorted by name."""
+    base = confined(ctx, folder)
+    if not base.is_dir():
+        raise BusinessError(f"dossier introuvable : {base} / folder not found")
+    found = base.rglob(pattern) if recursive else base.glob(pattern)
+    files = sorted(str(p) for p in found if p.is_file() and confined(ctx, p))
+    return {"files": files, "count": len(files)}
+
+
+def _transfer(ctx: Context, source: Path, destination: Path, overwrite: bool, move: bool) -> dict[str, str]:
+    src, dest = confined(ctx, source), confined(ctx, destination)
+    if not src.is_file():
+        raise BusinessError(f"fichier introuvable : {src} / file not found")
+    if dest.is_dir():
+        dest = confined(ctx, dest / src.name)
+    if dest.exists() and not overwrite:
+        raise BusinessError(f"le fichier existe déjà : {dest} (overwrite: true pour remplacer) / exists")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    (shutil.move if move else shutil.copy2)(src, dest)
+    return {"path": str(dest)}
+
+
+@action("files.copy")
+def copy(ctx: Context, source: Path, destination: Path, overwrite: bool = False) -> dict[str, str]:
+    """Copy a file (into a folder or to a new name)."""
+    return _transfer(ctx, source, destination, overwrite, move=False)
+
+
+@action("files.move")
+def move(ctx: Context, source: Path, destination: Path, overwrite: bool = False) -> dict[str, str]:
+    """Move a file (into a folder or to a new name)."""
+    return _transfer(ctx, source, destination, overwrite, move=True)
+
+
+@action("files.read_text")
+def read_text(ctx: Context, path: Path, missing_ok: bool = False) -> dict[str, object]:
+    """Read a UTF-8 text file; with missing_ok an absent file reads as empty."""
+    p = confined(ctx, path)
+    if not p.exists() and missing_ok:
+        return {"text": "", "lines": [], "exists": False}
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BusinessError(f"fichier texte illisible : {p} ({exc}) / unreadable text file") from None
+    return {"text": text, "lines": text.splitlines(), "exists": True}
+
+
+@action("files.write_text")
+def write_text(ctx: Context, path: Path, text: str, append: bool = False) -> dict[str, str]:
+    """Write (or append) UTF-8 text to a file, flushed to disk before the step ends."""
+    p = confined(ctx, path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with p.open("a" if append else "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return {"path": str(p)}

@@ -1,0 +1,254 @@
+"""`robo` commands. Heavy parts (engine, store, Playwright) are imported only when used."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from robocore.errors import PluginError, RobocoreError, RobotDefinitionError, StoreError
+
+app = typer.Typer(help="Robocore — robots logiciels des administrations / RPA for public administrations.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+new_app = typer.Typer(help="Créer un robot / scaffold", no_args_is_help=True)
+demo_app = typer.Typer(help="Portail de démonstration / demo portal", no_args_is_help=True)
+app.add_typer(new_app, name="new")
+app.add_typer(demo_app, name="demo")
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(exc: Exception, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]Erreur[/] : {exc}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _store():  # type: ignore[no-untyped-def]
+    from robocore import settings
+    from robocore.store import Store
+
+    return Store(settings.database_url())
+
+
+@app.command()
+def run(robot: Annotated[str, typer.Argument(help="Dossier, fichier robot.yaml ou nom dans robots/")],
+        input: Annotated[Optional[list[str]], typer.Option("--input", "-i", help="nom=valeur")] = None,
+        headed: Annotated[bool, typer.Option(help="Voir le navigateur / show the browser")] = False,
+        trace: Annotated[bool, typer.Option(help="Trace Playwright des éléments en échec")] = False,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+        debug: Annotated[bool, typer.Option("--debug")] = False,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Pas de barre de progression")] = False) -> None:
+    """Lancer un robot / run a robot."""
+    from robocore import settings
+    from robocore.context import RunSettings
+    from robocore.inputs import parse_pairs
+    from robocore.loader import find_robot, load_robot
+    from robocore.logging import configure
+
+    configure("pretty", "debug" if debug else "info" if verbose else "warning")
+    try:
+        loaded = load_robot(find_robot(robot, settings.robots_dir()))
+        given = parse_pairs(input or [])
+        run_settings = RunSettings(headed=headed, trace=trace, timeout_ms=loaded.spec.timeout_ms)
+        _execute(lambda store, progress: _runs().start(loaded, store, given, run_settings=run_settings,
+                                                       progress=progress, log_level="debug" if debug else "info"),
+                 quiet)
+    except (RobocoreError, OSError) as exc:
+        raise _fail(exc) from None
+
+
+def _runs():  # type: ignore[no-untyped-def]
+    from robocore import runs
+
+    return runs
+
+
+def _execute(start, quiet: bool) -> None:  # type: ignore[no-untyped-def]
+    from robocore.cli.progress import BarProgress
+    from robocore.cli.summary import print_result
+
+    store = _store()
+    try:
+        if quiet:
+            result = asyncio.run(start(store, None))
+        else:
+            with BarProgress(err) as progress:
+                result = asyncio.run(start(store, progress))
+    finally:
+        store.close()
+    print_result(console, result)
+    if result.status == "failed":
+        raise typer.Exit(1)
+
+
+@app.command()
+def resume(run_id: Annotated[str, typer.Argument(help="Identifiant (ou début) de l'exécution")],
+           headed: bool = False, quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
+    """Reprendre une exécution interrompue / resume a run (done items are never redone)."""
+    from robocore.context import RunSettings
+    from robocore.logging import configure
+
+    configure("pretty", "warning")
+    try:
+        _execute(lambda store, progress: _runs().resume(run_id, store, progress=progress,
+                                                        run_settings=RunSettings(headed=headed)), quiet)
+    except (RobocoreError, OSError) as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def validate(paths: Annotated[list[Path], typer.Argument(help="Fichiers ou dossiers de robots")]) -> None:
+    """Vérifier des fichiers robot sans les lancer / validate robot files."""
+    from robocore.loader import load_robot
+
+    files: list[Path] = []
+    for p in paths:
+        files.extend(sorted(p.rglob("robot.yaml")) if p.is_dir() else [p])
+    if not files:
+        raise _fail(RobotDefinitionError(f"aucun fichier robot.yaml dans {', '.join(map(str, paths))}"))
+    bad = 0
+    for f in files:
+        try:
+            load_robot(f)
+            console.print(f"[green]✔[/] {f}")
+        except RobocoreError as exc:
+            bad += 1
+            err.print(f"[red]✘[/] {exc}", highlight=False, soft_wrap=True)
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command()
+def schema(output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None) -> None:
+    """Écrire le schéma JSON des robots (complétion dans l'éditeur) / robot JSON Schema."""
+    from robocore.plugins import load_registry
+    from robocore.schema import robot_schema
+
+    text = json.dumps(robot_schema(load_registry()), ensure_ascii=False, indent=2)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"Schéma écrit : {output}")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+@app.command()
+def plugins() -> None:
+    """Lister les actions installées / list installed actions."""
+    from rich.table import Table
+
+    from robocore.plugins import load_registry
+
+    try:
+        registry = load_registry()
+    except PluginError as exc:
+        raise _fail(exc) from None
+    table = Table("Action", "Paramètres", "Description", "Fournisseur")
+    for a in registry:
+        params = ", ".join(n + ("" if n in a.required else "?") for n in a.param_names)
+        table.add_row(a.name, params, a.doc, a.provider.split(" (")[0])
+    console.print(table)
+
+
+@app.command("list")
+def list_robots() -> None:
+    """Lister les robots du dossier robots/ / list robots."""
+    from rich.table import Table
+
+    from robocore import settings
+    from robocore.loader import load_robot
+
+    table = Table("Robot", "Titre", "Processus", "Min./élément", "État")
+    for f in sorted(settings.robots_dir().glob("*/robot.yaml")):
+        try:
+            s = load_robot(f).spec
+            table.add_row(s.robot, s.title or "", s.process.name if s.process else "",
+                          f"{s.process.manual_minutes_per_item:g}" if s.process else "", "[green]valide")
+        except RobocoreError as exc:
+            table.add_row(f.parent.name, "", "", "", f"[red]{str(exc)[:80]}")
+    console.print(table)
+
+
+@app.command()
+def runs(limit: int = 20, robot: Optional[str] = None) -> None:
+    """Historique des exécutions / run history."""
+    from robocore.cli.summary import print_runs
+
+    try:
+        store = _store()
+        print_runs(console, store, limit, robot)
+    except StoreError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def logs(run_id: str, follow: bool = False) -> None:
+    """Afficher le journal d'une exécution / show a run's log."""
+    from robocore import settings
+    from robocore.cli.summary import print_log
+
+    store = _store()
+    run_row = store.get_run(run_id)
+    if run_row is None:
+        raise _fail(RobotDefinitionError(f"exécution introuvable '{run_id}' / run not found"))
+    print_log(console, settings.home() / "runs" / run_row["id"] / "log.jsonl")
+
+
+@app.command()
+def report(start: Annotated[Optional[str], typer.Option("--from", help="AAAA-MM-JJ (inclus)")] = None,
+           end: Annotated[Optional[str], typer.Option("--to", help="AAAA-MM-JJ (exclu)")] = None,
+           by: Annotated[str, typer.Option(help="process | service | robot | month")] = "process",
+           xlsx: Annotated[Optional[Path], typer.Option(help="Exporter en Excel")] = None) -> None:
+    """Heures économisées / hours saved, items, runs, success rate, FTE (1 607 h/an)."""
+    from robocore.cli.summary import print_report
+    from robocore.reports import GROUPINGS, export_xlsx, hours_saved
+
+    if by not in GROUPINGS:
+        raise _fail(RobotDefinitionError(f"--by doit être parmi {', '.join(GROUPINGS)}"), 2)
+    try:
+        lo = date.fromisoformat(start) if start else None
+        hi = date.fromisoformat(end) if end else None
+    except ValueError as exc:
+        raise _fail(RobotDefinitionError(f"date invalide (AAAA-MM-JJ attendu) : {exc}"), 2) from None
+    lines = hours_saved(_store(), lo, hi, by)
+    period = f"du {lo or 'début'} au {hi or 'aujourd’hui'}"
+    print_report(console, lines, by, period)
+    if xlsx:
+        export_xlsx(lines, xlsx, by, period)
+        err.print(f"Rapport Excel écrit : {xlsx}")
+
+
+@new_app.command("robot")
+def new_robot(name: str, folder: Annotated[Optional[Path], typer.Option(help="Dossier parent")] = None) -> None:
+    """Créer un robot prêt à lancer / scaffold a working robot folder."""
+    from robocore import settings
+    from robocore.cli.scaffold import scaffold
+
+    try:
+        path = scaffold(name, folder or settings.robots_dir())
+    except (RobocoreError, OSError) as exc:
+        raise _fail(exc) from None
+    console.print(f"Robot créé : {path}\nLancez-le : [bold]robo run {path.parent}[/]")
+
+
+@demo_app.command("portal")
+def demo_portal(port: int = 8765, host: str = "127.0.0.1", shuffle: bool = False,
+                data: Annotated[Optional[Path], typer.Option(help="Fichier SQLite du portail")] = None) -> None:
+    """Démarrer le portail de démonstration / start the demo portal."""
+    from robocore import settings
+    from robocore.demo.portal import PortalConfig
+    from robocore.demo.server import serve
+
+    db = data or settings.home() / "demo-portal" / "portail.db"
+    serve(PortalConfig(db_path=db, shuffle=shuffle), host=host, port=port)
+
+
+def main() -> None:
+    """Entry point of the `robo` script."""
+    app()

@@ -1,0 +1,292 @@
+"""Runs a robot spec: steps in order, durable work items, retries, resume, the ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+import structlog
+from pydantic import ValidationError
+
+from robocore.context import Context, RunSettings
+from robocore.errors import ApplicationError, BusinessError, ExpressionError
+from robocore.expressions import evaluate, render, truthy
+from robocore.loader import LoadedRobot
+from robocore.plugins import Registry, load_registry
+from robocore.secrets import scrub
+from robocore.spec import ActionStep, ForEach
+from robocore.store import Store
+
+log = structlog.get_logger("robocore.engine")
+
+
+class Progress(Protocol):
+    """What a front end (CLI bar, server events) is told while a run goes."""
+
+    def block_started(self, block: str, total: int, already: int) -> None: ...
+    def item_finished(self, block: str, key: str, status: str) -> None: ...
+    def block_finished(self, block: str) -> None: ...
+
+
+@dataclass
+class RunResult:
+    """The outcome of a run, kept apart from its spec."""
+
+    run_id: str
+    robot: str
+    status: str
+    counts: dict[str, int] = field(default_factory=dict)
+    minutes_saved: float = 0.0
+    duration_s: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "succeeded"
+
+
+class _Stop(Exception):
+    """A run-level step failed: the run stops."""
+
+
+def _error_text(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if not isinstance(exc, (BusinessError, ApplicationError, ExpressionError)):
+        text = f"{type(exc).__name__}: {text}"
+    return scrub(text)[:4000]
+
+
+def _is_business(exc: BaseException) -> bool:
+    return isinstance(exc, (BusinessError, ExpressionError, ValidationError))
+
+
+class Runner:
+    """One run of one robot."""
+
+    def __init__(self, loaded: LoadedRobot, store: Store, run_id: str, ctx: Context,
+                 scope: dict[str, Any], registry: Registry, progress: Progress | None) -> None:
+        self.loaded, self.spec, self.store = loaded, loaded.spec, store
+        self.run_id, self.ctx, self.scope = run_id, ctx, scope
+        self.registry, self.progress = registry, progress
+        self.failed_items = 0
+
+    # ---- steps -------------------------------------------------------------------
+    def _where(self, step: ActionStep | ForEach, index: int) -> str:
+        return f"{self.spec.robot} › {step.id or step.name or f'étape {index + 1}'}"
+
+    async def call(self, step: ActionStep, ctx: Context, scope: dict[str, Any], where: str) -> Any:
+        """Render one step's parameters, validate them, and call its action."""
+        if step.when is not None and not truthy(render(step.when, scope, where)):
+            return None
+        action_def = self.registry.get(step.use)
+        assert action_def is not None  # the loader checked every action
+        kwargs = action_def.validate(render(step.with_, scope, where))
+        ctx.step_id = step.id or step.use
+        try:
+            if action_def.is_async:
+                result = await action_def.func(ctx, **kwargs)
+            else:
+                result = action_def.func(ctx, **kwargs)
+        except Exception as exc:
+            if step.continue_on_error:
+                ctx.log.warning("step.error_ignored", step=ctx.step_id, error=_error_text(exc))
+                return None
+            raise
+        if step.id:
+            scope["steps"][step.id] = result
+        return result
+
+    async def run_steps(self, steps: list[ActionStep], ctx: Context, scope: dict[str, Any]) -> None:
+        for i, step in enumerate(steps):
+            await self.call(step, ctx, scope, self._where(step, i))
+
+    # ---- the run ------------------------------------------------------------------
+    async def run(self) -> str:
+        """Run every top-level step; returns the run status."""
+        for i, step in enumerate(self.spec.steps):
+            where = self._where(step, i)
+            started = time.perf_counter()
+            try:
+                if isinstance(step, ForEach):
+                    if step.when is not None and not truthy(render(step.when, self.scope, where)):
+                        continue
+                    stop = await self.for_each(step, i, where)
+                    if stop:
+                        return "failed"
+                else:
+                    await self.call(step, self.ctx, self.scope, where)
+            except Exception as exc:
+                self._event(step.id or getattr(step, "use", "for_each"), "failed", started, _error_text(exc))
+                evidence = await self.ctx.collect_evidence(exc)
+                raise _Stop(_error_text(exc) + (f" (preuves : {', '.join(map(str, evidence))})" if evidence else "")) from exc
+            self._event(step.id or getattr(step, "use", "for_each"), "done", started)
+        return "completed_with_errors" if self.failed_items else "succeeded"
+
+    def _event(self, step: str, status: str, started: float, message: str | None = None,
+               item: str | None = None) -> None:
+        self.store.add_events([dict(run_id=self.run_id, item_key=item, step=step, status=status,
+                                    duration_ms=(time.perf_counter() - started) * 1000, message=message)])
+
+    # ---- durable work items ----------------------------------------------------------
+    def _keys(self, block: ForEach, where: str) -> list[tuple[str, Any]]:
+        values = evaluate(block.for_each, self.scope, where) if isinstance(block.for_each, str) else block.for_each
+        if isinstance(values, dict) and "rows" in values:
+            values = values["rows"]
+        if not isinstance(values, (list, tuple)):
+            raise BusinessError(f"{where}: for_each attend une liste, reçu {type(values).__name__} / list expected")
+        pairs: list[tuple[str, Any]] = []
+        seen: dict[str, int] = {}
+        for index, value in enumerate(values):
+            key = str(evaluate(block.key, {**self.scope, block.as_: value, "loop": {"index": index}}, where)).strip()
+            if not key:
+                key = f"#vide-{index + 1}"
+            if key in seen:
+                seen[key] += 1
+                key = f"{key}#doublon-{seen[key]}"
+                value = _Duplicate(value)
+            seen.setdefault(key, 1)
+            pairs.append((key, value))
+        return pairs
+
+    async def for_each(self, block: ForEach, index: int, where: str) -> bool:
+        """Store every item, then process those not final; returns True when the run must stop."""
+        name = block.id or f"for_each_{index + 1}"
+        pairs = self._keys(block, where)
+        self.store.add_items(self.run_id, name, [k for k, _ in pairs])
+        states = self.store.item_states(self.run_id)
+        todo = [(k, v, states.get(k) == "running") for k, v in pairs
+                if states.get(k) in ("pending", "running", "application_error")]
+        if self.progress:
+            self.progress.block_started(name, len(pairs), len(pairs) - len(todo))
+        stop = asyncio.Event()
+        queue: asyncio.Queue[tuple[str, Any, bool]] = asyncio.Queue()
+        for entry in todo:
+            queue.put_nowait(entry)
+
+        async def lane() -> None:
+            lane_ctx = self.ctx.for_lane()
+            try:
+                while not stop.is_set() and not queue.empty():
+                    key, value, was_running = queue.get_nowait()
+                    status = await self.item(block, name, lane_ctx, key, value, was_running, where)
+                    if status in ("business_error", "application_error"):
+                        self.failed_items += 1
+                        if block.stop_on_failure:
+                            stop.set()
+            finally:
+                await lane_ctx.aclose()
+
+        await asyncio.gather(*(lane() for _ in range(min(block.concurrency, len(todo)) or 0)))
+        failed_before = sum(1 for k, _ in pairs if states.get(k) == "business_error")
+        self.failed_items += failed_before
+        if self.progress:
+            self.progress.block_finished(name)
+        if block.id:
+            self.scope["steps"][block.id] = self.store.counts(self.run_id)
+        return stop.is_set()
+
+    def _ledger(self) -> dict[str, Any] | None:
+        process = self.spec.process
+        if process is None:
+            return None
+        return dict(robot=self.spec.robot, process_name=process.name, service=process.service,
+                    minutes=process.manual_minutes_per_item)
+
+    async def item(self, block: ForEach, name: str, lane: Context, key: str, value: Any,
+                   was_running: bool, where: str) -> str:
+        """Process one item to a final status (retrying application errors)."""
+        structlog.contextvars.bind_contextvars(item=key)
+        try:
+            if isinstance(value, _Duplicate):
+                return self._finish(name, key, "business_error", f"clé en double « {key} » / duplicate key", [])
+            scope = {**self.scope, "steps": dict(self.scope["steps"]), block.as_: value,
+                     "loop": {"key": key}}
+            if was_running and block.verify and await self._verified(block, lane, key, scope):
+                return self._finish(name, key, "done", None, [], verified=True)
+            attempt = 0
+            while True:
+                attempt += 1
+                status, error, evidence = await self._attempt(block, lane, key, scope)
+                if status != "application_error" or attempt > block.retries:
+                    return self._finish(name, key, status, error, evidence)
+                delay = min(block.backoff_seconds * 2 ** (attempt - 1), 60.0)
+                log.info("item.retry", attempt=attempt, delay_s=delay, error=error)
+                await asyncio.sleep(delay)
+        finally:
+            structlog.contextvars.unbind_contextvars("item")
+
+    async def _verified(self, block: ForEach, lane: Context, key: str, scope: dict[str, Any]) -> bool:
+        ctx = lane.for_item(key)
+        try:
+            await self.run_steps(block.verify, ctx, dict(scope, steps=dict(scope["steps"])))
+            log.info("item.verified", detail="déjà fait, vérifié / already done, verified")
+            return True
+        except Exception as exc:
+            log.info("item.not_verified", error=_error_text(exc))
+            return False
+        finally:
+            await ctx.aclose()
+
+    async def _attempt(self, block: ForEach, lane: Context, key: str,
+                       scope: dict[str, Any]) -> tuple[str, str | None, list[str]]:
+        ctx = lane.for_item(key)
+        self.store.start_item(self.run_id, key)
+        try:
+            await self.run_steps(block.steps, ctx, dict(scope, steps=dict(scope["steps"])))
+            return "done", None, []
+        except Exception as exc:
+            status = "business_error" if _is_business(exc) else "application_error"
+            evidence = [str(p) for p in await ctx.collect_evidence(exc)]
+            log.info("item.failed", status=status, error=_error_text(exc), evidence=evidence)
+            return status, _error_text(exc), evidence
+        finally:
+            await ctx.aclose()
+
+    def _finish(self, block: str, key: str, status: str, error: str | None, evidence: list[str],
+                verified: bool = False) -> str:
+        ledger = self._ledger() if status == "done" else None
+        self.store.finish_item(self.run_id, key, status, error=error, evidence=evidence,
+                               verified=verified, ledger=ledger)
+        if self.progress:
+            self.progress.item_finished(block, key, status)
+        return status
+
+
+class _Duplicate:
+    """Marks a repeated key: the item is recorded as a business error, never processed."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+async def _drive(runner: Runner, started: float) -> RunResult:
+    status, error = "failed", None
+    try:
+        status = await runner.run()
+    except _Stop as exc:
+        error = str(exc)
+        log.error("run.failed", error=error)
+    finally:
+        await runner.ctx.aclose()
+    spec, store = runner.spec, runner.store
+    if status != "failed" and spec.process and spec.process.manual_minutes_per_run > 0:
+        store.record_run_minutes(runner.run_id, dict(
+            robot=spec.robot, process_name=spec.process.name, service=spec.process.service,
+            minutes=spec.process.manual_minutes_per_run))
+    store.finish_run(runner.run_id, status, error)
+    result = RunResult(runner.run_id, spec.robot, status, store.counts(runner.run_id),
+                       store.run_minutes(runner.run_id), time.perf_counter() - started, error)
+    log.info("run.finished", status=status, counts=result.counts, minutes_saved=result.minutes_saved)
+    return result
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+Starter = Callable[[], Awaitable[RunResult]]

@@ -1,0 +1,116 @@
+"""Sandboxed Jinja2 expressions; a value made of one expression keeps its native type."""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, UndefinedError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from robocore.errors import ExpressionError
+from robocore.secrets import Secret
+
+_SINGLE = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}\s*$", re.S)
+_used_secret: contextvars.ContextVar[bool] = contextvars.ContextVar("used_secret", default=False)
+
+
+def _finalize(value: Any) -> Any:
+    if isinstance(value, Secret):
+        _used_secret.set(True)
+        return value.reveal()
+    return value
+
+
+def _make_env() -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, finalize=_finalize,
+                                        autoescape=False, keep_trailing_newline=True)
+    env.filters["french_number"] = lambda v, d=2: f"{float(v):,.{d}f}".replace(",", " ").replace(".", ",")
+    return env
+
+
+_ENV = _make_env()
+
+
+@lru_cache(maxsize=4096)
+def _compile_expression(expr: str) -> Any:
+    return _ENV.compile_expression(expr, undefined_to_none=False)
+
+
+@lru_cache(maxsize=4096)
+def _compile_template(text: str) -> Any:
+    return _ENV.from_string(text)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, SecurityError):
+        return f"accès interdit dans le bac à sable / sandbox refused: {exc}"
+    if isinstance(exc, UndefinedError):
+        return f"valeur inconnue / undefined: {exc.message}"
+    if isinstance(exc, TemplateSyntaxError):
+        return f"syntaxe invalide / syntax error: {exc.message}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def evaluate(text: str, scope: Mapping[str, Any], where: str = "") -> Any:
+    """Evaluate one robot value: a single {{ expr }} keeps its type, other text renders to str.
+
+    Args:
+        text: the value as written in the robot file.
+        scope: inputs, secrets, steps, the loop variable, run.
+        where: "robot › step" used in error messages.
+    """
+    if "{{" not in text and "{%" not in text:
+        return text
+    match = _SINGLE.match(text)
+    try:
+        if match:
+            value = _compile_expression(match.group("expr").strip())(**scope)
+            if isinstance(value, Undefined):
+                value._fail_with_undefined_error()  # a refused attribute is an Undefined
+            return value
+        token = _used_secret.set(False)
+        try:
+            rendered = _compile_template(text).render(**scope)
+            return Secret(rendered, "template") if _used_secret.get() else rendered
+        finally:
+            _used_secret.reset(token)
+    except Exception as exc:  # every failure becomes a message naming robot, step, text
+        raise ExpressionError(f"{where}: expression « {text.strip()} » : {_describe(exc)}") from None
+
+
+def render(value: Any, scope: Mapping[str, Any], where: str = "") -> Any:
+    """Evaluate every string inside nested dicts and lists."""
+    if isinstance(value, str):
+        return evaluate(value, scope, where)
+    if isinstance(value, dict):
+        return {k: render(v, scope, where) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render(v, scope, where) for v in value]
+    return value
+
+
+def check_syntax(text: str) -> str | None:
+    """Return a syntax error message for a robot value, or None when it parses."""
+    if "{{" not in text and "{%" not in text:
+        return None
+    match = _SINGLE.match(text)
+    try:
+        if match:
+            _compile_expression(match.group("expr").strip())
+        else:
+            _compile_template(text)
+    except TemplateSyntaxError as exc:
+        return f"expression « {text.strip()} » : syntaxe invalide / syntax error: {exc.message}"
+    return None
+
+
+def truthy(value: Any) -> bool:
+    """How a `when:` result is read: text 'false', 'non', '0' and '' are false."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "false", "faux", "non", "no", "0", "none")
+    return bool(value)

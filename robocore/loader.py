@@ -1,0 +1,244 @@
+"""Robot files → validated specs, with errors at file:line:column."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from robocore.errors import RobotDefinitionError
+from robocore.expressions import check_syntax
+from robocore.plugins import Registry, check_param, load_registry
+from robocore.secrets import Secret
+from robocore.spec import SECRET_NAME_RE, ActionStep, ForEach, Robot, is_expression, model_keys
+from robocore.yamlsafe import Positions, load_yaml
+
+_TAGS = {"action", "for_each"}
+
+
+@dataclass(frozen=True)
+class LoadedRobot:
+    """A validated robot and where it came from."""
+
+    spec: Robot
+    path: Path
+    content: str
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content.encode()).hexdigest()
+
+
+class _Checker:
+    """Collects every definition error of one file, each with its position."""
+
+    def __init__(self, source: str, positions: Positions) -> None:
+        self.source, self.positions = source, positions
+        self.errors: list[RobotDefinitionError] = []
+
+    def add(self, path: tuple[Any, ...], message: str, key: bool = False) -> None:
+        line, col = self.positions.of(path, key=key)
+        self.errors.append(RobotDefinitionError(message, path=self.source, line=line, column=col))
+
+    def raise_if_any(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise RobotDefinitionError("\n".join(str(e) for e in self.errors))
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.5)
+    return f" — vouliez-vous dire / did you mean '{close[0]}' ?" if close else ""
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Map a pydantic error location onto the data path (dropping union tags)."""
+    path: list[Any] = []
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            path.append(part)
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            path.append(part)
+            data = data[part]
+        elif part in _TAGS or part in ("function-after", "function-plain"):
+            continue
+        elif isinstance(data, dict) and part == "with_" and "with" in data:
+            path.append("with")
+            data = data["with"]
+        else:
+            path.append(part)
+            break
+    return tuple(path)
+
+
+def _model_for(data: Any, path: tuple[Any, ...]) -> str:
+    if not path:
+        return "Robot"
+    head = path[0]
+    if head == "process":
+        return "Process"
+    if head == "inputs":
+        return "InputSpec"
+    if head == "secrets":
+        return "SecretSpec"
+    node = data
+    for part in path:
+        node = node[part] if isinstance(node, (dict, list)) else node
+    if isinstance(node, dict) and "for_each" in node:
+        return "ForEach"
+    return "ActionStep"
+
+
+def _pydantic_errors(exc: ValidationError, data: Any, checker: _Checker) -> None:
+    keys = model_keys()
+    seen: set[tuple[Any, ...]] = set()
+    for err in exc.errors():
+        path = _data_path(data, tuple(err["loc"]))
+        if path in seen:
+            continue
+        seen.add(path)
+        if err["type"] == "extra_forbidden":
+            model = _model_for(data, path[:-1])
+            hint = _suggest(path[-1], keys[model])
+            if model == "SecretSpec" and path[-1] != "fields":
+                checker.add(path, f"valeur littérale interdite pour le secret '{path[1]}' : les secrets "
+                                  "viennent des fournisseurs (variables d'environnement, fichier) / literal "
+                                  "secret refused", key=True)
+                continue
+            checker.add(path, f"clé inconnue '{path[-1]}'{hint} / unknown key", key=True)
+        elif err["type"] == "missing":
+            checker.add(path[:-1], f"clé obligatoire manquante '{path[-1]}' / missing key", key=True)
+        else:
+            checker.add(path, f"'{'.'.join(map(str, path))}' : {err['msg']}")
+
+
+def _literal_secret(value: Any) -> bool:
+    return isinstance(value, str) and bool(value) and not is_expression(value)
+
+
+def _check_with(step: ActionStep, path: tuple[Any, ...], registry: Registry, checker: _Checker) -> None:
+    action_def = registry.get(step.use)
+    if action_def is None:
+        hint = _suggest(step.use, registry.names())
+        checker.add(path + ("use",), f"action inconnue '{step.use}'{hint} / unknown action")
+        return
+    for name, value in step.with_.items():
+        where = path + ("with", name)
+        if name not in action_def.param_names:
+            hint = _suggest(name, action_def.param_names)
+            checker.add(where, f"paramètre inconnu '{name}' pour '{step.use}'{hint} / unknown parameter", key=True)
+            continue
+        annotation = action_def.params.model_fields[name].annotation
+        if annotation is Secret and not is_expression(value):
+            checker.add(where, f"valeur littérale interdite pour le secret '{name}' : utilisez "
+                               "{{ secrets.<nom>.<champ> }} / literal secret refused")
+            continue
+        if not _contains_expression(value):
+            message = check_param(action_def, name, value)
+            if message:
+                checker.add(where, message)
+    for missing in set(action_def.required) - set(step.with_):
+        checker.add(path + ("use",), f"paramètre obligatoire manquant '{missing}' pour '{step.use}' "
+                                     "/ missing parameter")
+    _check_values(step.with_, path + ("with",), checker)
+
+
+def _contains_expression(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_contains_expression(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains_expression(v) for v in value)
+    return is_expression(value)
+
+
+def _check_values(value: Any, path: tuple[Any, ...], checker: _Checker) -> None:
+    """Expression syntax everywhere; literal values under password-like keys are refused."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if SECRET_NAME_RE.search(str(k)) and _literal_secret(v):
+                checker.add(path + (k,), f"valeur littérale interdite pour '{k}' : un mot de passe vient "
+                                         "de {{ secrets.<nom>.<champ> }} / literal secret refused")
+            _check_values(v, path + (k,), checker)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_values(v, path + (i,), checker)
+    elif isinstance(value, str):
+        message = check_syntax(value)
+        if message:
+            checker.add(path, message)
+
+
+def _check_steps(spec: Robot, registry: Registry, checker: _Checker) -> None:
+    ids: dict[str, tuple[Any, ...]] = {}
+    for i, step in enumerate(spec.steps):
+        path: tuple[Any, ...] = ("steps", i)
+        if step.id:
+            if step.id in ids:
+                checker.add(path + ("id",), f"identifiant d'étape en double '{step.id}' / duplicate step id")
+            ids[step.id] = path
+        if isinstance(step, ForEach):
+            for field in ("for_each", "key"):
+                _check_values(getattr(step, field), path + (field,), checker)
+            for block in ("verify", "steps"):
+                for j, inner in enumerate(getattr(step, block)):
+                    _check_with(inner, path + (block, j), registry, checker)
+        else:
+            _check_with(step, path, registry, checker)
+
+
+def parse_robot(text: str, source: str, registry: Registry | None = None) -> Robot:
+    """Validate robot text; raises RobotDefinitionError naming file:line:column."""
+    data, positions = load_yaml(text, source)
+    checker = _Checker(source, positions)
+    if not isinstance(data, dict):
+        checker.add((), "un robot est un dictionnaire (clés robot, steps...) / a robot is a mapping")
+        checker.raise_if_any()
+    try:
+        spec = Robot.model_validate(data)
+    except ValidationError as exc:
+        _pydantic_errors(exc, data, checker)
+        checker.raise_if_any()
+        raise
+    _check_steps(spec, registry or load_registry(), checker)
+    checker.raise_if_any()
+    return spec
+
+
+def load_robot(path: str | Path, registry: Registry | None = None) -> LoadedRobot:
+    """Read and validate a robot file (a robot.yaml or a folder holding one)."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "robot.yaml"
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise RobotDefinitionError(f"fichier illisible / cannot read: {exc.strerror}", path=str(p)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RobotDefinitionError(f"encodage invalide (UTF-8 attendu) à l'octet {exc.start} / not UTF-8",
+                                   path=str(p)) from None
+    return LoadedRobot(spec=parse_robot(text, str(p), registry), path=p.resolve(), content=text)
+
+
+def find_robot(name_or_path: str, robots_dir: Path) -> Path:
+    """A robot by path, or by name in the robots folder."""
+    p = Path(name_or_path)
+    if p.exists():
+        return p
+    candidate = robots_dir / name_or_path
+    if candidate.exists():
+        return candidate
+    known = sorted(d.name for d in robots_dir.glob("*") if (d / "robot.yaml").exists()) if robots_dir.exists() else []
+    raise RobotDefinitionError(f"robot introuvable '{name_or_path}'{_suggest(name_or_path, known)} "
+                               f"(robots : {', '.join(known) or 'aucun'}) / robot not found")

@@ -1,0 +1,227 @@
+"""The store's operations; each status change is one transaction."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from robocore.errors import StoreError
+from robocore.store import migrate
+from robocore.store.models import Item, LedgerEntry, RobotVersion, Run, StepEvent, utcnow
+
+ITEMS, RUNS, LEDGER, EVENTS, VERSIONS = (Item.__table__, Run.__table__, LedgerEntry.__table__,
+                                         StepEvent.__table__, RobotVersion.__table__)
+FINAL_ITEM = ("done", "business_error", "application_error", "skipped")
+
+
+@dataclass(frozen=True)
+class NewRun:
+    """What a run is started with."""
+
+    id: str
+    robot: str
+    version_id: int
+    robot_path: str
+    inputs: dict[str, Any]
+    process_name: str | None
+    service: str | None
+    minutes_per_item: float
+    minutes_per_run: float
+    trigger: str = "cli"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses nothing committed
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for SQLite (WAL) or PostgreSQL."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _redact_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+class Store:
+    """Runs, items, events and ledger rows in one SQL database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        try:
+            migrate.upgrade(self.engine)
+        except OperationalError as exc:
+            raise StoreError(f"base de données injoignable / database unreachable: {_redact_url(url)} "
+                             f"({str(exc.orig).strip().splitlines()[0] if exc.orig else exc})") from None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- robot versions and runs ---------------------------------------------------
+    def save_robot_version(self, robot: str, sha256: str, content: str) -> int:
+        """Id of this exact robot content, stored once."""
+        query = select(VERSIONS.c.id).where(VERSIONS.c.robot == robot, VERSIONS.c.sha256 == sha256)
+        with self.engine.begin() as conn:
+            found = conn.execute(query).scalar()
+            if found is not None:
+                return int(found)
+        try:
+            with self.engine.begin() as conn:
+                return int(conn.execute(insert(VERSIONS).values(
+                    robot=robot, sha256=sha256, content=content, created_at=utcnow())).inserted_primary_key[0])
+        except IntegrityError:  # another process stored it meanwhile
+            with self.engine.begin() as conn:
+                return int(conn.execute(query).scalar_one())
+
+    def robot_content(self, version_id: int) -> str:
+        with self.engine.begin() as conn:
+            return str(conn.execute(select(VERSIONS.c.content).where(VERSIONS.c.id == version_id)).scalar_one())
+
+    def create_run(self, run: NewRun) -> None:
+        values = dict(run.__dict__, status="running", started_at=utcnow(), heartbeat_at=utcnow(),
+                      host=socket.gethostname(), pid=os.getpid())
+        with self.engine.begin() as conn:
+            conn.execute(insert(RUNS).values(**values))
+
+    def claim_run(self, run_id: str) -> None:
+        """Mark a run as being (re)processed by this process."""
+        with self.engine.begin() as conn:
+            conn.execute(update(RUNS).where(RUNS.c.id == run_id).values(
+                status="running", finished_at=None, error=None, heartbeat_at=utcnow(),
+                host=socket.gethostname(), pid=os.getpid()))
+
+    def finish_run(self, run_id: str, status: str, error: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(RUNS).where(RUNS.c.id == run_id).values(
+                status=status, error=error, finished_at=utcnow()))
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        with self.engine.begin() as conn:
+            row = conn.execute(select(RUNS).where(RUNS.c.id.startswith(run_id))).mappings().all()
+        if len(row) != 1:
+            return None
+        return dict(row[0])
+
+    def list_runs(self, limit: int = 20, robot: str | None = None) -> list[dict[str, Any]]:
+        query = select(RUNS).order_by(RUNS.c.started_at.desc()).limit(limit)
+        if robot:
+            query = query.where(RUNS.c.robot == robot)
+        with self.engine.begin() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    # ---- items ---------------------------------------------------------------------
+    def add_items(self, run_id: str, block: str, keys: Iterable[str]) -> None:
+        """Store work items as pending before any is processed (existing ones are kept)."""
+        with self.engine.begin() as conn:
+            existing = set(conn.execute(select(ITEMS.c.key).where(ITEMS.c.run_id == run_id)).scalars())
+            rows = [dict(run_id=run_id, block=block, seq=i, key=k, status="pending", attempts=0)
+                    for i, k in enumerate(keys) if k not in existing]
+            if rows:
+                conn.execute(insert(ITEMS), rows)
+
+    def item_states(self, run_id: str) -> dict[str, str]:
+        with self.engine.begin() as conn:
+            return dict(conn.execute(select(ITEMS.c.key, ITEMS.c.status).where(ITEMS.c.run_id == run_id)).all())
+
+    def items(self, run_id: str) -> list[dict[str, Any]]:
+        query = select(ITEMS).where(ITEMS.c.run_id == run_id).order_by(ITEMS.c.block, ITEMS.c.seq)
+        with self.engine.begin() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def start_item(self, run_id: str, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(ITEMS).where(ITEMS.c.run_id == run_id, ITEMS.c.key == key).values(
+                status="running", attempts=ITEMS.c.attempts + 1, started_at=utcnow(), error=None))
+
+    def finish_item(self, run_id: str, key: str, status: str, *, error: str | None = None,
+                    evidence: list[str] | None = None, verified: bool = False,
+                    ledger: dict[str, Any] | None = None) -> bool:
+        """Set an item's final status and, for a done item, its ledger row, in one transaction.
+
+        Returns False when the item was already done (nothing is written twice).
+        """
+        with self.engine.begin() as conn:
+            result = conn.execute(update(ITEMS).where(
+                ITEMS.c.run_id == run_id, ITEMS.c.key == key, ITEMS.c.status != "done").values(
+                status=status, error=error, evidence=evidence or None, verified=int(verified),
+                finished_at=utcnow()))
+            if result.rowcount != 1:
+                return False
+            if status == "done" and ledger is not None:
+                conn.execute(insert(LEDGER).values(entry_key=f"item:{run_id}:{key}", run_id=run_id,
+                                                   kind="item", recorded_at=utcnow(), **ledger))
+            conn.execute(update(RUNS).where(RUNS.c.id == run_id).values(heartbeat_at=utcnow()))
+        return True
+
+    def record_run_minutes(self, run_id: str, ledger: dict[str, Any]) -> bool:
+        """The fixed minutes of a completed run, at most once per run."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(LEDGER).values(entry_key=f"run:{run_id}", run_id=run_id, kind="run",
+                                                   recorded_at=utcnow(), **ledger))
+            return True
+        except IntegrityError:
+            return False
+
+    def counts(self, run_id: str) -> dict[str, int]:
+        query = (select(ITEMS.c.status, func.count()).where(ITEMS.c.run_id == run_id)
+                 .group_by(ITEMS.c.status))
+        with self.engine.begin() as conn:
+            return {s: int(n) for s, n in conn.execute(query).all()}
+
+    def run_minutes(self, run_id: str) -> float:
+        query = select(func.coalesce(func.sum(LEDGER.c.minutes), 0.0)).where(LEDGER.c.run_id == run_id)
+        with self.engine.begin() as conn:
+            return float(conn.execute(query).scalar_one())
+
+    # ---- events and ledger reading --------------------------------------------------
+    def add_events(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(insert(EVENTS), [dict(r, at=r.get("at") or utcnow()) for r in rows])
+
+    def events(self, run_id: str) -> list[dict[str, Any]]:
+        query = select(EVENTS).where(EVENTS.c.run_id == run_id).order_by(EVENTS.c.id)
+        with self.engine.begin() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def ledger_rows(self, start: datetime | None = None, end: datetime | None = None) -> list[dict[str, Any]]:
+        query = select(LEDGER)
+        if start:
+            query = query.where(LEDGER.c.recorded_at >= start)
+        if end:
+            query = query.where(LEDGER.c.recorded_at < end)
+        with self.engine.begin() as conn:
+            return [dict(r) for r in conn.execute(query.order_by(LEDGER.c.id)).mappings()]
+
+    def runs_between(self, start: datetime | None = None, end: datetime | None = None) -> list[dict[str, Any]]:
+        query = select(RUNS)
+        if start:
+            query = query.where(RUNS.c.started_at >= start)
+        if end:
+            query = query.where(RUNS.c.started_at < end)
+        with self.engine.begin() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]

@@ -1,0 +1,142 @@
+"""Pre-checks of a workbook before any parser touches it: format, zip bombs, sparse sheets.
+
+python-calamine holds a sheet as a dense grid and inflates a whole zip entry
+in memory, so a 300 KB file can cost gigabytes. Everything here reads the zip
+directory and scans sheet XML at C speed (zlib and `re`), never building a tree.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from collections.abc import Iterator
+from typing import Any
+
+from robocore.errors import BusinessError
+
+ZIP_FORMATS = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xlsb", ".ods"}
+OLE_FORMATS = {".xls"}
+TEXT_FORMATS = {".csv", ".txt", ".tsv"}
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SHEET_ENTRY = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
+_COLUMNS = re.compile(rb'<c r="([A-Z]{2,3})\d')
+_NARROW = re.compile(rb'<c r="([A-Z])\d')
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what a workbook may cost to open (overridable per run, see `limits_from`)."""
+
+    max_uncompressed_mb: int = 512    # total declared size of the zip's entries
+    max_entry_ratio: int = 200        # uncompressed/compressed, for entries above 1 MiB
+    max_cells: int = 10_000_000       # rows × columns of a sheet's used range
+    max_text_mb: int = 512            # size of a CSV file
+
+
+def limits_from(extra: dict[str, Any]) -> Limits:
+    """Limits from a run's settings (`excel_max_uncompressed_mb`, `excel_max_entry_ratio`, …)."""
+    base = Limits()
+    values = {name: int(extra.get(f"excel_{name}", getattr(base, name)))
+              for name in base.__dataclass_fields__}
+    return Limits(**values)
+
+
+def refuse(path: Path, french: str, english: str) -> BusinessError:
+    """The error for an unreadable workbook, French first, naming the file."""
+    return BusinessError(f"{french} : {path} / {english}")
+
+
+def check_file(path: Path, limits: Limits) -> str:
+    """Check a spreadsheet file before reading it; returns its kind: zip, ole or text."""
+    if not path.is_file():
+        raise refuse(path, "Fichier introuvable", "file not found")
+    suffix = path.suffix.lower()
+    size = path.stat().st_size
+    if size == 0:
+        raise refuse(path, "Fichier vide", "empty file")
+    with path.open("rb") as handle:
+        magic = handle.read(8)
+    if suffix in TEXT_FORMATS:
+        if size > limits.max_text_mb * 2**20:
+            raise refuse(path, f"Fichier texte trop gros (> {limits.max_text_mb} Mo)",
+                         "text file too large")
+        return "text"
+    if magic.startswith(_OLE_MAGIC):
+        return "ole"
+    if not magic.startswith(_ZIP_MAGIC) or suffix in OLE_FORMATS:
+        raise refuse(path, "Classeur illisible (fichier tronqué ou non-zip)",
+                     "unreadable workbook (truncated or not a zip)")
+    check_zip(path, limits)
+    return "zip"
+
+
+def check_zip(path: Path, limits: Limits) -> None:
+    """Refuse broken zips, zip bombs and sheets whose used range is absurdly large."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            _check_sizes(path, infos, limits)
+            for info in infos:
+                if _SHEET_ENTRY.match(info.filename):
+                    _check_used_range(path, _chunks(archive, info), limits)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as exc:
+        raise refuse(path, "Classeur illisible (fichier tronqué ou non-zip)",
+                     f"unreadable workbook (truncated or not a zip: {exc})") from exc
+
+
+def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+    total = sum(info.file_size for info in infos)
+    if total > limits.max_uncompressed_mb * 2**20:
+        raise refuse(path, f"Classeur trop volumineux une fois décompressé ({total // 2**20} Mo, "
+                     f"limite {limits.max_uncompressed_mb} Mo)", "workbook too large when unzipped")
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > 2**20 and ratio > limits.max_entry_ratio:
+            raise refuse(path, f"Classeur suspect (bombe zip : {info.filename} se décompresse "
+                         f"{ratio:.0f} fois, limite {limits.max_entry_ratio})",
+                         "suspicious workbook (zip bomb)")
+
+
+def _check_used_range(path: Path, chunks: Iterator[bytes], limits: Limits) -> None:
+    """Bound rows × columns from the cell references, scanning the XML at C speed."""
+    wide: set[bytes] = set()
+    narrow: set[bytes] = set()
+    height = 0
+    digits = len(str(limits.max_cells // 16_384))  # rows that could matter even at full width
+    refs = re.compile(rb'<c r="[A-Z]{1,3}(\d{%d,})"|<row r="(\d{%d,})"[^>]*>\s*<c[ >]' % (digits, digits))
+    for chunk in chunks:
+        wide.update(_COLUMNS.findall(chunk))
+        if len(narrow) < 26:
+            narrow.update(_NARROW.findall(chunk))
+        for cell_row, row in refs.findall(chunk):
+            height = max(height, int(cell_row or row))
+    width = max((_column_number(c) for c in wide | narrow), default=1)
+    if height * width > limits.max_cells:
+        raise refuse(path, f"Feuille démesurée (plage utilisée d'environ {height:_} lignes × "
+                     f"{width} colonnes, limite {limits.max_cells:_} cellules)".replace("_", " "),
+                     "sheet used range too large")
+
+
+def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int = 8 * 2**20) -> Iterator[bytes]:
+    """The entry's bytes in chunks that overlap, so that no reference is cut in two."""
+    tail = b""
+    with archive.open(info) as handle:
+        while block := handle.read(size):
+            yield tail + block
+            tail = block[-64:]
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for char in letters.decode():
+        number = number * 26 + ord(char) - 64
+    return number
+
+
+def atomic_target(path: Path) -> Path:
+    """A temporary path beside `path`, so that os.replace is atomic."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")

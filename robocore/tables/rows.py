@@ -1,0 +1,116 @@
+"""Rows keyed by header, looked up leniently, and the header/key normalisation they use."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+LINE_KEY = "_ligne"
+"""Key holding a row's 1-based line number in its source file (survives JSON)."""
+
+_SPACES = re.compile(r"\s+")
+
+
+def clean_header(value: Any) -> str:
+    """A header as written: trimmed, inner whitespace collapsed, accents and case kept."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return _SPACES.sub(" ", str(value)).strip()
+
+
+def fold(name: str) -> str:
+    """The lookup form of a name: no whitespace, no accents, case-folded."""
+    decomposed = unicodedata.normalize("NFKD", _SPACES.sub("", str(name)))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def unique_headers(raw: Iterable[Any]) -> list[str]:
+    """Clean headers; empty ones become `colonne_N`, repeated ones get `_2`, `_3`…"""
+    result: list[str] = []
+    seen: set[str] = set()
+    for index, value in enumerate(raw, start=1):
+        name = clean_header(value) or f"colonne_{index}"
+        candidate, n = name, 1
+        while fold(candidate) in seen:
+            n += 1
+            candidate = f"{name}_{n}"
+        seen.add(fold(candidate))
+        result.append(candidate)
+    return result
+
+
+class Row(dict[str, Any]):
+    """A row keyed by its headers; `row['numero ']` finds 'Numéro' when no exact key matches.
+
+    Exact keys win; otherwise the key is compared without case, whitespace or
+    accents. The source line number is stored under `_ligne`.
+    """
+
+    __slots__ = ("_folded",)
+
+    def _lookup(self, key: Any) -> Any:
+        folded = getattr(self, "_folded", None)
+        if folded is None:
+            folded = {}
+            for k in self:
+                folded.setdefault(fold(k), k)
+            self._folded = folded
+        return folded[fold(key)]
+
+    def __missing__(self, key: Any) -> Any:
+        if not isinstance(key, str):
+            raise KeyError(key)
+        try:
+            return dict.__getitem__(self, self._lookup(key))
+        except KeyError:
+            raise KeyError(key) from None
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        try:
+            self._lookup(key)
+        except KeyError:
+            return False
+        return isinstance(key, str)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._folded = None
+        dict.__setitem__(self, key, value)
+
+    def __reduce__(self) -> Any:
+        return (Row, (dict(self),))
+
+    @property
+    def line(self) -> int | None:
+        """The 1-based line of this row in its source file, when known."""
+        return dict.get(self, LINE_KEY)
+
+
+def resolve_column(name: str, columns: Iterable[str]) -> str | None:
+    """The column matching `name` exactly, else ignoring case, whitespace and accents."""
+    cols = list(columns)
+    if name in cols:
+        return name
+    target = fold(name)
+    return next((c for c in cols if fold(c) == target), None)
+
+
+def columns_of(rows: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Every key of the rows in first-seen order, without private keys such as `_ligne`."""
+    seen: dict[str, None] = {}
+    for row in rows:
+        for key in row:
+            if not str(key).startswith("_"):
+                seen.setdefault(key, None)
+    return list(seen)

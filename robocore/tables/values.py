@@ -1,0 +1,102 @@
+"""Cell values: typing what calamine returns, French amounts written as text, keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+_SPACES = re.compile(r"\s+")
+# 1 234,56 | 1.234,56 | 1234,56 | -12,5 | 12 € | 1 234,56 EUR (NBSP and narrow NBSP count as spaces)
+_FRENCH_NUMBER = re.compile(
+    r"^(?P<sign>[-+\u2212]?)\s*(?P<int>\d{1,3}(?:[ .\u00a0\u202f']\d{3})+|\d+)"
+    r"(?:,(?P<dec>\d+))?\s*(?:€|EUR|eur)?$")
+_FRENCH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_MAX_EXACT = 2**53
+
+
+def typed_cell(value: Any) -> Any:
+    """Calamine's value made tidy: '' → None, integral floats → int, text trimmed."""
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < _MAX_EXACT:
+            return int(value)
+        return value
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def parse_french_number(text: str) -> float | None:
+    """`1 234,56 €` → 1234.56; None when the text is not a French-written number."""
+    match = _FRENCH_NUMBER.match(text.strip())
+    if not match:
+        return None
+    digits = re.sub(r"[ .\u00a0\u202f']", "", match["int"])
+    number = float(f"{digits}.{match['dec'] or '0'}")
+    return -number if match["sign"] in ("-", "\u2212") else number
+
+
+def french_or_text(value: Any) -> Any:
+    """A text cell holding a French number becomes a float; anything else is unchanged."""
+    if isinstance(value, str):
+        number = parse_french_number(value)
+        if number is not None:
+            return number
+    return value
+
+
+def as_number(value: Any) -> float | None:
+    """A numeric view of a cell (numbers, French or plain numeric text), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        number = parse_french_number(value)
+        if number is None:
+            try:
+                number = float(value.strip())
+            except ValueError:
+                return None
+        return number
+    return None
+
+
+def as_date(value: Any) -> dt.date | None:
+    """A date view of a cell (date, datetime, or `dd/mm/yyyy` / ISO text), else None."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        match = _FRENCH_DATE.match(text)
+        try:
+            if match:
+                return dt.date(int(match[3]), int(match[2]), int(match[1]))
+            return dt.date.fromisoformat(text[:10]) if len(text) >= 10 else None
+        except ValueError:
+            return None
+    return None
+
+
+def normalise_key(value: Any, pattern: re.Pattern[str] | None = None) -> str:
+    """A join key: text, trimmed, spaces collapsed, upper-cased; `pattern`'s first group if it matches."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = _SPACES.sub(" ", str(value)).strip().upper()
+    if pattern is not None and text:
+        match = pattern.search(text)
+        if match:
+            text = (match.group(1) if match.groups() else match.group(0)).strip()
+    return text
+
+
+def same_text(left: Any, right: Any) -> bool:
+    """Text equality ignoring case and whitespace runs."""
+    def norm(v: Any) -> str:
+        return _SPACES.sub(" ", str(v)).strip().casefold()
+    return norm(left) == norm(right)

@@ -1,0 +1,137 @@
+"""Bounded, position-keeping YAML reading: no Python tags, no alias bombs, no deep nesting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from robocore.errors import RobotDefinitionError
+
+MAX_DEPTH = 50
+MAX_NODES = 50_000
+MAX_BYTES = 5_000_000
+_SAFE_TAGS = {
+    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq", "tag:yaml.org,2002:timestamp",
+}
+Path_ = tuple[Any, ...]
+
+try:  # libyaml is much faster when present
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+
+@dataclass
+class Positions:
+    """Line and column (1-based) of every value and mapping key, by its path."""
+
+    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def of(self, path: Path_, key: bool = False) -> tuple[int, int]:
+        """Position of a path, or of its nearest ancestor that has one."""
+        table = self.keys if key else self.values
+        for end in range(len(path), -1, -1):
+            sub = tuple(path[:end])
+            if sub in table:
+                return table[sub]
+            if sub in self.values:
+                return self.values[sub]
+        return (1, 1)
+
+
+def _mark(node_or_mark: Any) -> tuple[int, int]:
+    mark = getattr(node_or_mark, "start_mark", node_or_mark)
+    return (mark.line + 1, mark.column + 1)
+
+
+def _precheck(text: str, source: str) -> None:
+    """Walk parser events (iteratively) to refuse absurd nesting before composing."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line, col = _mark(event)
+                    raise RobotDefinitionError(
+                        f"imbrication trop profonde (> {MAX_DEPTH} niveaux) / nesting too deep",
+                        path=source, line=line, column=col)
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        raise _yaml_error(exc, source) from None
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError, source: str) -> RobotDefinitionError:
+    mark = exc.problem_mark or exc.context_mark
+    line, col = _mark(mark) if mark else (None, None)
+    problem = exc.problem or exc.context or "syntax error"
+    return RobotDefinitionError(f"YAML invalide : {problem}", path=source, line=line, column=col)
+
+
+class _Builder:
+    """Turns a composed node tree into Python data, counting every node visited."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.positions = Positions()
+        self.count = 0
+        self.constructor = yaml.SafeLoader("")  # only its scalar constructors are used
+
+    def fail(self, node: Any, message: str) -> RobotDefinitionError:
+        line, col = _mark(node)
+        return RobotDefinitionError(message, path=self.source, line=line, column=col)
+
+    def build(self, node: Any, path: Path_, depth: int = 0) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise self.fail(node, f"document trop grand après expansion des alias (> {MAX_NODES} "
+                                  "nœuds) / alias expansion too large")
+        if depth > MAX_DEPTH:
+            raise self.fail(node, "imbrication trop profonde / nesting too deep")
+        if node.tag not in _SAFE_TAGS:
+            raise self.fail(node, f"étiquette YAML interdite '{node.tag}' / tag not allowed")
+        self.positions.values[path] = _mark(node)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
+        return self.constructor.construct_object(node, deep=True)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise self.fail(key_node, "les clés de fusion '<<' ne sont pas acceptées / merge keys not allowed")
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.fail(key_node, "une clé doit être un texte simple / keys must be scalars")
+            key = self.build(key_node, path + ("<key>",), depth + 1)
+            if key in out:
+                first = self.positions.keys[path + (key,)]
+                raise self.fail(key_node, f"clé en double '{key}' (déjà à la ligne {first[0]}) / duplicate key")
+            self.positions.keys[path + (key,)] = _mark(key_node)
+            out[key] = self.build(value_node, path + (key,), depth + 1)
+        return out
+
+
+def load_yaml(text: str, source: str) -> tuple[Any, Positions]:
+    """Parse YAML text safely; returns the data and the positions of its parts."""
+    if len(text) > MAX_BYTES:
+        raise RobotDefinitionError(f"fichier trop grand (> {MAX_BYTES} octets) / file too large", path=source)
+    _precheck(text, source)
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        raise _yaml_error(exc, source) from None
+    except yaml.YAMLError as exc:
+        raise RobotDefinitionError(f"YAML invalide : {exc}", path=source) from None
+    if node is None:
+        raise RobotDefinitionError("fichier vide / empty file", path=source, line=1, column=1)
+    builder = _Builder(source)
+    data = builder.build(node, ())
+    return data, builder.positions
