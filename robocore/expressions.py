@@ -15,7 +15,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from robocore.errors import ExpressionError
 from robocore.secrets import Secret
 
-_SINGLE = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\}\s*$", re.S)
+_SINGLE = re.compile(r"^ *\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\} *\Z", re.S)  # surrounding newlines make it text
 _used_secret: contextvars.ContextVar[bool] = contextvars.ContextVar("used_secret", default=False)
 
 

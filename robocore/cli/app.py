@@ -71,7 +71,7 @@ def _runs():  # type: ignore[no-untyped-def]
 
 def _execute(start, quiet: bool) -> None:  # type: ignore[no-untyped-def]
     from robocore.cli.progress import BarProgress
-    from robocore.cli.summary import print_result
+    from robocore.cli.summary import print_failures, print_result
 
     store = _store()
     try:
@@ -80,6 +80,7 @@ def _execute(start, quiet: bool) -> None:  # type: ignore[no-untyped-def]
         else:
             with BarProgress(err) as progress:
                 result = asyncio.run(start(store, progress))
+        print_failures(console, store.items(result.run_id))
     finally:
         store.close()
     print_result(console, result)
@@ -239,14 +240,17 @@ def new_robot(name: str, folder: Annotated[Optional[Path], typer.Option(help="Do
 
 @demo_app.command("portal")
 def demo_portal(port: int = 8765, host: str = "127.0.0.1", shuffle: bool = False,
-                data: Annotated[Optional[Path], typer.Option(help="Fichier SQLite du portail")] = None) -> None:
-    """Démarrer le portail de démonstration / start the demo portal."""
-    from robocore import settings
-    from robocore.demo.portal import PortalConfig
-    from robocore.demo.server import serve
+                slow: Annotated[bool, typer.Option(help="Réponses parfois lentes / occasional slowness")] = True,
+                data: Annotated[Optional[Path], typer.Option(help="Dossier des données du portail")] = None) -> None:
+    """Démarrer le portail de démonstration / start the demo portal (agent.demo / demo-portail-2026)."""
+    from robocore.demo import PortalConfig, serve
 
-    db = data or settings.home() / "demo-portal" / "portail.db"
-    serve(PortalConfig(db_path=db, shuffle=shuffle), host=host, port=port)
+    overrides: dict[str, object] = {"shuffle": shuffle}
+    if data:
+        overrides["data_dir"] = data
+    config = PortalConfig.demo(**overrides) if slow else PortalConfig(**overrides)  # type: ignore[arg-type]
+    err.print(f"Portail de démonstration : http://{host}:{port}/connexion (agent.demo / demo-portail-2026)")
+    serve(config, host=host, port=port)
 
 
 def main() -> None:

@@ -23,6 +23,20 @@ def fmt_minutes(minutes: float) -> str:
     return f"{hours} h {rest:02d} min" if hours else f"{rest} min"
 
 
+def print_failures(console: Console, items: list[dict[str, Any]], limit: int = 15) -> None:
+    """The failed items of a run: key, kind, message, evidence."""
+    failed = [i for i in items if i["status"] in ("business_error", "application_error")]
+    if not failed:
+        return
+    table = Table("Élément", "Type", "Message", "Preuves", title=f"Éléments en échec ({len(failed)})")
+    for item in failed[:limit]:
+        kind = "métier" if item["status"] == "business_error" else "technique"
+        table.add_row(item["key"], kind, (item["error"] or "")[:300], "\n".join(item["evidence"] or []))
+    console.print(table)
+    if len(failed) > limit:
+        console.print(f"… et {len(failed) - limit} autres (robo logs RUN_ID)")
+
+
 def print_result(console: Console, result: Any) -> None:
     table = Table(title=f"Exécution {result.run_id} — {result.robot}", show_header=False)
     table.add_row("Statut / status", STATUS_FR.get(result.status, result.status))

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -81,7 +81,7 @@ def init_db(db_path: Path) -> None:
 
 def insert_demande(db_path: Path, d: NewDemande, piece: tuple[str, str, int] | None = None) -> str:
     """Store a request and return its generated portal reference (DEM-YYYY-NNNNNN)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     piece_nom, piece_chemin, piece_taille = piece if piece else (None, None, None)
     try:
         with connect(db_path) as conn:

@@ -17,12 +17,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from robocore.demo import db
 from robocore.demo.config import PortalConfig
-from robocore.demo.forms import (CSRF_FIELD, FIELDS, PRIORITES, TOKEN_FIELD, TYPES_DEMANDE, Layout,
-                                 validate)
+from robocore.demo.forms import CSRF_FIELD, FIELDS, PRIORITES, TOKEN_FIELD, TYPES_DEMANDE, Layout, validate
 from robocore.demo.session import COOKIE_NAME, Session, Signer
 
 PACKAGE_DIR = Path(__file__).parent
@@ -108,6 +107,47 @@ class Portal:
         if payload is None or payload.get("sid") != session.sid:
             return None
         return Layout.from_payload(payload)
+
+
+    async def handle_submission(self, request: Request, session: Session, form: FormData) -> Response:
+        """Check CSRF and layout, validate, store; redirect on success, re-render with errors otherwise."""
+        limit = self.config.max_upload_bytes
+        if not session.csrf_ok(form.get(CSRF_FIELD)):
+            return self.render(request, "erreur.html", session, 403, titre="Jeton de sécurité invalide",
+                               message="Votre session a expiré. Rechargez le formulaire et recommencez.")
+        layout = self.layout_of(form.get(TOKEN_FIELD), session)
+        if layout is None:
+            return self.render(request, "erreur.html", session, 400, titre="Formulaire expiré",
+                               message="Ce formulaire n'est plus valide. Rechargez-le et recommencez.")
+        raw: dict[str, str] = {}
+        for field in FIELDS:
+            value = form.get(layout.names[field.key], "")
+            if field.kind != "file" and isinstance(value, str):
+                raw[field.key] = value
+        demande, errors = validate(raw, session.user or "")
+        upload = form.get(layout.names["piece_justificative"])
+        piece: tuple[str, Path, int] | None = None
+        if isinstance(upload, UploadFile) and upload.filename:
+            saved = await save_upload(upload, self.config.uploads_dir, limit)
+            if saved is None:
+                errors["piece_justificative"] = \
+                    f"Le fichier dépasse la taille maximale autorisée ({limit // (1024 * 1024)} Mo)"
+            else:
+                piece = (upload.filename, *saved)
+        if demande is not None and "numero_dossier" not in errors \
+                and db.dossier_exists(self.db_path, demande.numero_dossier):
+            errors["numero_dossier"] = "Ce numéro de dossier est déjà enregistré"
+        if demande is not None and not errors:
+            try:
+                reference = db.insert_demande(self.db_path, demande,
+                                              (piece[0], piece[1].name, piece[2]) if piece else None)
+            except db.DuplicateDossier:  # a concurrent submission won the race
+                errors["numero_dossier"] = "Ce numéro de dossier est déjà enregistré"
+            else:
+                return RedirectResponse(f"/demandes/{reference}/confirmation", status_code=303)
+        if piece is not None:
+            piece[1].unlink(missing_ok=True)
+        return self.form_page(request, session, raw, errors, status=422)
 
 
 def montant_fr(value: Decimal) -> str:
@@ -230,42 +270,8 @@ def create_app(config: PortalConfig | None = None) -> FastAPI:
         if declared.isdigit() and int(declared) > limit + 1024 * 1024:
             return portal.render(request, "erreur.html", session, 413, titre="Fichier trop volumineux",
                                  message=f"La pièce justificative dépasse {limit // (1024 * 1024)} Mo.")
-        form = await request.form(max_files=2, max_fields=40)
-        if not session.csrf_ok(form.get(CSRF_FIELD)):
-            return portal.render(request, "erreur.html", session, 403, titre="Jeton de sécurité invalide",
-                                 message="Votre session a expiré. Rechargez le formulaire et recommencez.")
-        layout = portal.layout_of(form.get(TOKEN_FIELD), session)
-        if layout is None:
-            return portal.render(request, "erreur.html", session, 400, titre="Formulaire expiré",
-                                 message="Ce formulaire n'est plus valide. Rechargez-le et recommencez.")
-        raw: dict[str, str] = {}
-        for field in FIELDS:
-            value = form.get(layout.names[field.key], "")
-            if field.kind != "file" and isinstance(value, str):
-                raw[field.key] = value
-        demande, errors = validate(raw, session.user or "")
-        upload = form.get(layout.names["piece_justificative"])
-        piece: tuple[Path, int] | None = None
-        if isinstance(upload, UploadFile) and upload.filename:
-            piece = await save_upload(upload, portal.config.uploads_dir, limit)
-            if piece is None:
-                errors["piece_justificative"] = \
-                    f"Le fichier dépasse la taille maximale autorisée ({limit // (1024 * 1024)} Mo)"
-        if demande is not None and "numero_dossier" not in errors \
-                and db.dossier_exists(portal.db_path, demande.numero_dossier):
-            errors["numero_dossier"] = "Ce numéro de dossier est déjà enregistré"
-        if demande is not None and not errors:
-            info = (upload.filename or "", piece[0].name, piece[1]) if piece and isinstance(upload, UploadFile) \
-                else None
-            try:
-                reference = db.insert_demande(portal.db_path, demande, info)
-            except db.DuplicateDossier:  # a concurrent submission won the race
-                errors["numero_dossier"] = "Ce numéro de dossier est déjà enregistré"
-            else:
-                return RedirectResponse(f"/demandes/{reference}/confirmation", status_code=303)
-        if piece is not None:
-            piece[0].unlink(missing_ok=True)
-        return portal.form_page(request, session, raw, errors, status=422)
+        async with request.form(max_files=2, max_fields=40) as form:  # closes spooled uploads
+            return await portal.handle_submission(request, session, form)
 
     @app.get("/demandes/{reference}/confirmation", response_class=HTMLResponse)
     async def confirmation(request: Request, reference: str) -> Response:

@@ -12,7 +12,8 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from robocore.errors import BusinessError
@@ -23,8 +24,9 @@ TEXT_FORMATS = {".csv", ".txt", ".tsv"}
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SHEET_ENTRY = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
-_COLUMNS = re.compile(rb'<c r="([A-Z]{2,3})\d')
-_NARROW = re.compile(rb'<c r="([A-Z])\d')
+_FAR_REF = re.compile(rb' r="([A-Z]{2,3}|[A-Z](?=\d{6}))(\d+)"')
+_ROW_REF = re.compile(rb'<row r="(\d{6,})"')
+_FOLD = bytes.maketrans(b"0123456789BCDEFGHIJKLMNOPQRSTUVWXYZ", b"0" * 10 + b"A" * 25)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def check_zip(path: Path, limits: Limits) -> None:
             _check_sizes(path, infos, limits)
             for info in infos:
                 if _SHEET_ENTRY.match(info.filename):
-                    _check_used_range(path, _chunks(archive, info), limits)
+                    _check_used_range(path, partial(_chunks, archive, info), limits)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as exc:
         raise refuse(path, "Classeur illisible (fichier tronqué ou non-zip)",
                      f"unreadable workbook (truncated or not a zip: {exc})") from exc
@@ -101,24 +103,41 @@ def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> No
                          "suspicious workbook (zip bomb)")
 
 
-def _check_used_range(path: Path, chunks: Iterator[bytes], limits: Limits) -> None:
-    """Bound rows × columns from the cell references, scanning the XML at C speed."""
-    wide: set[bytes] = set()
-    narrow: set[bytes] = set()
-    height = 0
-    digits = len(str(limits.max_cells // 16_384))  # rows that could matter even at full width
-    refs = re.compile(rb'<c r="[A-Z]{1,3}(\d{%d,})"|<row r="(\d{%d,})"[^>]*>\s*<c[ >]' % (digits, digits))
-    for chunk in chunks:
-        wide.update(_COLUMNS.findall(chunk))
-        if len(narrow) < 26:
-            narrow.update(_NARROW.findall(chunk))
-        for cell_row, row in refs.findall(chunk):
-            height = max(height, int(cell_row or row))
-    width = max((_column_number(c) for c in wide | narrow), default=1)
+def _check_used_range(path: Path, chunks: Callable[[], Iterator[bytes]], limits: Limits) -> None:
+    """Bound rows × columns from the cell references, without parsing the XML.
+
+    A chunk is first looked at with `bytes.count` on a copy whose digits and
+    letters are folded: only chunks holding references beyond column Z or row
+    99,999 (or cells without a reference) are scanned exactly with `re`.
+    """
+    width, height = 1, 0
+    for chunk in chunks():
+        if _suspicious(chunk.translate(_FOLD)):
+            w, h = _exact_extent(chunk)
+            width, height = max(width, w), max(height, h)
     if height * width > limits.max_cells:
         raise refuse(path, f"Feuille démesurée (plage utilisée d'environ {height:_} lignes × "
                      f"{width} colonnes, limite {limits.max_cells:_} cellules)".replace("_", " "),
                      "sheet used range too large")
+
+
+def _suspicious(folded: bytes) -> bool:
+    if folded.count(b' r="AA') or folded.count(b' r="A000000'):
+        return True
+    if not folded.count(b'<row r="000000'):
+        return False
+    return folded.count(b"<c ") + folded.count(b"<c>") != folded.count(b' r="A')
+
+
+def _exact_extent(chunk: bytes) -> tuple[int, int]:
+    """Width and height implied by the chunk's wide or far references."""
+    refs = _FAR_REF.findall(chunk)
+    rows = [int(row) for _, row in refs]
+    width = max((_column_number(c) for c in {c for c, _ in refs}), default=1)
+    if chunk.count(b"<c ") + chunk.count(b"<c>") != chunk.count(b' r="') - chunk.count(b"<row "):
+        # cells without `r` take their row element's number
+        rows += [int(r) for r in _ROW_REF.findall(chunk)]
+    return width, max(rows, default=0)
 
 
 def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int = 8 * 2**20) -> Iterator[bytes]:

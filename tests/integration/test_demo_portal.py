@@ -283,7 +283,7 @@ def shuffled_form(client: httpx.Client) -> tuple[FormParser, list[str]]:
 
 
 def test_shuffle_mode_changes_ids_and_order_but_keeps_labels(shuffled_portal: tuple[str, PortalConfig]) -> None:
-    """Two loads give different ids, names and field order; every label still points at its control; posting by label works."""
+    """Two loads differ in ids, names and field order; each label still points at its control; posting works."""
     url, config = shuffled_portal
     with httpx.Client(base_url=url) as c:
         login(c)

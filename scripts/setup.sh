@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install everything Robocore and its tests need on a fresh Debian/Ubuntu machine:
+# Debian's Chromium (Playwright cannot download browsers on closed networks), Xvfb and
+# the Qt libraries for the tray launcher, then a virtualenv with Robocore and its test tools.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(chromium xvfb xauth trayer xdotool libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4
+          libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0
+          libxcb-xinerama0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if command -v apt-get >/dev/null; then
+    sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    echo "setup: installing ${missing[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: please install ${missing[*]} (not a Debian system)" >&2
+  fi
+fi
+
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+.venv/bin/python -m pip install -q -e ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -c "import robocore, playwright, openpyxl, python_calamine" \
+  || { echo "setup: the Python install failed" >&2; exit 1; }
+echo "setup: ready (.venv)" >&2

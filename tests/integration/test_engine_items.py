@@ -1,0 +1,97 @@
+"""Durable work items, retries and the ledger, against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+from robocore import runs
+from robocore.loader import load_robot
+from robocore.store import Store
+
+ROBOTS = Path(__file__).parent / "robots"
+
+
+def _copy(name: str, tmp_path: Path) -> Path:
+    dest = tmp_path / name
+    shutil.copytree(ROBOTS / name, dest)
+    return dest
+
+
+def test_fifty_items_statuses_counts_and_ledger(store_url: str, tmp_path: Path) -> None:
+    """50 items, 6 business errors: exact statuses, counts, and ledger = 44 × 4.5 + 10 minutes."""
+    store = Store(store_url)
+    result = asyncio.run(runs.start(load_robot(_copy("lot50", tmp_path)), store, {}))
+    assert result.status == "completed_with_errors"
+    assert result.counts == {"done": 44, "business_error": 6}
+    items = {i["key"]: i for i in store.items(result.run_id)}
+    assert len(items) == 50
+    failed = {k for k, i in items.items() if i["status"] == "business_error"}
+    assert failed == {"D-007", "D-010", "D-020", "D-030", "D-040", "D-050"}
+    assert items["D-010"]["error"] == "Dossier 10 : montant manquant"
+    assert all(i["attempts"] == 1 for i in items.values())
+    ledger = store.ledger_rows()
+    assert sum(r["minutes"] for r in ledger) == pytest.approx(44 * 4.5 + 10)
+    assert sorted(r["kind"] for r in ledger).count("run") == 1
+    assert {r["process_name"] for r in ledger} == {"Contrôle des dossiers"}
+    store.close()
+
+
+def test_application_errors_retried_business_errors_not(store_url: str, tmp_path: Path) -> None:
+    """An application error is retried (with backoff) up to `retries`; a business error never is."""
+    store = Store(store_url)
+    result = asyncio.run(runs.start(load_robot(_copy("retry", tmp_path)), store, {}))
+    items = {i["key"]: i for i in store.items(result.run_id)}
+    assert (items["a"]["status"], items["a"]["attempts"]) == ("done", 2)
+    assert (items["b"]["status"], items["b"]["attempts"]) == ("business_error", 1)
+    assert (items["c"]["status"], items["c"]["attempts"]) == ("application_error", 3)
+    assert sum(r["minutes"] for r in store.ledger_rows()) == pytest.approx(1.0)
+    store.close()
+
+
+def test_resume_never_redoes_done_items_nor_counts_twice(store_url: str, tmp_path: Path) -> None:
+    """Resuming a finished-with-errors run re-processes only the failed items; the ledger stays exact."""
+    store = Store(store_url)
+    robot = _copy("retry", tmp_path)
+    first = asyncio.run(runs.start(load_robot(robot), store, {}))
+    second = asyncio.run(runs.resume(first.run_id, store))
+    assert second.run_id == first.run_id
+    items = {i["key"]: i for i in store.items(first.run_id)}
+    assert items["a"]["attempts"] == 2  # done in the first run, untouched
+    assert items["c"]["attempts"] == 6  # application errors are tried again on resume
+    assert (tmp_path / "retry" / "essais-a.txt").read_text() == "xx"
+    ledger = store.ledger_rows()
+    assert len(ledger) == 1 and ledger[0]["entry_key"].endswith(":a")
+    store.close()
+
+
+def test_concurrency_processes_every_item_once(store_url: str, tmp_path: Path) -> None:
+    """With concurrency 4, every item is done exactly once and counted once."""
+    robot = _copy("crash200", tmp_path)
+    text = (robot / "robot.yaml").read_text().replace("key: \"E{{ n }}\"", "key: \"E{{ n }}\"\n    concurrency: 4")
+    (robot / "robot.yaml").write_text(text)
+    journal = tmp_path / "crash200" / "journal.txt"
+    store = Store(store_url)
+    result = asyncio.run(runs.start(load_robot(robot), store, {"journal": str(journal), "pause": 0}))
+    lines = journal.read_text().splitlines()
+    assert len(lines) == 200 and len(set(lines)) == 200
+    assert result.counts == {"done": 200}
+    assert store.run_minutes(result.run_id) == pytest.approx(200 * 2 + 3)
+    store.close()
+
+
+def test_run_level_failure_fails_the_run(robo_home: Path, tmp_path: Path) -> None:
+    """A failing step outside a loop stops the run with status failed and no run minutes."""
+    folder = tmp_path / "r"
+    folder.mkdir()
+    (folder / "robot.yaml").write_text(
+        "robot: casse\nprocess: {name: P, service: S, manual_minutes_per_item: 1, manual_minutes_per_run: 9}\n"
+        "steps:\n  - use: files.read_text\n    with: {path: absent.txt}\n")
+    store = Store(f"sqlite:///{robo_home / 'robocore.db'}")
+    result = asyncio.run(runs.start(load_robot(folder), store, {}))
+    assert result.status == "failed"
+    assert "absent.txt" in (result.error or "")
+    assert store.ledger_rows() == []
