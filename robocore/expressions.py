@@ -106,6 +106,8 @@ def check_syntax(text: str) -> str | None:
             _compile_template(text)
     except TemplateSyntaxError as exc:
         return f"expression « {text.strip()} » : syntaxe invalide / syntax error: {exc.message}"
+    except RecursionError:  # e.g. 10,000 nested brackets: refused, never a traceback
+        return f"expression « {text.strip()[:80]}… » : trop imbriquée / nested too deeply"
     return None
 
 

@@ -226,8 +226,11 @@ def load_robot(path: str | Path, registry: Registry | None = None) -> LoadedRobo
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        column = len(raw[line_start:exc.start].decode("utf-8", errors="replace")) + 1
         raise RobotDefinitionError(f"encodage invalide (UTF-8 attendu) à l'octet {exc.start} / not UTF-8",
-                                   path=str(p)) from None
+                                   path=str(p), line=raw.count(b"\n", 0, exc.start) + 1,
+                                   column=column) from None
     return LoadedRobot(spec=parse_robot(text, str(p), registry), path=p.resolve(), content=text)
 
 

@@ -65,11 +65,16 @@ def _precheck(text: str, source: str) -> None:
                 depth -= 1
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, source) from None
+    except yaml.reader.ReaderError as exc:  # a control character: not a MarkedYAMLError
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise RobotDefinitionError(f"caractère interdit {exc.character!r} / control character not allowed",
+                                   path=source, line=line, column=col) from None
 
 
 def _yaml_error(exc: yaml.MarkedYAMLError, source: str) -> RobotDefinitionError:
     mark = exc.problem_mark or exc.context_mark
-    line, col = _mark(mark) if mark else (None, None)
+    line, col = _mark(mark) if mark else (1, 1)
     problem = exc.problem or exc.context or "syntax error"
     return RobotDefinitionError(f"YAML invalide : {problem}", path=source, line=line, column=col)
 
@@ -101,7 +106,10 @@ class _Builder:
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
-        return self.constructor.construct_object(node, deep=True)
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (ValueError, OverflowError, yaml.YAMLError) as exc:  # e.g. a 5,000-digit integer
+            raise self.fail(node, f"valeur illisible / unreadable value: {str(exc).splitlines()[0]}") from None
 
     def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
@@ -122,14 +130,15 @@ class _Builder:
 def load_yaml(text: str, source: str) -> tuple[Any, Positions]:
     """Parse YAML text safely; returns the data and the positions of its parts."""
     if len(text) > MAX_BYTES:
-        raise RobotDefinitionError(f"fichier trop grand (> {MAX_BYTES} octets) / file too large", path=source)
+        raise RobotDefinitionError(f"fichier trop grand (> {MAX_BYTES} octets) / file too large", path=source,
+                                   line=1, column=1)
     _precheck(text, source)
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, source) from None
     except yaml.YAMLError as exc:
-        raise RobotDefinitionError(f"YAML invalide : {exc}", path=source) from None
+        raise RobotDefinitionError(f"YAML invalide : {exc}", path=source, line=1, column=1) from None
     if node is None:
         raise RobotDefinitionError("fichier vide / empty file", path=source, line=1, column=1)
     builder = _Builder(source)

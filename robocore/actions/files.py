@@ -16,13 +16,25 @@ def _allowed_roots(ctx: Context) -> list[Path]:
 
 def confined(ctx: Context, path: str | Path) -> Path:
     """Resolve a path and refuse it when it leaves every allowed folder (no `..` escape)."""
-    resolved = ctx.resolve_path(path).resolve()
+    try:
+        resolved = ctx.resolve_path(path).resolve()
+    except (OSError, ValueError, RuntimeError) as exc:  # NUL byte, symlink loop: bad data, not a crash
+        raise BusinessError(f"chemin invalide : {path!r} ({exc}) / invalid path") from None
     for root in _allowed_roots(ctx):
         if resolved == root or resolved.is_relative_to(root):
             return resolved
     allowed = ", ".join(str(r) for r in _allowed_roots(ctx))
     raise BusinessError(f"chemin hors des dossiers autorisés : {path} (autorisés : {allowed}) "
                         "/ path outside allowed folders")
+
+
+def _inside(ctx: Context, path: Path) -> bool:
+    """True when a listed file stays inside the allowed folders (a symlink may lead out)."""
+    try:
+        confined(ctx, path)
+    except BusinessError:
+        return False
+    return True
 
 
 @action("files.list")
@@ -32,7 +44,7 @@ def list_files(ctx: Context, folder: Path, pattern: str = "*", recursive: bool =
     if not base.is_dir():
         raise BusinessError(f"dossier introuvable : {base} / folder not found")
     found = base.rglob(pattern) if recursive else base.glob(pattern)
-    files = sorted(str(p) for p in found if p.is_file() and confined(ctx, p))
+    files = sorted(str(p) for p in found if p.is_file() and _inside(ctx, p))
     return {"files": files, "count": len(files)}
 
 

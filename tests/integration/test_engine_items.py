@@ -95,3 +95,29 @@ def test_run_level_failure_fails_the_run(robo_home: Path, tmp_path: Path) -> Non
     assert result.status == "failed"
     assert "absent.txt" in (result.error or "")
     assert store.ledger_rows() == []
+
+
+def test_item_left_running_is_verified_not_redone(store_url: str, tmp_path: Path) -> None:
+    """An item found `running` after a crash whose verify steps pass is marked done without redoing it."""
+    from sqlalchemy import create_engine, text
+
+    robot = _copy("crash200", tmp_path)
+    journal = robot / "journal.txt"
+    store = Store(store_url)
+    result = asyncio.run(runs.start(load_robot(robot), store, {"journal": str(journal), "pause": 0}))
+    engine = create_engine(store_url)
+    with engine.begin() as conn:  # what a crash between the side effect and the commit leaves
+        conn.execute(text("UPDATE items SET status = 'running' WHERE key IN ('E5', 'E6')"))
+        conn.execute(text("DELETE FROM ledger WHERE entry_key LIKE :a OR entry_key LIKE :b OR kind = 'run'"),
+                     {"a": "%:E5", "b": "%:E6"})
+        conn.execute(text("UPDATE runs SET status = 'running'"))
+    engine.dispose()
+    journal.write_text("\n".join(f"E{n}" for n in range(200) if n != 6) + "\n")  # E6's side effect never happened
+    asyncio.run(runs.resume(result.run_id, store))
+    items = {i["key"]: i for i in store.items(result.run_id)}
+    assert (items["E5"]["status"], items["E5"]["verified"], items["E5"]["attempts"]) == ("done", 1, 1)
+    assert (items["E6"]["status"], items["E6"]["verified"], items["E6"]["attempts"]) == ("done", 0, 2)
+    lines = journal.read_text().splitlines()
+    assert sorted(lines) == sorted(f"E{n}" for n in range(200))
+    assert store.run_minutes(result.run_id) == pytest.approx(200 * 2 + 3)
+    store.close()

@@ -1,0 +1,184 @@
+"""Reconciling two tables by key: one dict join, linear in time and memory."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from robocore.errors import BusinessError
+from robocore.tables.rows import LINE_KEY, columns_of, fold, resolve_column
+from robocore.tables.values import as_date, as_number, normalise_key, same_text
+
+CATEGORIES = ("matched", "mismatched", "only_left", "only_right", "duplicates_left", "duplicates_right")
+
+
+@dataclass
+class Options:
+    """How to reconcile: key columns, compared columns (left → right) and tolerances."""
+
+    left_key: list[str]
+    right_key: list[str]
+    compare: dict[str, str]
+    tolerance: float = 0.0
+    date_tolerance_days: int = 0
+    key_pattern: re.Pattern[str] | None = None
+    amounts: set[str] = field(default_factory=set)  # left columns holding numbers
+
+
+def rows_of(table: Sequence[Mapping[str, Any]] | Mapping[str, Any], side: str) -> list[Mapping[str, Any]]:
+    """The rows of a read_table result or of a plain row list."""
+    if isinstance(table, Mapping):
+        if "rows" not in table:
+            raise BusinessError(f"Table {side} sans clé 'rows' / {side} table has no 'rows'")
+        return list(table["rows"])
+    return list(table)
+
+
+def resolve(names: Sequence[str], columns: Sequence[str], side: str) -> list[str]:
+    """Column names as spelled in the table (case, spaces and accents forgiven)."""
+    found = []
+    for name in names:
+        column = resolve_column(name, columns)
+        if column is None:
+            raise BusinessError(f"Colonne {name!r} absente du côté {side} (colonnes : "
+                                f"{', '.join(columns)}) / column not found")
+        found.append(column)
+    return found
+
+
+def default_compare(left_cols: Sequence[str], right_cols: Sequence[str], keys: set[str]) -> dict[str, str]:
+    """Columns present on both sides (keys excepted), compared with each other."""
+    right_by_fold = {fold(c): c for c in right_cols}
+    return {c: right_by_fold[fold(c)] for c in left_cols
+            if fold(c) in right_by_fold and fold(c) not in keys}
+
+
+def index(rows: list[Mapping[str, Any]], keys: list[str], pattern: re.Pattern[str] | None
+          ) -> tuple[dict[str, Mapping[str, Any]], dict[str, list[Mapping[str, Any]]], list[Mapping[str, Any]]]:
+    """Rows by normalised key: unique ones, duplicated ones, and those without a key."""
+    unique: dict[str, Mapping[str, Any]] = {}
+    duplicates: dict[str, list[Mapping[str, Any]]] = {}
+    keyless: list[Mapping[str, Any]] = []
+    single = keys[0] if len(keys) == 1 else None
+    for row in rows:
+        if single is not None:
+            key = normalise_key(row.get(single), pattern)
+        else:
+            key = "|".join(normalise_key(row.get(k), pattern) for k in keys)
+            key = "" if not key.strip("|") else key
+        if not key:
+            keyless.append(row)
+        elif key in duplicates:
+            duplicates[key].append(row)
+        elif key in unique:
+            duplicates[key] = [unique.pop(key), row]
+        else:
+            unique[key] = row
+    return unique, duplicates, keyless
+
+
+def differences(left: Mapping[str, Any], right: Mapping[str, Any], opts: Options) -> list[dict[str, Any]]:
+    """The compared fields that differ beyond the tolerances, with both values and the gap."""
+    found = []
+    for lcol, rcol in opts.compare.items():
+        lv, rv = left.get(lcol), right.get(rcol)
+        if lv == rv and (lv is None or lv.__class__ is not str):
+            continue
+        diff = _difference(lv, rv, opts)
+        if diff is not None:
+            found.append({"field": lcol, "right_field": rcol, "left": lv, "right": rv,
+                          "difference": diff if diff is not True else None})
+    return found
+
+
+def _difference(lv: Any, rv: Any, opts: Options) -> Any:
+    """None when equal within tolerance; else the gap (left − right, days for dates) or True."""
+    if lv is None or rv is None or lv == "" or rv == "":
+        return None if (lv in (None, "")) and (rv in (None, "")) else True
+    ln, rn = as_number(lv), as_number(rv)
+    if ln is not None and rn is not None:
+        gap = round(ln - rn, 9)
+        return None if abs(gap) <= opts.tolerance + 1e-9 else gap
+    ld, rd = as_date(lv), as_date(rv)
+    if ld is not None and rd is not None:
+        days = (ld - rd).days
+        return None if abs(days) <= opts.date_tolerance_days else days
+    return None if same_text(lv, rv) else True
+
+
+def reconcile(left: list[Mapping[str, Any]], right: list[Mapping[str, Any]], opts: Options) -> dict[str, Any]:
+    """Join both sides on their keys and sort every row into one category."""
+    lu, ld, lk = index(left, opts.left_key, opts.key_pattern)
+    ru, rd, rk = index(right, opts.right_key, opts.key_pattern)
+    out: dict[str, list[dict[str, Any]]] = {c: [] for c in CATEGORIES}
+    for key, lrow in lu.items():
+        rrow = ru.get(key)
+        if rrow is None:
+            if key not in rd:
+                out["only_left"].append(_single(key, lrow))
+            continue
+        diffs = differences(lrow, rrow, opts)
+        entry = {"key": key, "left_line": lrow.get(LINE_KEY), "right_line": rrow.get(LINE_KEY),
+                 "left": lrow, "right": rrow}
+        if diffs:
+            entry["differences"] = diffs
+            out["mismatched"].append(entry)
+        else:
+            out["matched"].append(entry)
+    out["only_right"] = [_single(k, r) for k, r in ru.items() if k not in lu and k not in ld]
+    out["only_left"] += [_single("", r) for r in lk]
+    out["only_right"] += [_single("", r) for r in rk]
+    out["duplicates_left"] = [_single(k, r) for k, rows in ld.items() for r in rows]
+    out["duplicates_right"] = [_single(k, r) for k, rows in rd.items() for r in rows]
+    result: dict[str, Any] = dict(out)
+    result["counts"] = {c: len(out[c]) for c in CATEGORIES}
+    result["counts"].update(left=len(left), right=len(right))
+    result["totals"] = totals(out, opts)
+    result["ok"] = all(not out[c] for c in CATEGORIES if c != "matched")
+    return result
+
+
+def _single(key: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"key": key, "line": row.get(LINE_KEY), "row": row}
+
+
+def totals(out: Mapping[str, list[dict[str, Any]]], opts: Options) -> dict[str, dict[str, Any]]:
+    """Sums of the numeric compared columns per category, per side, and their difference."""
+    result: dict[str, dict[str, Any]] = {}
+    for category, entries in out.items():
+        sums: dict[str, Any] = {}
+        for lcol, rcol in opts.compare.items():
+            if lcol not in opts.amounts:
+                continue
+            if category in ("matched", "mismatched"):
+                lsum = _sum(e["left"].get(lcol) for e in entries)
+                rsum = _sum(e["right"].get(rcol) for e in entries)
+                sums[lcol] = {"left": lsum, "right": rsum, "difference": round(lsum - rsum, 2)}
+            else:
+                col = lcol if category.endswith("left") else rcol
+                sums[lcol] = {category.rsplit("_", 1)[1]: _sum(e["row"].get(col) for e in entries)}
+        result[category] = sums
+    return result
+
+
+def _sum(values: Any) -> float:
+    return round(sum(n for n in map(as_number, values) if n is not None), 2)
+
+
+def numeric_columns(rows: list[Mapping[str, Any]], columns: Sequence[str], sample: int = 200) -> set[str]:
+    """Columns whose filled values (in a sample) are all numbers or French amounts."""
+    found = set()
+    for column in columns:
+        values = [r.get(column) for r in rows[:sample] if r.get(column) not in (None, "")]
+        if values and all(as_number(v) is not None for v in values):
+            found.add(column)
+    return found
+
+
+def table_columns(rows: list[Mapping[str, Any]], table: Any) -> list[str]:
+    """The columns of a table: its own list when it came from read_table, else the row keys."""
+    if isinstance(table, Mapping) and isinstance(table.get("columns"), list):
+        return list(table["columns"])
+    return columns_of(rows[:1000])

@@ -1,0 +1,234 @@
+"""Writing rows to a styled workbook (openpyxl), atomically and never as formulas."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from robocore.errors import ApplicationError
+from robocore.tables.guard import atomic_target
+from robocore.tables.rows import columns_of, fold, resolve_column
+
+WRITE_ONLY_ABOVE = 5_000
+DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+DATE_FORMAT = "dd/mm/yyyy"
+DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+EURO_FORMAT = '#,##0.00 "€"'
+HEADER_FILL = "000091"  # bleu France (DSFR)
+_AMOUNT_NAME = re.compile(r"montant|total|solde|d[ée]bit|cr[ée]dit|prix|somme|[ée]cart|"
+                          r"\bht\b|\bttc\b|€|amount|balance", re.IGNORECASE)
+
+
+def is_dangerous(value: Any) -> bool:
+    """True for text a spreadsheet would run as a formula (CSV/formula injection)."""
+    return isinstance(value, str) and value.startswith(DANGEROUS_START)
+
+
+def csv_safe(value: Any) -> Any:
+    """A value safe to put in a CSV cell: dangerous text gets a leading apostrophe."""
+    return "'" + value if is_dangerous(value) else value
+
+
+def amount_columns(columns: Sequence[str]) -> set[str]:
+    """Columns whose numbers are euros, by name (Montant, Débit, Total TTC…)."""
+    return {c for c in columns if _AMOUNT_NAME.search(c)}
+
+
+class SheetWriter:
+    """Writes styled rows to a worksheet of a normal or write-only workbook."""
+
+    def __init__(self, sheet: Any, columns: Sequence[str], write_only: bool,
+                 amounts: set[str] | None = None) -> None:
+        self.sheet, self.columns, self.write_only = sheet, list(columns), write_only
+        self.euro = [c in (amounts if amounts is not None else amount_columns(columns))
+                     for c in self.columns]
+        self.next_row = 1
+
+    def _cell(self, value: Any, euro: bool) -> Any:
+        """A value, or a cell object when it needs a format or must stay text."""
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Alignment
+
+        if isinstance(value, str):
+            if not is_dangerous(value):
+                return value
+            cell = WriteOnlyCell(self.sheet, value)
+            cell.data_type = "s"  # never a formula, whatever it starts with
+            cell.quotePrefix = True
+            return cell
+        if isinstance(value, dt.datetime):
+            fmt = DATETIME_FORMAT
+        elif isinstance(value, dt.date):
+            fmt = DATE_FORMAT
+        elif euro and isinstance(value, (int, float)) and not isinstance(value, bool):
+            cell = WriteOnlyCell(self.sheet, value)
+            cell.number_format = EURO_FORMAT
+            cell.alignment = Alignment(horizontal="right")
+            return cell
+        else:
+            return value
+        cell = WriteOnlyCell(self.sheet, value)
+        cell.number_format = fmt
+        return cell
+
+    def header(self, widths_from: Iterable[Mapping[str, Any]] = ()) -> None:
+        """Bold white header on blue, frozen, with a filter and column widths from a sample."""
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font, PatternFill
+        from openpyxl.utils import get_column_letter
+
+        for index, width in enumerate(column_widths(self.columns, widths_from), start=1):
+            self.sheet.column_dimensions[get_column_letter(index)].width = width
+        self.sheet.freeze_panes = "A2"
+        cells = []
+        for name in self.columns:
+            cell = WriteOnlyCell(self.sheet, name)
+            cell.data_type = "s"
+            cell.font = Font(bold=True, color="FFFFFF")
+            cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+            cells.append(cell)
+        self._append(cells)
+
+    def rows(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Append rows (looked up by column name); returns how many were written."""
+        count = 0
+        pairs = list(zip(self.columns, self.euro))
+        for row in rows:
+            self._append([self._cell(row.get(c), euro) for c, euro in pairs])
+            count += 1
+        return count
+
+    def values(self, values: Sequence[Any], euro: Sequence[bool] | None = None) -> None:
+        """Append one line of values given in column order."""
+        flags = euro or [False] * len(values)
+        self._append([self._cell(v, e) for v, e in zip(values, flags)])
+
+    def _append(self, cells: list[Any]) -> None:
+        if self.write_only:
+            self.sheet.append(cells)
+        else:
+            for col, item in enumerate(cells, start=1):
+                target = self.sheet.cell(row=self.next_row, column=col)
+                _copy_into(target, item)
+        self.next_row += 1
+
+    def finish(self) -> None:
+        """Put the auto-filter over the written range."""
+        from openpyxl.utils import get_column_letter
+
+        if self.columns:
+            last = get_column_letter(len(self.columns))
+            self.sheet.auto_filter.ref = f"A1:{last}{max(self.next_row - 1, 1)}"
+
+
+def _copy_into(target: Any, item: Any) -> None:
+    """Copy a value or a WriteOnlyCell (value, type, style) into a normal cell."""
+    from openpyxl.cell.cell import Cell
+
+    if not isinstance(item, Cell):
+        target.value = item
+        return
+    target.value = item.value
+    if item.has_style:
+        target._style = item._style  # the workbook's style table is shared
+    if item.data_type == "s":
+        target.data_type = "s"
+
+
+def column_widths(columns: Sequence[str], rows: Iterable[Mapping[str, Any]],
+                  sample: int = 200) -> list[float]:
+    """Widths from the header and the first `sample` rows, between 8 and 60 characters."""
+    widest = [len(c) + 2 for c in columns]
+    for n, row in enumerate(rows):
+        if n >= sample:
+            break
+        for i, c in enumerate(columns):
+            value = row.get(c)
+            length = 10 if isinstance(value, dt.date) else len(str(value)) if value is not None else 0
+            widest[i] = max(widest[i], length + 2)
+    return [float(min(max(w, 8), 60)) for w in widest]
+
+
+def save_atomically(path: Path, save: Callable[[Path], None]) -> None:
+    """Write to a temporary file beside `path`, then rename: a failure leaves nothing behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = atomic_target(path)
+    try:
+        save(temp)
+        os.replace(temp, path)
+    except PermissionError as exc:
+        raise ApplicationError(f"Écriture impossible (fichier ouvert ailleurs ?) : {path} "
+                               f"/ cannot write: {exc}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+
+
+def write_table(path: Path, rows: Sequence[Mapping[str, Any]], sheet: str = "Données",
+                columns: Sequence[str] | None = None) -> dict[str, Any]:
+    """Write rows to a new workbook (replacing the file); see excel.write_table."""
+    from openpyxl import Workbook
+
+    cols = list(columns) if columns is not None else columns_of(rows)
+    write_only = len(rows) > WRITE_ONLY_ABOVE
+    workbook = Workbook(write_only=write_only)
+    ws = workbook.create_sheet(sheet) if write_only else workbook.active
+    if not write_only:
+        ws.title = sheet
+    writer = SheetWriter(ws, cols, write_only)
+    writer.header(rows)
+    count = writer.rows(_lenient(rows, cols))
+    writer.finish()
+    save_atomically(path, workbook.save)
+    return {"path": str(path), "count": count, "columns": cols, "sheet": sheet}
+
+
+def _lenient(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> Iterable[Mapping[str, Any]]:
+    """Rows whose keys differ from the columns only by case, spaces or accents still match."""
+    for row in rows:
+        if all(c in row for c in columns):
+            yield row
+        else:
+            by_fold = {fold(k): v for k, v in row.items()}
+            yield {c: row[c] if c in row else by_fold.get(fold(c)) for c in columns}
+
+
+def append_rows(path: Path, rows: Sequence[Mapping[str, Any]],
+                sheet: str | None = None) -> dict[str, Any]:
+    """Append rows under an existing sheet's header (new keys become new columns)."""
+    from openpyxl import load_workbook
+
+    if not path.exists():
+        return write_table(path, rows, sheet or "Données")
+    workbook = load_workbook(path)
+    if sheet is not None and sheet not in workbook.sheetnames:
+        ws = workbook.create_sheet(sheet)
+        header: list[str] = []
+    else:
+        ws = workbook[sheet] if sheet else workbook.active
+        header = [str(c.value) for c in ws[1] if c.value is not None] if ws.max_row >= 1 else []
+    extra = [c for c in columns_of(rows) if resolve_column(c, header) is None]
+    columns = header + extra
+    writer = SheetWriter(ws, columns, write_only=False)
+    if not header:
+        writer.header(rows)
+    else:
+        for offset, name in enumerate(extra):
+            ws.cell(row=1, column=len(header) + offset + 1, value=name)
+        writer.next_row = _last_used_row(ws) + 1
+    count = writer.rows(_lenient(rows, columns))
+    writer.finish()
+    save_atomically(path, workbook.save)
+    return {"path": str(path), "count": count, "columns": columns, "sheet": ws.title}
+
+
+def _last_used_row(ws: Any) -> int:
+    for row in range(ws.max_row, 0, -1):
+        if any(cell.value is not None for cell in ws[row]):
+            return row
+    return 0
