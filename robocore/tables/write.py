@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import os
 import re
@@ -48,32 +49,40 @@ class SheetWriter:
         self.euro = [c in (amounts if amounts is not None else amount_columns(columns))
                      for c in self.columns]
         self.next_row = 1
+        self._styles: dict[str, Any] = {}
 
     def _cell(self, value: Any, euro: bool) -> Any:
         """A value, or a cell object when it needs a format or must stay text."""
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Alignment
-
         if isinstance(value, str):
-            if not is_dangerous(value):
-                return value
-            cell = WriteOnlyCell(self.sheet, value)
-            cell.data_type = "s"  # never a formula, whatever it starts with
-            cell.quotePrefix = True
-            return cell
+            return self._styled(value, "text") if value.startswith(DANGEROUS_START) else value
         if isinstance(value, dt.datetime):
-            fmt = DATETIME_FORMAT
-        elif isinstance(value, dt.date):
-            fmt = DATE_FORMAT
-        elif euro and isinstance(value, (int, float)) and not isinstance(value, bool):
-            cell = WriteOnlyCell(self.sheet, value)
-            cell.number_format = EURO_FORMAT
-            cell.alignment = Alignment(horizontal="right")
-            return cell
-        else:
-            return value
+            return self._styled(value, "datetime")
+        if isinstance(value, dt.date):
+            return self._styled(value, "date")
+        if euro and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return self._styled(value, "euro")
+        return value
+
+    def _styled(self, value: Any, kind: str) -> Any:
+        """A cell with one of a few styles, each registered once (openpyxl styles are costly)."""
+        from openpyxl.cell import WriteOnlyCell
+
+        if kind not in self._styles:
+            from openpyxl.styles import Alignment
+
+            template = WriteOnlyCell(self.sheet, value)
+            if kind == "text":
+                template.quotePrefix = True
+            elif kind == "euro":
+                template.number_format = EURO_FORMAT
+                template.alignment = Alignment(horizontal="right")
+            else:
+                template.number_format = DATE_FORMAT if kind == "date" else DATETIME_FORMAT
+            self._styles[kind] = template._style
         cell = WriteOnlyCell(self.sheet, value)
-        cell.number_format = fmt
+        cell._style = copy.copy(self._styles[kind])
+        if kind == "text":
+            cell.data_type = "s"  # never a formula, whatever it starts with
         return cell
 
     def header(self, widths_from: Iterable[Mapping[str, Any]] = ()) -> None:

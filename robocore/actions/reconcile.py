@@ -1,0 +1,68 @@
+"""Built-in action reconcile.tables: compare two tables by key, optionally writing a report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from robocore import Context, action
+
+
+@action("reconcile.tables")
+def tables(ctx: Context, left: list[dict[str, Any]] | dict[str, Any],
+           right: list[dict[str, Any]] | dict[str, Any], left_key: str | list[str],
+           right_key: str | list[str], compare: dict[str, str] | list[str] | None = None,
+           tolerance: float = 0.0, date_tolerance_days: int = 0, key_pattern: str | None = None,
+           output: Path | None = None, left_name: str = "Grand livre",
+           right_name: str = "Relevé bancaire", matched_in_report: int | None = 1_000) -> dict[str, Any]:
+    """Reconcile two tables by key: matched, mismatched, only on one side, duplicated.
+
+    Args:
+        left: a read_table result or a list of rows (e.g. the general ledger).
+        right: the same for the other side (e.g. the bank statement).
+        left_key: key column(s) of the left rows; several columns make a composite key.
+        compare: left column → right column to compare (a list when names are the same);
+            by default the columns both sides share.
+        tolerance: largest amount gap still counted as equal.
+        date_tolerance_days: largest date gap, in days, still counted as equal.
+        key_pattern: a regex applied to the upper-cased key; its first group is the key.
+        output: where to write the reconciliation workbook (.xlsx).
+        matched_in_report: matched rows listed in the report (None: all); counts are always complete.
+
+    Returns lists `matched`, `mismatched` (with `differences`), `only_left`, `only_right`,
+    `duplicates_left`, `duplicates_right`, plus `counts`, `totals`, `ok` and `report`.
+    """
+    import re
+
+    from robocore.tables import reconcile as rec
+    from robocore.tables.report import write_report
+
+    lrows, rrows = rec.rows_of(left, "gauche/left"), rec.rows_of(right, "droite/right")
+    lcols, rcols = rec.table_columns(lrows, left), rec.table_columns(rrows, right)
+    lkey = rec.resolve([left_key] if isinstance(left_key, str) else left_key, lcols, left_name)
+    rkey = rec.resolve([right_key] if isinstance(right_key, str) else right_key, rcols, right_name)
+    if compare is None:
+        pairs = rec.default_compare(lcols, rcols, {rec.fold(k) for k in lkey + rkey})
+    else:
+        asked = dict(compare) if isinstance(compare, dict) else {c: c for c in compare}
+        pairs = dict(zip(rec.resolve(list(asked), lcols, left_name),
+                         rec.resolve(list(asked.values()), rcols, right_name)))
+    opts = rec.Options(left_key=lkey, right_key=rkey, compare=pairs, tolerance=tolerance,
+                       date_tolerance_days=date_tolerance_days,
+                       key_pattern=re.compile(key_pattern, re.IGNORECASE) if key_pattern else None)
+    opts.amounts = rec.numeric_columns(lrows, list(pairs)) & {
+        lcol for lcol, rcol in pairs.items() if rcol in rec.numeric_columns(rrows, [rcol])}
+    result = rec.reconcile(lrows, rrows, opts)
+    result["report"] = None
+    if output is not None:
+        target = ctx.resolve_path(output)
+        parameters = {"clé " + left_name: ", ".join(lkey), "clé " + right_name: ", ".join(rkey),
+                      "colonnes comparées": ", ".join(f"{a} ↔ {b}" for a, b in pairs.items()),
+                      "tolérance montants": tolerance, "tolérance dates (jours)": date_tolerance_days,
+                      "motif de clé": key_pattern or "", "lignes " + left_name: len(lrows),
+                      "lignes " + right_name: len(rrows)}
+        write_report(target, result, opts, lcols, rcols, (left_name, right_name), parameters,
+                     matched_in_report)
+        result["report"] = str(target)
+    ctx.log.info("reconcile.tables", **{k: v for k, v in result["counts"].items()})
+    return result
