@@ -26,8 +26,17 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, and no attribute of a Secret: `.reveal()` would leak it as plain text."""
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(obj, Secret):
+            return False
+        return super().is_safe_attribute(obj, attr, value)
+
+
 def _make_env() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, finalize=_finalize,
+    env = _Sandbox(undefined=StrictUndefined, finalize=_finalize,
                                         autoescape=False, keep_trailing_newline=True)
     env.filters["french_number"] = lambda v, d=2: f"{float(v):,.{d}f}".replace(",", " ").replace(".", ",")
     return env

@@ -49,12 +49,24 @@ def console_filter(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str,
     return event
 
 
+class _Console:
+    """Pretty console lines; a robot's own message (flow.log) is shown as its text alone."""
+
+    def __init__(self) -> None:
+        self.inner = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+
+    def __call__(self, logger: Any, name: str, event: dict[str, Any]) -> str:
+        if event.get("event") == "robot.message":
+            return f"» {event.get('message', '')}"
+        return self.inner(logger, name, event)  # type: ignore[no-any-return]
+
+
 def configure(console: str = "pretty", level: str = "warning") -> None:
     """Set the console renderer ('pretty', 'json', 'off') and level; files get INFO and above."""
     global _console_level, _console_mode
     _console_level, _console_mode = _LEVELS[level], console
     renderer: Any = (structlog.processors.JSONRenderer(ensure_ascii=False, default=_default)
-                     if console != "pretty" else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()))
+                     if console != "pretty" else _Console())
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

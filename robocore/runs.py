@@ -38,7 +38,8 @@ async def _execute(loaded: LoadedRobot, store: Store, run_id: str, inputs: dict[
         ctx = Context(run_id=run_id, robot=spec.robot, robot_dir=loaded.folder, run_dir=run_dir,
                       settings=run_settings)
         scope: dict[str, Any] = {"inputs": inputs, "secrets": secrets, "steps": {},
-                                 "run": {"id": run_id, "started_at": datetime.now(timezone.utc)}}
+                                 "run": {"id": run_id, "started_at": datetime.now(timezone.utc),
+                                         "dir": str(run_dir)}}
         runner = Runner(loaded, store, run_id, ctx, scope, load_registry(), progress)
         log.info("run.started", inputs=scrub_any(_json_inputs(inputs)))
         return await _drive(runner, started)

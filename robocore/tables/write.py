@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from robocore.errors import ApplicationError
-from robocore.tables.guard import atomic_target
+from robocore.tables.guard import Limits, atomic_target, check_file
 from robocore.tables.rows import columns_of, fold, resolve_column
 
 WRITE_ONLY_ABOVE = 5_000
@@ -214,6 +214,7 @@ def append_rows(path: Path, rows: Sequence[Mapping[str, Any]],
 
     if not path.exists():
         return write_table(path, rows, sheet or "Données")
+    check_file(path, Limits())
     workbook = load_workbook(path)
     if sheet is not None and sheet not in workbook.sheetnames:
         ws = workbook.create_sheet(sheet)

@@ -67,9 +67,9 @@ CASES: dict[str, tuple[str | bytes, int, int | None, tuple[str, ...]]] = {
     "literal_secret_section": ("literal_secret_section.yaml", 5, 5, ("'compte'", "literal secret refused")),
     "literal_password_with": ("literal_password_with.yaml", 7, 19, ("'password'", "literal secret refused")),
     "bad_expression": ("bad_expression.yaml", 7, 16, ("inputs.nom | upper(", "syntax error")),
-    "not_utf8": (_not_utf8(), 4, 29, ("UTF-8",)),
+    "not_utf8": (_not_utf8(), 4, 24, ("UTF-8",)),
     "empty": ("empty.yaml", 1, 1, ("empty file",)),
-    "control_character": (_control_character(), 4, 23, ("U+0000",)),
+    "control_character": (_control_character(), 4, 22, ("U+0000",)),
     "deep_expression": (_deep_expression(), 4, 21, ("nested too deeply",)),
     "huge_integer": (_huge_integer(), 4, 21, ("unreadable value",)),
 }
