@@ -1,0 +1,114 @@
+"""Hostile workbooks: each refused (or read) quickly, in bounded memory, naming the file."""
+
+from __future__ import annotations
+
+import importlib.util
+import resource
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from robocore.actions.excel import append_rows, read_table
+from robocore.context import Context, RunSettings
+from robocore.errors import BusinessError
+
+_spec = importlib.util.spec_from_file_location(
+    "wb_builders", Path(__file__).parents[1] / "fixtures" / "workbooks" / "builders.py")
+b = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+_spec.loader.exec_module(b)  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> Context:
+    return Context(run_id="t", robot="t", robot_dir=tmp_path, run_dir=tmp_path)
+
+
+def _refused(ctx: Context, path: Path, match: str) -> None:
+    start, rss = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(BusinessError, match=match) as info:
+        read_table(ctx, path=path)
+    assert str(path) in str(info.value)
+    assert time.perf_counter() - start < 2
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss < 200_000  # KiB
+
+
+def test_not_a_zip(ctx: Context, tmp_path: Path) -> None:
+    """A text file named .xlsx is refused as unreadable."""
+    (tmp_path / "x.xlsx").write_text("ceci n'est pas un classeur")
+    _refused(ctx, tmp_path / "x.xlsx", "Classeur illisible \\(fichier tronqué ou non-zip\\)")
+
+
+def test_truncated(ctx: Context, tmp_path: Path) -> None:
+    """A workbook cut in half is refused as unreadable."""
+    workbook = Workbook()
+    for i in range(2000):
+        workbook.active.append([f"ligne {i}", i])
+    workbook.save(tmp_path / "full.xlsx")
+    data = (tmp_path / "full.xlsx").read_bytes()
+    (tmp_path / "cut.xlsx").write_bytes(data[: len(data) // 2])
+    _refused(ctx, tmp_path / "cut.xlsx", "illisible")
+
+
+def test_zip_bomb(ctx: Context, tmp_path: Path) -> None:
+    """A small file whose sheet inflates 1000-fold is refused before reading."""
+    sheet = f'<worksheet {b.NS}><sheetData/>' + " " * (200 * 2**20) + "</worksheet>"
+    b.raw_xlsx(tmp_path / "bomb.xlsx", sheet)
+    assert (tmp_path / "bomb.xlsx").stat().st_size < 1_000_000
+    _refused(ctx, tmp_path / "bomb.xlsx", "bombe zip")
+
+
+def test_declared_size_limit_is_configurable(tmp_path: Path) -> None:
+    """The uncompressed-size limit comes from the run settings."""
+    workbook = Workbook()
+    workbook.active.append(["a", "b"])
+    workbook.save(tmp_path / "ok.xlsx")
+    ctx = Context(run_id="t", robot="t", robot_dir=tmp_path, run_dir=tmp_path,
+                  settings=RunSettings(extra={"excel_max_uncompressed_mb": 0}))
+    _refused(ctx, tmp_path / "ok.xlsx", "trop volumineux")
+
+
+def test_billion_laughs(ctx: Context, tmp_path: Path) -> None:
+    """Entity expansion is refused by calamine, and openpyxl (defusedxml) refuses it too."""
+    sheet = ('<?xml version="1.0"?>' + b.LAUGHS + f'<worksheet {b.NS}><sheetData><row r="1">'
+             + b.text_cell("A1", "&lol9;") + b.text_cell("B1", "b") + "</row></sheetData></worksheet>")
+    b.raw_xlsx(tmp_path / "lol.xlsx", sheet)
+    _refused(ctx, tmp_path / "lol.xlsx", "illisible")
+    with pytest.raises(Exception, match="(?i)entit|DTD"):
+        append_rows(ctx, path=tmp_path / "lol.xlsx", rows=[{"a": 1}])
+
+
+def test_sparse_far_cell(ctx: Context, tmp_path: Path) -> None:
+    """Two cells a million rows apart would make a gigabyte grid: refused from the references."""
+    sheet = (f'<worksheet {b.NS}><sheetData><row r="1">{b.text_cell("A1", "x")}</row>'
+             '<row r="1000000"><c r="Z1000000"><v>1</v></c></row></sheetData></worksheet>')
+    b.raw_xlsx(tmp_path / "sparse.xlsx", sheet)
+    _refused(ctx, tmp_path / "sparse.xlsx", "Feuille démesurée")
+
+
+def test_million_formatted_empty_rows(ctx: Context, tmp_path: Path) -> None:
+    """A sheet formatted down to row 1,048,576 reads its few data rows quickly."""
+    empty = "".join(f'<row r="{i}" spans="1:5" s="1" customFormat="1"/>' for i in range(3, 1_048_577))
+    sheet = (f'<worksheet {b.NS}><dimension ref="A1:E1048576"/><sheetData><row r="1">'
+             + b.text_cell("A1", "Nom") + b.text_cell("B1", "Montant") + '</row><row r="2">'
+             + b.text_cell("A2", "a") + '<c r="B2"><v>3</v></c></row>' + empty + "</sheetData></worksheet>")
+    b.raw_xlsx(tmp_path / "fmt.xlsx", sheet)
+    start = time.perf_counter()
+    table = read_table(ctx, path=tmp_path / "fmt.xlsx")
+    assert table["count"] == 1 and table["rows"][0]["montant"] == 3
+    assert time.perf_counter() - start < 2
+
+
+def test_corrupt_zip_entry(ctx: Context, tmp_path: Path) -> None:
+    """A zip whose sheet entry is damaged is refused as unreadable."""
+    workbook = Workbook()
+    workbook.active.append(["a", "b"])
+    workbook.save(tmp_path / "w.xlsx")
+    with zipfile.ZipFile(tmp_path / "w.xlsx") as archive:
+        offset = archive.getinfo("xl/worksheets/sheet1.xml").header_offset
+    data = bytearray((tmp_path / "w.xlsx").read_bytes())
+    data[offset + 60: offset + 90] = b"\x00" * 30
+    (tmp_path / "w.xlsx").write_bytes(bytes(data))
+    _refused(ctx, tmp_path / "w.xlsx", "illisible")
