@@ -105,7 +105,7 @@ def run_pandas(left: Path, right: Path, out: Path) -> str:
         merged = lf.merge(rf, on="cle", how="outer", suffixes=("_g", "_d"), indicator=True)
         merged[merged["_merge"] != "both"].to_excel(out, engine="openpyxl")
         return "pandas merge"
-    compare = datacompy.Compare(lf[["cle", "Date", "Montant"]], rf.drop_duplicates("cle"), join_columns="cle")
+    compare = datacompy.PandasCompare(lf[["cle", "Date", "Montant"]], rf.drop_duplicates("cle"), join_columns="cle")
     with pd.ExcelWriter(out, engine="openpyxl") as writer:
         compare.all_mismatch().to_excel(writer, sheet_name="Écarts")
         compare.df1_unq_rows.to_excel(writer, sheet_name="Gauche")

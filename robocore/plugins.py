@@ -112,7 +112,7 @@ def _params_model(name: str, func: Callable[..., Any]) -> type[BaseModel]:
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[pname] = (annotation, default)
     model_name = "Params_" + name.replace(".", "_")
-    config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
+    config = ConfigDict(arbitrary_types_allowed=True, extra="forbid", defer_build=True)
     return create_model(model_name, __config__=config, **fields)
 
 

@@ -34,9 +34,12 @@ def robot_schema(registry: Registry) -> dict[str, Any]:
         params = params_json_schema(action_def)
         local_defs = params.pop("$defs", {})
         defs.update(local_defs)
+        then: dict[str, Any] = {"properties": {"with": _with_expressions(params)}}
+        if action_def.required:  # else a step with no `with:` at all would pass
+            then["required"] = ["with"]
         branches.append({
             "if": {"properties": {"use": {"const": action_def.name}}, "required": ["use"]},
-            "then": {"properties": {"with": _with_expressions(params)}},
+            "then": then,
         })
         if action_def.doc:
             step["properties"]["use"].setdefault("markdownEnumDescriptions", []).append(action_def.doc)

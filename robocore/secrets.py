@@ -50,6 +50,7 @@ def _encodings(value: str) -> Iterable[str]:
     raw = value.encode()
     yield value
     yield urllib.parse.quote(value, safe="")
+    yield urllib.parse.quote(value)  # as in a URL path: '/' kept
     yield urllib.parse.quote_plus(value)
     for enc in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
         text = enc.decode()

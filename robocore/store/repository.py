@@ -14,10 +14,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from robocore.errors import StoreError
 from robocore.store import migrate
-from robocore.store.models import Item, LedgerEntry, RobotVersion, Run, StepEvent, utcnow
-
-ITEMS, RUNS, LEDGER, EVENTS, VERSIONS = (Item.__table__, Run.__table__, LedgerEntry.__table__,
-                                         StepEvent.__table__, RobotVersion.__table__)
+from robocore.store.models import items as ITEMS
+from robocore.store.models import ledger as LEDGER
+from robocore.store.models import robot_versions as VERSIONS
+from robocore.store.models import runs as RUNS
+from robocore.store.models import step_events as EVENTS
+from robocore.store.models import utcnow
 FINAL_ITEM = ("done", "business_error", "application_error", "skipped")
 
 # Hot-path statements are built once with bind parameters: building SQLAlchemy statements

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable, Iterator
@@ -24,7 +25,9 @@ TEXT_FORMATS = {".csv", ".txt", ".tsv"}
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SHEET_ENTRY = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
-_FAR_REF = re.compile(rb' r="([A-Z]{2,3}|[A-Z](?=\d{6}))(\d+)"')
+# a reference only counts when its cell has content: styled empty cells (`<c r=".." s="1"/>`)
+# are skipped by calamine, and Excel writes them as far as XFD1048576
+_FAR_REF = re.compile(rb'<c\b[^>]*? r="([A-Z]{2,3}|[A-Z](?=\d{6}))(\d+)"[^>]*(?<!/)>')
 _ROW_REF = re.compile(rb'<row r="(\d{6,})"')
 _FOLD = bytes.maketrans(b"0123456789BCDEFGHIJKLMNOPQRSTUVWXYZ", b"0" * 10 + b"A" * 25)
 
@@ -85,7 +88,8 @@ def check_zip(path: Path, limits: Limits) -> None:
             for info in infos:
                 if _SHEET_ENTRY.match(info.filename):
                     _check_used_range(path, partial(_chunks, archive, info), limits)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
+            NotImplementedError) as exc:
         raise refuse(path, "Classeur illisible (fichier tronqué ou non-zip)",
                      f"unreadable workbook (truncated or not a zip: {exc})") from exc
 

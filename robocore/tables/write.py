@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from robocore.errors import ApplicationError
-from robocore.tables.guard import Limits, atomic_target, check_file
+from robocore.tables.guard import Limits, atomic_target, check_file, refuse
 from robocore.tables.rows import columns_of, fold, resolve_column
 
 WRITE_ONLY_ABOVE = 5_000
@@ -215,7 +215,10 @@ def append_rows(path: Path, rows: Sequence[Mapping[str, Any]],
     if not path.exists():
         return write_table(path, rows, sheet or "Données")
     check_file(path, Limits())
-    workbook = load_workbook(path)
+    try:
+        workbook = load_workbook(path)  # parses with defusedxml: no entity expansion
+    except Exception as exc:  # openpyxl raises many types for a broken file
+        raise refuse(path, "Classeur illisible par openpyxl", f"unreadable workbook: {exc}") from exc
     if sheet is not None and sheet not in workbook.sheetnames:
         ws = workbook.create_sheet(sheet)
         header: list[str] = []

@@ -2,10 +2,10 @@
 
 from alembic import context
 
-from robocore.store.models import Base
+from robocore.store.models import metadata
 
 connection = context.config.attributes["connection"]
-context.configure(connection=connection, target_metadata=Base.metadata,
+context.configure(connection=connection, target_metadata=metadata,
                   render_as_batch=connection.dialect.name == "sqlite")
 with context.begin_transaction():
     context.run_migrations()

@@ -1,0 +1,442 @@
+"""Built-in browser actions (Playwright, async): fill web forms the way an agent sees them.
+
+Fields are found by visible label (exact, then up to case and " *"/" :" decorations, then
+partial), placeholder, ARIA role and name, then CSS. The strategy found for a field on a page
+is cached for the run, so later items cost no more round-trips than a hand-written script.
+Values are converted by the input's type: dates to yyyy-mm-dd in <input type=date> and to
+dd/mm/yyyy in text fields; numbers with a decimal point in <input type=number> and a decimal
+comma in text fields; booleans check or uncheck check boxes; a <select> or a radio group takes
+an option's label or value; a file input takes a path. See _browser_session for the lifecycle,
+masking and tracing rules.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from robocore.actions._browser_session import (Located, Session, browser_error, guarded,
+                                               is_strict_violation, not_found, seconds, session_for)
+from robocore.context import Context
+from robocore.errors import ApplicationError, BusinessError, RobotDefinitionError
+from robocore.plugins import action
+from robocore.secrets import Secret, scrub
+
+if TYPE_CHECKING:
+    from playwright.async_api import Locator, Page
+
+NUMERIC = {"number", "range"}
+TRUE = {"oui", "o", "yes", "y", "true", "vrai", "1", "x", "on", "coché"}
+FALSE = {"non", "n", "no", "false", "faux", "0", "", "off", "-"}
+SELECT_JS = """(e, v) => {
+  const norm = s => (s || '').normalize('NFC').replace(/\\s+/g, ' ').trim();
+  const low = s => norm(s).toLocaleLowerCase('fr');
+  const opts = Array.from(e.options || []);
+  if (e.disabled) return {error: 'disabled'};
+  const o = opts.find(o => o.value === v) || opts.find(o => norm(o.label) === norm(v))
+    || opts.find(o => low(o.label) === low(v)) || opts.find(o => low(o.value) === low(v));
+  if (!o) return {error: 'missing', options: opts.map(o => norm(o.label)).filter(Boolean)};
+  if (o.disabled) return {error: 'disabled'};
+  if (e.multiple) opts.forEach(x => { x.selected = x === o; }); else e.selectedIndex = o.index;
+  e.dispatchEvent(new Event('input', {bubbles: true}));
+  e.dispatchEvent(new Event('change', {bubbles: true}));
+  return {value: o.value, label: norm(o.label)};
+}"""
+TABLE_JS = """t => {
+  const rows = Array.from(t.rows), grid = [];
+  const clean = s => (s || '').replace(/\\s+/g, ' ').trim();
+  rows.forEach((r, ri) => { grid[ri] = grid[ri] || []; let ci = 0;
+    for (const c of r.cells) {
+      while (grid[ri][ci] !== undefined) ci++;
+      const text = clean(c.innerText), cs = Math.max(1, c.colSpan || 1), rs = Math.max(1, c.rowSpan || 1);
+      for (let dr = 0; dr < rs && ri + dr < rows.length; dr++) {
+        grid[ri + dr] = grid[ri + dr] || [];
+        for (let dc = 0; dc < cs; dc++) grid[ri + dr][ci + dc] = text;
+      }
+      ci += cs;
+    } });
+  const head = t.tHead ? t.tHead.rows.length : (rows.length ? 1 : 0);
+  return {grid: grid.map(r => Array.from(r, x => x === undefined ? '' : x)), head};
+}"""
+
+
+# ---- value conversion -------------------------------------------------------------------
+def _number(value: int | float | Decimal) -> str:
+    """A number without exponent nor useless trailing zeros, with a decimal point."""
+    if isinstance(value, int):
+        return str(value)
+    text = format(Decimal(repr(value)) if isinstance(value, float) else value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def to_text(value: Any, kind: str) -> str:
+    """The text to type for `value` into a field of this kind (input type)."""
+    if isinstance(value, Secret):
+        return value.reveal()
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Oui" if value else "Non"
+    if isinstance(value, datetime):
+        if kind in ("date", "datetime-local", "time", "month") or value.time() != time(0):
+            return {"date": value.strftime("%Y-%m-%d"), "datetime-local": value.strftime("%Y-%m-%dT%H:%M"),
+                    "time": value.strftime("%H:%M"), "month": value.strftime("%Y-%m")}.get(
+                        kind, value.strftime("%d/%m/%Y %H:%M"))
+        value = value.date()
+    if isinstance(value, date):
+        return {"date": value.isoformat(), "datetime-local": f"{value.isoformat()}T00:00",
+                "month": value.strftime("%Y-%m")}.get(kind, value.strftime("%d/%m/%Y"))
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+    if isinstance(value, (int, float, Decimal)):
+        text = _number(value)
+        return text if kind in NUMERIC else text.replace(".", ",")
+    text = str(value)
+    if kind == "date" and (m := re.fullmatch(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*", text)):
+        return f"{m[3]}-{int(m[2]):02d}-{int(m[1]):02d}"
+    if kind in NUMERIC and re.fullmatch(r"\s*[+-]?[\d\s\u00a0\u202f.]*,\d+\s*", text):
+        return re.sub(r"[\s\u00a0\u202f.]", "", text).replace(",", ".")
+    return text
+
+
+def truthy(value: Any, field: str) -> bool:
+    """A check box's state from a boolean or a French/English yes/no text."""
+    if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
+        return bool(value)
+    text = str(value.reveal() if isinstance(value, Secret) else value).strip().lower()
+    if text in TRUE or text in FALSE:
+        return text in TRUE
+    raise BusinessError(scrub(f"Case « {field} » : valeur « {value} » ni oui ni non / not a yes/no value"))
+
+
+# ---- operations on a found field --------------------------------------------------------
+async def _choose(session: Session, located: Located, name: str, value: Any, ms: int) -> str:
+    """Select an option of a <select>, a radio of a group or an option of an ARIA combobox."""
+    text = to_text(value, "text")
+    if located.kind == "select":
+        result = await located.loc.evaluate(SELECT_JS, text, timeout=ms)
+        if result.get("error") == "missing":
+            raise BusinessError(scrub(f"Valeur « {text} » absente de la liste « {name} » (choix : "
+                                      f"{', '.join(result['options'])}) / option not found"))
+        if result.get("error"):
+            raise ApplicationError(scrub(f"Liste « {name} » désactivée sur {session.page.url if session.page else ''}"
+                                         " / list is disabled"))
+        return str(result["value"])
+    if located.kind == "group":
+        option = located.loc.get_by_label(text, exact=True)
+        from playwright.async_api import TimeoutError as PWTimeout
+
+        try:
+            await option.check(timeout=ms)
+        except PWTimeout:
+            labels = await located.loc.locator("label").all_inner_texts()
+            if not any(lbl.strip() == text.strip() for lbl in labels):
+                raise BusinessError(scrub(f"Valeur « {text} » absente des choix « {name} » (choix : "
+                                          f"{', '.join(lbl.strip() for lbl in labels)}) / option not found")) from None
+            raise
+        return text
+    assert session.page is not None
+    await located.loc.click(timeout=ms)  # a custom combobox: open it, then pick the option
+    await session.page.get_by_role("option", name=text, exact=True).click(timeout=ms)
+    return text
+
+
+async def _upload(ctx: Context, session: Session, located: Located, value: Any, ms: int) -> list[str]:
+    """Give files to a file input, or to the file chooser a custom button opens."""
+    from robocore.actions.files import confined
+
+    items = value if isinstance(value, list) else [value]
+    paths = [confined(ctx, str(p)) for p in items]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise BusinessError(f"fichier introuvable : {missing[0]} / file not found")
+    if located.kind == "file":
+        await located.loc.set_input_files(paths, timeout=ms)
+    else:  # a custom button that opens the file chooser
+        assert session.page is not None
+        async with session.page.expect_file_chooser(timeout=ms) as chooser:
+            await located.loc.click(timeout=ms)
+        await (await chooser.value).set_files(paths, timeout=ms)
+    return [str(p) for p in paths]
+
+
+async def _put(ctx: Context, session: Session, located: Located, name: str, value: Any, ms: int) -> None:
+    """Give a value to a found field according to its kind."""
+    kind = located.kind
+    if kind in ("select", "group"):
+        await _choose(session, located, name, value, ms)
+    elif kind in ("checkbox", "switch"):
+        await located.loc.set_checked(truthy(value, name), timeout=ms)
+    elif kind == "radio":
+        if truthy(value, name):
+            await located.loc.check(timeout=ms)
+    elif kind == "file":
+        await _upload(ctx, session, located, value, ms)
+    else:
+        await located.loc.fill(to_text(value, kind), timeout=ms)
+
+
+# ---- elements to click ------------------------------------------------------------------
+def _targets(page: Page, role: str | None, name: str | None, text: str | None,
+             css: str | None) -> tuple[Locator, Locator, str]:
+    """A loose and an exact locator for a clickable element, and its description."""
+    if css:
+        loc = page.locator(css)
+        return loc, loc, css
+    if role:
+        return (page.get_by_role(role, name=name), page.get_by_role(role, name=name, exact=True),  # type: ignore[arg-type]
+                f"{role} {name}" if name else role)
+    if name:
+        return (page.get_by_role("button", name=name).or_(page.get_by_role("link", name=name)),
+                page.get_by_role("button", name=name, exact=True).or_(
+                    page.get_by_role("link", name=name, exact=True)), name)
+    if text:
+        return page.get_by_text(text), page.get_by_text(text, exact=True), text
+    raise RobotDefinitionError("indiquez role/name, text ou css de l'élément / give role, name, text or css")
+
+
+async def _on_element(session: Session, ms: int, role: str | None, name: str | None, text: str | None,
+                      css: str | None, op: Any) -> Any:
+    """Run `op(locator)` on the element; several matches: exact name, then the first visible."""
+    from playwright.async_api import Error, TimeoutError as PWTimeout
+
+    page = session.page
+    assert page is not None
+    loose, exact, desc = _targets(page, role, name, text, css)
+    try:
+        return await op(loose)
+    except PWTimeout as exc:
+        raise not_found("Élément", desc, "element", page, ms, exc) from None
+    except Error as exc:
+        if not is_strict_violation(exc):
+            raise browser_error(exc, page) from None
+    count = await exact.count() if exact is not loose else 2
+    if count == 0:
+        raise ApplicationError(scrub(f"Élément « {desc} » ambigu sur {page.url} : plusieurs éléments "
+                                     "correspondent / element is ambiguous"))
+    chosen = exact if count == 1 else exact.filter(visible=True).first
+    return await guarded(op(chosen), page, lambda e: not_found("Élément", desc, "element", page, ms, e))
+
+
+# ---- actions ---------------------------------------------------------------------------
+@action("browser.open")
+async def open_page(ctx: Context, url: str, timeout_ms: int | None = None,
+                    wait_until: Literal["load", "domcontentloaded", "networkidle", "commit"] = "load",
+                    ) -> dict[str, Any]:
+    """Open a URL in this lane's page; an HTTP status of 400 or more is an application error."""
+    session = await session_for(ctx, navigate=False)
+    page, ms = session.page, session.timeout(timeout_ms)
+    assert page is not None
+    response = await guarded(page.goto(url, timeout=ms, wait_until=wait_until), page,
+                             lambda e: ApplicationError(scrub(f"Page {url} non chargée (délai {seconds(ms)}) "
+                                                              "/ page did not load")))
+    status = response.status if response is not None else None
+    if status is not None and status >= 400:
+        raise ApplicationError(scrub(f"La page {url} a répondu {status} / HTTP error {status}"))
+    return {"url": page.url, "status": status}
+
+
+@action("browser.fill")
+async def fill(ctx: Context, fields: dict[str, Any], timeout_ms: int | None = None) -> dict[str, Any]:
+    """Fill form fields found by label, placeholder, role or CSS; values may be Secrets."""
+    session = await session_for(ctx)
+    ms = session.timeout(timeout_ms)
+    if any(isinstance(v, Secret) for v in fields.values()):
+        await session.before_secret()
+    for name, value in fields.items():
+        async def put(located: Located, name: str = name, value: Any = value) -> None:
+            if isinstance(value, Secret):
+                session.remember_secret(located, value)
+            await _put(ctx, session, located, name, value, ms)
+        await session.on_field(name, ms, put)
+    return {"filled": len(fields)}
+
+
+@action("browser.select")
+async def select(ctx: Context, field: str, value: str | Secret, timeout_ms: int | None = None) -> dict[str, Any]:
+    """Choose an option of a list (or a radio group) by its label or value."""
+    session = await session_for(ctx)
+    ms = session.timeout(timeout_ms)
+    chosen = await session.on_field(field, ms, lambda f: _choose(session, f, field, value, ms))
+    return {"value": chosen}
+
+
+@action("browser.check")
+async def check(ctx: Context, field: str, checked: bool = True, timeout_ms: int | None = None) -> dict[str, Any]:
+    """Check (or uncheck) a check box or a radio button found by its label."""
+    session = await session_for(ctx)
+    ms = session.timeout(timeout_ms)
+    await session.on_field(field, ms, lambda f: f.loc.set_checked(checked, timeout=ms))
+    return {"checked": checked}
+
+
+@action("browser.upload")
+async def upload(ctx: Context, field: str, path: Path, timeout_ms: int | None = None) -> dict[str, Any]:
+    """Attach a file (inside the robot's, the run's or an allowed folder) to a file field."""
+    session = await session_for(ctx)
+    ms = session.timeout(timeout_ms)
+    paths = await session.on_field(field, ms, lambda f: _upload(ctx, session, f, str(path), ms))
+    return {"path": paths[0]}
+
+
+@action("browser.click")
+async def click(ctx: Context, role: str | None = None, name: str | None = None, text: str | None = None,
+                css: str | None = None, timeout_ms: int | None = None) -> dict[str, Any]:
+    """Click an element given by role and name (a button or link when only name), text or CSS."""
+    session = await session_for(ctx)
+    ms = session.timeout(timeout_ms)
+    await _on_element(session, ms, role, name, text, css, lambda loc: loc.click(timeout=ms))
+    assert session.page is not None
+    return {"url": session.page.url}
+
+
+@action("browser.press")
+async def press(ctx: Context, key: str, field: str | None = None, timeout_ms: int | None = None) -> dict[str, Any]:
+    """Press a key (e.g. Enter, Tab, Control+A) in a field, or in the page."""
+    session = await session_for(ctx)
+    ms = session.timeout(timeout_ms)
+    assert session.page is not None
+    if field:
+        await session.on_field(field, ms, lambda f: f.loc.press(key, timeout=ms))
+    else:
+        await guarded(session.page.keyboard.press(key), session.page, lambda e: browser_error(e, session.page))
+    return {}
+
+
+@action("browser.expect_text")
+async def expect_text(ctx: Context, text: str, timeout_ms: int | None = None,
+                      business: bool = False) -> dict[str, Any]:
+    """Wait for a text to be visible; absent, an application error (a business one if business)."""
+    session = await session_for(ctx)
+    page, ms = session.page, session.timeout(timeout_ms)
+    assert page is not None
+    error = BusinessError if business else ApplicationError
+    await guarded(page.get_by_text(text).filter(visible=True).first.wait_for(state="attached", timeout=ms),
+                  page, lambda e: error(scrub(f"Texte « {text} » absent de la page {page.url} "
+                                              f"(délai {seconds(ms)}) / text not found")))
+    return {"found": True}
+
+
+@action("browser.expect_url")
+async def expect_url(ctx: Context, pattern: str, timeout_ms: int | None = None,
+                     business: bool = False) -> dict[str, Any]:
+    """Wait for the page's URL to match a regular expression (searched, e.g. "/confirmation")."""
+    session = await session_for(ctx)
+    page, ms = session.page, session.timeout(timeout_ms)
+    assert page is not None
+    error = BusinessError if business else ApplicationError
+    regex = re.compile(pattern)
+    await guarded(page.wait_for_url(regex, timeout=ms), page,
+                  lambda e: error(scrub(f"Adresse « {pattern} » attendue, la page est {page.url} "
+                                        f"(délai {seconds(ms)}) / unexpected URL")))
+    return {"url": page.url}
+
+
+@action("browser.wait_for")
+async def wait_for(ctx: Context, text: str | None = None, css: str | None = None,
+                   state: Literal["visible", "hidden", "attached", "detached"] = "visible",
+                   timeout_ms: int | None = None) -> dict[str, Any]:
+    """Wait until an element given by text or CSS reaches a state (visible by default)."""
+    session = await session_for(ctx)
+    page, ms = session.page, session.timeout(timeout_ms)
+    assert page is not None
+    if not (text or css):
+        raise RobotDefinitionError("browser.wait_for : indiquez text ou css / give text or css")
+    loc = page.locator(css) if css else page.get_by_text(text or "")
+    wanted: Any = state
+    if state in ("visible", "hidden"):  # any visible match counts
+        loc, wanted = loc.filter(visible=True), "attached" if state == "visible" else "detached"
+    await guarded(loc.first.wait_for(state=wanted, timeout=ms), page,
+                  lambda e: ApplicationError(scrub(f"« {css or text} » n'a pas atteint l'état {state} sur "
+                                                   f"{page.url} (délai {seconds(ms)}) / wait timed out")))
+    return {}
+
+
+@action("browser.extract_text")
+async def extract_text(ctx: Context, css: str | None = None, text: str | None = None,
+                       timeout_ms: int | None = None) -> dict[str, Any]:
+    """The visible text of an element (by CSS or containing a text), or of the whole page."""
+    session = await session_for(ctx)
+    page, ms = session.page, session.timeout(timeout_ms)
+    assert page is not None
+    loc = page.locator(css) if css else page.get_by_text(text) if text else page.locator("body")
+    found = await guarded(loc.first.inner_text(timeout=ms), page,
+                          lambda e: not_found("Élément", css or text or "body", "element", page, ms, e))
+    return {"text": scrub(found.strip())}
+
+
+def _columns(grid: list[list[str]], head: int) -> list[str]:
+    """Column names from the header rows ("Groupe / Colonne"), unique and never empty."""
+    width = max((len(r) for r in grid), default=0)
+    names: list[str] = []
+    for i in range(width):
+        parts: list[str] = []
+        for row in grid[:head]:
+            cell = row[i] if i < len(row) else ""
+            if cell and cell not in parts:
+                parts.append(cell)
+        name = " / ".join(parts) or f"Colonne {i + 1}"
+        base, n = name, 2
+        while name in names:
+            name, n = f"{base} ({n})", n + 1
+        names.append(name)
+    return names
+
+
+@action("browser.extract_table")
+async def extract_table(ctx: Context, css: str = "table", index: int = 0,
+                        timeout_ms: int | None = None) -> dict[str, Any]:
+    """Rows of an HTML table keyed by its header cells (merged cells repeated, empty rows skipped)."""
+    session = await session_for(ctx)
+    page, ms = session.page, session.timeout(timeout_ms)
+    assert page is not None
+    raw = await guarded(page.locator(css).nth(index).evaluate(TABLE_JS, timeout=ms), page,
+                        lambda e: not_found("Tableau", f"{css} n° {index}", "table", page, ms, e))
+    grid, head = raw["grid"], raw["head"]
+    columns = _columns(grid, head)
+    rows = [{c: scrub(r[i]) if i < len(r) else "" for i, c in enumerate(columns)}
+            for r in grid[head:] if any(cell for cell in r)]
+    return {"rows": rows, "count": len(rows), "columns": columns}
+
+
+@action("browser.screenshot")
+async def screenshot(ctx: Context, name: str = "capture", full_page: bool = True) -> dict[str, Any]:
+    """Save a screenshot (secret fields and passwords masked) with the item's evidence."""
+    session = await session_for(ctx)
+    filename = name if name.lower().endswith(".png") else f"{name}.png"
+    path = await session.capture(ctx.evidence_path(filename), full_page=full_page)
+    return {"path": str(path)}
+
+
+@action("browser.download")
+async def download(ctx: Context, role: str | None = None, name: str | None = None, text: str | None = None,
+                   css: str | None = None, save_as: Path | None = None,
+                   timeout_ms: int | None = None) -> dict[str, Any]:
+    """Click an element that downloads a file and save it (save_as, or the run's downloads folder)."""
+    from robocore.actions.files import confined
+    from robocore.context import safe_name
+
+    session = await session_for(ctx)
+    page, ms = session.page, session.timeout(timeout_ms)
+    assert page is not None
+
+    async def click_and_wait() -> Any:
+        async with page.expect_download(timeout=ms) as info:
+            await _on_element(session, ms, role, name, text, css, lambda loc: loc.click(timeout=ms))
+        return await info.value
+
+    dl = await guarded(click_and_wait(), page, lambda e: ApplicationError(
+        scrub(f"Aucun téléchargement reçu sur {page.url} (délai {seconds(ms)}) / no download")))
+    suggested = safe_name(dl.suggested_filename)
+    if save_as is None:
+        target = ctx.run_dir / "downloads" / suggested
+    else:
+        target = confined(ctx, save_as)
+        if target.is_dir():
+            target = target / suggested
+    target.parent.mkdir(parents=True, exist_ok=True)
+    await guarded(dl.save_as(target), page, lambda e: browser_error(e, page))
+    return {"path": str(target), "filename": dl.suggested_filename}

@@ -1,0 +1,1 @@
+"""A third-party Robocore plugin, installed by the tests like any other package."""
