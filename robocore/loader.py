@@ -126,10 +126,14 @@ def _pydantic_errors(exc: ValidationError, data: Any, checker: _Checker) -> None
 
 
 def _literal_secret(value: Any) -> bool:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return True  # `password: 123456` is a literal secret too
     return isinstance(value, str) and bool(value) and not is_expression(value)
 
 
 def _check_with(step: ActionStep, path: tuple[Any, ...], registry: Registry, checker: _Checker) -> None:
+    if isinstance(step.when, str):
+        _check_values(step.when, path + ("when",), checker)
     action_def = registry.get(step.use)
     if action_def is None:
         hint = _suggest(step.use, registry.names())
@@ -190,7 +194,7 @@ def _check_steps(spec: Robot, registry: Registry, checker: _Checker) -> None:
                 checker.add(path + ("id",), f"identifiant d'étape en double '{step.id}' / duplicate step id")
             ids[step.id] = path
         if isinstance(step, ForEach):
-            for field in ("for_each", "key"):
+            for field in ("for_each", "key", "when"):
                 _check_values(getattr(step, field), path + (field,), checker)
             for block in ("verify", "steps"):
                 for j, inner in enumerate(getattr(step, block)):

@@ -135,10 +135,15 @@ def action(name: str) -> Callable[[F], F]:
 
 
 def actions_of(module: ModuleType) -> list[ActionDef]:
-    """The actions declared in a module, in definition order."""
-    found = [getattr(v, "__robocore_action__") for v in vars(module).values()
-             if callable(v) and hasattr(v, "__robocore_action__")]
-    return found
+    """The actions declared in a module (or its submodules), in definition order.
+
+    An action merely imported from another plugin (`from robocore.actions.flow import log`)
+    is not the importer's: counting it would credit that plugin as its provider.
+    """
+    name = module.__name__
+    return [getattr(v, "__robocore_action__") for v in vars(module).values()
+            if callable(v) and hasattr(v, "__robocore_action__")
+            and (v.__module__ == name or str(v.__module__).startswith(name + "."))]
 
 
 class Registry:

@@ -162,6 +162,7 @@ class Runtime:
     playwright: Playwright | None = None
     browser: Browser | None = None
     fields: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    targets: dict[tuple[str, str], str] = field(default_factory=dict)  # elements needing an exact name
 
     async def launch(self) -> Browser:
         """Start Chromium (headless unless settings.headed)."""

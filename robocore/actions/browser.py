@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from robocore.actions._browser_session import (Located, Session, browser_error, guarded,
-                                               is_strict_violation, not_found, seconds, session_for)
+                                               is_strict_violation, not_found, seconds, session_for,
+                                               url_key)
 from robocore.context import Context
 from robocore.errors import ApplicationError, BusinessError, RobotDefinitionError
 from robocore.plugins import action
@@ -31,8 +32,9 @@ if TYPE_CHECKING:
 NUMERIC = {"number", "range"}
 TRUE = {"oui", "o", "yes", "y", "true", "vrai", "1", "x", "on", "coché"}
 FALSE = {"non", "n", "no", "false", "faux", "0", "", "off", "-"}
-SELECT_JS = """(e, v) => {
-  const norm = s => (s || '').normalize('NFC').replace(/\\s+/g, ' ').trim();
+SELECT_JS = """(els, v) => {
+  if (!els.length) return {error: 'absent'};
+  const e = els[0], norm = s => (s || '').normalize('NFC').replace(/\\s+/g, ' ').trim();
   const low = s => norm(s).toLocaleLowerCase('fr');
   const opts = Array.from(e.options || []);
   if (e.disabled) return {error: 'disabled'};
@@ -116,8 +118,11 @@ def truthy(value: Any, field: str) -> bool:
 async def _choose(session: Session, located: Located, name: str, value: Any, ms: int) -> str:
     """Select an option of a <select>, a radio of a group or an option of an ARIA combobox."""
     text = to_text(value, "text")
-    if located.kind == "select":
-        result = await located.loc.evaluate(SELECT_JS, text, timeout=ms)
+    if located.kind == "select":  # one round-trip, and no wait when the value is not a choice
+        result = await located.loc.evaluate_all(SELECT_JS, text)
+        if result.get("error") == "absent":
+            await located.loc.wait_for(state="attached", timeout=ms)
+            result = await located.loc.evaluate_all(SELECT_JS, text)
         if result.get("error") == "missing":
             raise BusinessError(scrub(f"Valeur « {text} » absente de la liste « {name} » (choix : "
                                       f"{', '.join(result['options'])}) / option not found"))
@@ -206,18 +211,22 @@ async def _on_element(session: Session, ms: int, role: str | None, name: str | N
     page = session.page
     assert page is not None
     loose, exact, desc = _targets(page, role, name, text, css)
-    try:
-        return await op(loose)
-    except PWTimeout as exc:
-        raise not_found("Élément", desc, "element", page, ms, exc) from None
-    except Error as exc:
-        if not is_strict_violation(exc):
-            raise browser_error(exc, page) from None
-    count = await exact.count() if exact is not loose else 2
-    if count == 0:
-        raise ApplicationError(scrub(f"Élément « {desc} » ambigu sur {page.url} : plusieurs éléments "
-                                     "correspondent / element is ambiguous"))
-    chosen = exact if count == 1 else exact.filter(visible=True).first
+    key = (url_key(page.url), f"{role}|{name}|{text}|{css}")
+    variant = session.runtime.targets.get(key)
+    if variant is None:
+        try:
+            return await op(loose)
+        except PWTimeout as exc:
+            raise not_found("Élément", desc, "element", page, ms, exc) from None
+        except Error as exc:
+            if not is_strict_violation(exc):
+                raise browser_error(exc, page) from None
+        count = await exact.count() if exact is not loose else 2
+        if count == 0:
+            raise ApplicationError(scrub(f"Élément « {desc} » ambigu sur {page.url} : plusieurs éléments "
+                                         "correspondent / element is ambiguous"))
+        variant = session.runtime.targets[key] = "exact" if count == 1 else "first-visible"
+    chosen = exact if variant == "exact" else exact.filter(visible=True).first
     return await guarded(op(chosen), page, lambda e: not_found("Élément", desc, "element", page, ms, e))
 
 

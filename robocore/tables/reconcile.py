@@ -11,6 +11,7 @@ from robocore.errors import BusinessError
 from robocore.tables.rows import LINE_KEY, columns_of, fold, resolve_column
 from robocore.tables.values import as_date, as_number, normalise_key, same_text
 
+_get = dict.get  # columns are resolved to their exact names first: no lenient lookup needed
 CATEGORIES = ("matched", "mismatched", "only_left", "only_right", "duplicates_left", "duplicates_right")
 
 
@@ -64,7 +65,7 @@ def index(rows: list[Mapping[str, Any]], keys: list[str], pattern: re.Pattern[st
     single = keys[0] if len(keys) == 1 else None
     for row in rows:
         if single is not None:
-            key = normalise_key(row.get(single), pattern)
+            key = normalise_key(_get(row, single), pattern)
         else:
             key = "|".join(normalise_key(row.get(k), pattern) for k in keys)
             key = "" if not key.strip("|") else key
@@ -83,7 +84,7 @@ def differences(left: Mapping[str, Any], right: Mapping[str, Any], opts: Options
     """The compared fields that differ beyond the tolerances, with both values and the gap."""
     found = []
     for lcol, rcol in opts.compare.items():
-        lv, rv = left.get(lcol), right.get(rcol)
+        lv, rv = _get(left, lcol), _get(right, rcol)
         if lv == rv:
             continue
         diff = _difference(lv, rv, opts)
@@ -153,8 +154,8 @@ def totals(out: Mapping[str, list[dict[str, Any]]], opts: Options) -> dict[str, 
             if lcol not in opts.amounts:
                 continue
             if category in ("matched", "mismatched"):
-                lsum = _sum(e["left"].get(lcol) for e in entries)
-                rsum = _sum(e["right"].get(rcol) for e in entries)
+                lsum = _sum(_get(e["left"], lcol) for e in entries)
+                rsum = _sum(_get(e["right"], rcol) for e in entries)
                 sums[lcol] = {"left": lsum, "right": rsum, "difference": round(lsum - rsum, 2)}
             else:
                 col = lcol if category.endswith("left") else rcol
@@ -164,7 +165,13 @@ def totals(out: Mapping[str, list[dict[str, Any]]], opts: Options) -> dict[str, 
 
 
 def _sum(values: Any) -> float:
-    return round(sum(n for n in map(as_number, values) if n is not None), 2)
+    total = 0.0
+    for value in values:
+        if value.__class__ is float or value.__class__ is int:
+            total += value
+        elif value is not None:
+            total += as_number(value) or 0.0
+    return round(total, 2)
 
 
 def numeric_columns(rows: list[Mapping[str, Any]], columns: Sequence[str], sample: int = 200) -> set[str]:

@@ -85,9 +85,9 @@ def normalise_key(value: Any, pattern: re.Pattern[str] | None = None) -> str:
     """A join key: text, trimmed, spaces collapsed, upper-cased; `pattern`'s first group if it matches."""
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
+    if value.__class__ is float and value.is_integer():
         value = int(value)
-    text = _SPACES.sub(" ", str(value)).strip().upper()
+    text = " ".join(str(value).split()).upper()
     if pattern is not None and text:
         match = pattern.search(text)
         if match:

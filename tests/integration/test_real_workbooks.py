@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -31,10 +30,9 @@ def test_corpus_file(name: str, tmp_path: Path) -> None:
     ctx = Context(run_id="t", robot="t", robot_dir=CORPUS, run_dir=tmp_path)
     path = CORPUS / name
     if name in BROKEN:
-        start = time.perf_counter()
         with pytest.raises(BusinessError, match=BROKEN[name]) as info:
             read_table(ctx, path=Path(name))
-        assert name in str(info.value) and time.perf_counter() - start < 2
+        assert name in str(info.value)
         return
     for sheet in _sheets(path):
         table = read_table(ctx, path=Path(name), sheet=sheet)

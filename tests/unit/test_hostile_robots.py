@@ -52,6 +52,14 @@ def _huge_integer() -> bytes:
     return ("robot: grand\nsteps:\n  - use: flow.wait\n    with: {seconds: " + "9" * 5000 + "}\n").encode()
 
 
+def _bad_when() -> bytes:
+    return b"robot: quand\nsteps:\n  - use: flow.log\n    when: \"{{ inputs.x == }}\"\n    with: {message: x}\n"
+
+
+def _numeric_password() -> bytes:
+    return b"robot: chiffres\nsteps:\n  - use: flow.set\n    with:\n      values: {mot_de_passe: 123456}\n"
+
+
 # name -> (file content or fixture name, line, column or None, words the message must hold)
 CASES: dict[str, tuple[str | bytes, int, int | None, tuple[str, ...]]] = {
     "alias_bomb": ("alias_bomb.yaml", 7, None, ("alias",)),
@@ -67,6 +75,8 @@ CASES: dict[str, tuple[str | bytes, int, int | None, tuple[str, ...]]] = {
     "literal_secret_section": ("literal_secret_section.yaml", 5, 5, ("'compte'", "literal secret refused")),
     "literal_password_with": ("literal_password_with.yaml", 7, 19, ("'password'", "literal secret refused")),
     "bad_expression": ("bad_expression.yaml", 7, 16, ("inputs.nom | upper(", "syntax error")),
+    "bad_when": (_bad_when(), 4, 11, ("inputs.x ==", "syntax error")),
+    "numeric_password": (_numeric_password(), 5, 30, ("'mot_de_passe'", "literal secret refused")),
     "not_utf8": (_not_utf8(), 4, 24, ("UTF-8",)),
     "empty": ("empty.yaml", 1, 1, ("empty file",)),
     "control_character": (_control_character(), 4, 22, ("U+0000",)),

@@ -1,0 +1,149 @@
+"""A third-party plugin, pip-installed, provides actions to robots; duplicate action names fail at start-up."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PLUGIN_DIR = Path(__file__).resolve().parents[1] / "plugins" / "robocore-plugin-exemple"
+DIST = "robocore-plugin-exemple"
+PYTHON = Path(sys.executable)
+ROBO = PYTHON.with_name("robo")
+PLUGINS = "flow,files,exemple"
+
+ROBOT = """\
+robot: salutations
+steps:
+  - id: salut
+    use: exemple.saluer
+    with: {nom: "{{ inputs.nom }}", fois: 2}
+  - use: flow.log
+    with: {message: "résultat={{ steps.salut.message }} ({{ steps.salut.longueur }})", level: warning}
+inputs:
+  nom: {type: text, default: Ada}
+"""
+
+DUPLICATE_MODULE = '''\
+"""A plugin that wrongly provides an action already provided by the flow plugin."""
+from robocore import Context, action
+
+
+@action("flow.log")
+def log(ctx: Context, message: str) -> None:
+    """Another flow.log."""
+'''
+
+
+def _pip(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(PYTHON), "-m", "pip", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="session")
+def installed_plugin() -> Iterator[None]:
+    """Install the example plugin (editable, no deps) for the session; uninstall it afterwards."""
+    already = _pip("show", DIST).returncode == 0
+    if not already:
+        proc = _pip("install", "--no-deps", "--no-build-isolation", "-q", "-e", str(PLUGIN_DIR))
+        if proc.returncode != 0:  # no setuptools/wheel in this venv: let pip fetch them
+            proc = _pip("install", "--no-deps", "-q", "-e", str(PLUGIN_DIR))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    try:
+        yield
+    finally:
+        if not already:
+            _pip("uninstall", "-y", "-q", DIST)
+
+
+def _env(home: Path, plugins: str = PLUGINS, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROBOCORE_")}
+    env.update(ROBOCORE_HOME=str(home), ROBOCORE_PLUGINS=plugins, COLUMNS="250", **extra)
+    return env
+
+
+def _robo(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(ROBO), *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture()
+def duplicate_path(tmp_path: Path) -> Path:
+    """A folder to put on PYTHONPATH holding a module and a dist-info whose entry point re-provides flow.log."""
+    root = tmp_path / "site"
+    (root / "doublon-0.1.dist-info").mkdir(parents=True)
+    (root / "doublon_plugin.py").write_text(DUPLICATE_MODULE, encoding="utf-8")
+    (root / "doublon-0.1.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: doublon\nVersion: 0.1\n", encoding="utf-8")
+    (root / "doublon-0.1.dist-info" / "entry_points.txt").write_text(
+        "[robocore.plugins]\ndoublon = doublon_plugin\n", encoding="utf-8")
+    return root
+
+
+def test_robot_uses_third_party_action(installed_plugin: None, tmp_path: Path) -> None:
+    """A robot calls exemple.saluer from the installed plugin; its output feeds the next step."""
+    robot_dir = tmp_path / "salutations"
+    robot_dir.mkdir()
+    (robot_dir / "robot.yaml").write_text(ROBOT, encoding="utf-8")
+    home = tmp_path / "home"
+    proc = _robo("run", str(robot_dir), "-q", "--input", "nom=Grace", env=_env(home))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    expected = "résultat=Bonjour Grace ! Bonjour Grace ! (31)"
+    assert expected in proc.stderr
+    (log_file,) = (home / "runs").glob("*/log.jsonl")
+    events = [json.loads(line) for line in log_file.read_text(encoding="utf-8").splitlines()]
+    assert any(e.get("message") == expected for e in events)
+    assert any(e["event"] == "exemple.salut" and e.get("nom") == "Grace" for e in events)
+
+
+def test_validate_checks_third_party_parameters(installed_plugin: None, tmp_path: Path) -> None:
+    """`robo validate` checks a plugin action's parameters from its signature (type and name)."""
+    path = tmp_path / "robot.yaml"
+    path.write_text("robot: t\nsteps:\n  - use: exemple.saluer\n    with: {nom: Ada, fois: beaucoup}\n"
+                    "  - use: exemple.salur\n    with: {nom: Ada}\n", encoding="utf-8")
+    proc = _robo("validate", str(path), env=_env(tmp_path / "home"))
+    assert proc.returncode == 1
+    assert f"{path}:4:" in proc.stderr and "'fois'" in proc.stderr
+    assert f"{path}:5:" in proc.stderr and "did you mean 'exemple.saluer'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_plugins_command_lists_third_party_action(installed_plugin: None, tmp_path: Path) -> None:
+    """`robo plugins` lists exemple.saluer with its parameters and its plugin, beside the built-ins."""
+    proc = _robo("plugins", env=_env(tmp_path / "home"))
+    assert proc.returncode == 0, proc.stderr
+    row = next(line for line in proc.stdout.splitlines() if "exemple.saluer" in line)
+    assert "nom" in row and "fois?" in row and "plugin 'exemple'" in row
+    assert "flow.log" in proc.stdout and "files.copy" in proc.stdout
+
+
+def test_schema_includes_third_party_action(installed_plugin: None, tmp_path: Path) -> None:
+    """`robo schema` includes exemple.saluer and its parameters."""
+    proc = _robo("schema", env=_env(tmp_path / "home"))
+    assert proc.returncode == 0, proc.stderr
+    schema = json.loads(proc.stdout)
+    assert "exemple.saluer" in schema["$defs"]["ActionStep"]["properties"]["use"]["enum"]
+    branch = next(b for b in schema["$defs"]["ActionStep"]["allOf"]
+                  if b["if"]["properties"]["use"]["const"] == "exemple.saluer")
+    params = branch["then"]["properties"]["with"]
+    assert set(params["properties"]) == {"nom", "fois"} and params["required"] == ["nom"]
+
+
+@pytest.mark.parametrize("command", [["plugins"], ["validate"], ["run"]])
+def test_duplicate_action_fails_at_start_up_naming_both(duplicate_path: Path, tmp_path: Path,
+                                                        command: list[str]) -> None:
+    """Two plugins providing flow.log stop `robo` at start-up with a message naming both plugins."""
+    robot = tmp_path / "robot.yaml"
+    robot.write_text("robot: t\nsteps:\n  - use: flow.log\n    with: {message: x}\n", encoding="utf-8")
+    args = command + ([str(robot)] if command != ["plugins"] else [])
+    env = _env(tmp_path / "home", plugins="flow,files,doublon", PYTHONPATH=str(duplicate_path))
+    proc = _robo(*args, env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    message = proc.stderr.replace("\n", " ")
+    assert "'flow.log'" in message and "provided twice" in message
+    assert "plugin 'flow'" in message and "plugin 'doublon'" in message
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "home" / "runs").exists() or not any((tmp_path / "home" / "runs").iterdir())
