@@ -163,6 +163,7 @@ class Runtime:
     browser: Browser | None = None
     fields: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     targets: dict[tuple[str, str], str] = field(default_factory=dict)  # elements needing an exact name
+    options: dict[tuple[str, str], list[list[str]]] = field(default_factory=dict)  # lists' choices
 
     async def launch(self) -> Browser:
         """Start Chromium (headless unless settings.headed)."""

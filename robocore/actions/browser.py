@@ -13,6 +13,7 @@ masking and tracing rules.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -32,21 +33,7 @@ if TYPE_CHECKING:
 NUMERIC = {"number", "range"}
 TRUE = {"oui", "o", "yes", "y", "true", "vrai", "1", "x", "on", "coché"}
 FALSE = {"non", "n", "no", "false", "faux", "0", "", "off", "-"}
-SELECT_JS = """(els, v) => {
-  if (!els.length) return {error: 'absent'};
-  const e = els[0], norm = s => (s || '').normalize('NFC').replace(/\\s+/g, ' ').trim();
-  const low = s => norm(s).toLocaleLowerCase('fr');
-  const opts = Array.from(e.options || []);
-  if (e.disabled) return {error: 'disabled'};
-  const o = opts.find(o => o.value === v) || opts.find(o => norm(o.label) === norm(v))
-    || opts.find(o => low(o.label) === low(v)) || opts.find(o => low(o.value) === low(v));
-  if (!o) return {error: 'missing', options: opts.map(o => norm(o.label)).filter(Boolean)};
-  if (o.disabled) return {error: 'disabled'};
-  if (e.multiple) opts.forEach(x => { x.selected = x === o; }); else e.selectedIndex = o.index;
-  e.dispatchEvent(new Event('input', {bubbles: true}));
-  e.dispatchEvent(new Event('change', {bubbles: true}));
-  return {value: o.value, label: norm(o.label)};
-}"""
+OPTIONS_JS = "els => els.length ? Array.from(els[0].options || [], o => [o.value, o.label]) : null"
 TABLE_JS = """t => {
   const rows = Array.from(t.rows), grid = [];
   const clean = s => (s || '').replace(/\\s+/g, ' ').trim();
@@ -115,21 +102,47 @@ def truthy(value: Any, field: str) -> bool:
 
 
 # ---- operations on a found field --------------------------------------------------------
+def _match(options: list[list[str]], wanted: str) -> str | None:
+    """The value of the option whose value or label is `wanted` (then ignoring spacing and case)."""
+    def norm(text: str) -> str:
+        return " ".join(unicodedata.normalize("NFC", text).split())
+
+    for test in (lambda v, lbl: v == wanted, lambda v, lbl: norm(lbl) == norm(wanted),
+                 lambda v, lbl: norm(lbl).casefold() == norm(wanted).casefold(),
+                 lambda v, lbl: norm(v).casefold() == norm(wanted).casefold()):
+        found = next((v for v, lbl in options if test(v, lbl)), None)
+        if found is not None:
+            return found
+    return None
+
+
+async def _option_value(session: Session, located: Located, name: str, text: str, ms: int) -> str:
+    """The option value to select, from the list's options read once per page and field."""
+    assert session.page is not None
+    key = (url_key(session.page.url), name)
+    options = session.runtime.options.get(key)
+    value = _match(options, text) if options else None
+    if value is None:  # first time on this page, or the list changed: read it (one round-trip)
+        options = await located.loc.evaluate_all(OPTIONS_JS)
+        if options is None:
+            await located.loc.wait_for(state="attached", timeout=ms)
+            options = await located.loc.evaluate_all(OPTIONS_JS) or []
+        session.runtime.options[key] = options
+        value = _match(options, text)
+    if value is None:
+        labels = ", ".join(lbl.strip() for v, lbl in options if v or lbl.strip())
+        raise BusinessError(scrub(f"Valeur « {text} » absente de la liste « {name} » (choix : {labels}) "
+                                  "/ option not found"))
+    return value
+
+
 async def _choose(session: Session, located: Located, name: str, value: Any, ms: int) -> str:
     """Select an option of a <select>, a radio of a group or an option of an ARIA combobox."""
     text = to_text(value, "text")
-    if located.kind == "select":  # one round-trip, and no wait when the value is not a choice
-        result = await located.loc.evaluate_all(SELECT_JS, text)
-        if result.get("error") == "absent":
-            await located.loc.wait_for(state="attached", timeout=ms)
-            result = await located.loc.evaluate_all(SELECT_JS, text)
-        if result.get("error") == "missing":
-            raise BusinessError(scrub(f"Valeur « {text} » absente de la liste « {name} » (choix : "
-                                      f"{', '.join(result['options'])}) / option not found"))
-        if result.get("error"):
-            raise ApplicationError(scrub(f"Liste « {name} » désactivée sur {session.page.url if session.page else ''}"
-                                         " / list is disabled"))
-        return str(result["value"])
+    if located.kind == "select":
+        chosen = await _option_value(session, located, name, text, ms)
+        await located.loc.select_option(value=chosen, timeout=ms)
+        return chosen
     if located.kind == "group":
         option = located.loc.get_by_label(text, exact=True)
         from playwright.async_api import TimeoutError as PWTimeout

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 PLUGIN_DIR = Path(__file__).resolve().parents[1] / "plugins" / "robocore-plugin-exemple"
-DIST = "robocore-plugin-exemple"
 PYTHON = Path(sys.executable)
 ROBO = PYTHON.with_name("robo")
 PLUGINS = "flow,files,exemple"
@@ -44,20 +43,23 @@ def _pip(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(PYTHON), "-m", "pip", *args], capture_output=True, text=True, timeout=300)
 
 
-@pytest.fixture(scope="session")
-def installed_plugin() -> Iterator[None]:
-    """Install the example plugin (editable, no deps) for the session; uninstall it afterwards."""
-    already = _pip("show", DIST).returncode == 0
-    if not already:
-        proc = _pip("install", "--no-deps", "--no-build-isolation", "-q", "-e", str(PLUGIN_DIR))
-        if proc.returncode != 0:  # no setuptools/wheel in this venv: let pip fetch them
-            proc = _pip("install", "--no-deps", "-q", "-e", str(PLUGIN_DIR))
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-    try:
-        yield
-    finally:
-        if not already:
-            _pip("uninstall", "-y", "-q", DIST)
+@pytest.fixture(scope="module")
+def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """pip-install the example plugin (no deps) into a private folder that the `robo` subprocesses import from.
+
+    Not into the shared venv: a test process (or a colleague's) that started before the
+    install would see the entry point but could not import the module.
+    """
+    root = tmp_path_factory.mktemp("plugin")
+    source, site = root / "src", root / "site"
+    shutil.copytree(PLUGIN_DIR, source)  # the build writes build/ and *.egg-info beside the sources
+    args = ("install", "--no-deps", "--no-build-isolation", "--no-compile", "-q", "--target", str(site), str(source))
+    proc = _pip(*args)
+    if proc.returncode != 0:  # no setuptools/wheel in this venv: let pip fetch the build backend
+        proc = _pip(*(a for a in args if a != "--no-build-isolation"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert list(site.glob("robocore_plugin_exemple-*.dist-info/entry_points.txt"))
+    return site
 
 
 def _env(home: Path, plugins: str = PLUGINS, **extra: str) -> dict[str, str]:
@@ -83,13 +85,14 @@ def duplicate_path(tmp_path: Path) -> Path:
     return root
 
 
-def test_robot_uses_third_party_action(installed_plugin: None, tmp_path: Path) -> None:
+def test_robot_uses_third_party_action(plugin_site: Path, tmp_path: Path) -> None:
     """A robot calls exemple.saluer from the installed plugin; its output feeds the next step."""
     robot_dir = tmp_path / "salutations"
     robot_dir.mkdir()
     (robot_dir / "robot.yaml").write_text(ROBOT, encoding="utf-8")
     home = tmp_path / "home"
-    proc = _robo("run", str(robot_dir), "-q", "--input", "nom=Grace", env=_env(home))
+    env = _env(home, PYTHONPATH=str(plugin_site))
+    proc = _robo("run", str(robot_dir), "-q", "--input", "nom=Grace", env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     expected = "résultat=Bonjour Grace ! Bonjour Grace ! (31)"
     assert expected in proc.stderr
@@ -99,30 +102,30 @@ def test_robot_uses_third_party_action(installed_plugin: None, tmp_path: Path) -
     assert any(e["event"] == "exemple.salut" and e.get("nom") == "Grace" for e in events)
 
 
-def test_validate_checks_third_party_parameters(installed_plugin: None, tmp_path: Path) -> None:
+def test_validate_checks_third_party_parameters(plugin_site: Path, tmp_path: Path) -> None:
     """`robo validate` checks a plugin action's parameters from its signature (type and name)."""
     path = tmp_path / "robot.yaml"
     path.write_text("robot: t\nsteps:\n  - use: exemple.saluer\n    with: {nom: Ada, fois: beaucoup}\n"
                     "  - use: exemple.salur\n    with: {nom: Ada}\n", encoding="utf-8")
-    proc = _robo("validate", str(path), env=_env(tmp_path / "home"))
+    proc = _robo("validate", str(path), env=_env(tmp_path / "home", PYTHONPATH=str(plugin_site)))
     assert proc.returncode == 1
     assert f"{path}:4:" in proc.stderr and "'fois'" in proc.stderr
     assert f"{path}:5:" in proc.stderr and "did you mean 'exemple.saluer'" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
-def test_plugins_command_lists_third_party_action(installed_plugin: None, tmp_path: Path) -> None:
+def test_plugins_command_lists_third_party_action(plugin_site: Path, tmp_path: Path) -> None:
     """`robo plugins` lists exemple.saluer with its parameters and its plugin, beside the built-ins."""
-    proc = _robo("plugins", env=_env(tmp_path / "home"))
+    proc = _robo("plugins", env=_env(tmp_path / "home", PYTHONPATH=str(plugin_site)))
     assert proc.returncode == 0, proc.stderr
     row = next(line for line in proc.stdout.splitlines() if "exemple.saluer" in line)
     assert "nom" in row and "fois?" in row and "plugin 'exemple'" in row
     assert "flow.log" in proc.stdout and "files.copy" in proc.stdout
 
 
-def test_schema_includes_third_party_action(installed_plugin: None, tmp_path: Path) -> None:
+def test_schema_includes_third_party_action(plugin_site: Path, tmp_path: Path) -> None:
     """`robo schema` includes exemple.saluer and its parameters."""
-    proc = _robo("schema", env=_env(tmp_path / "home"))
+    proc = _robo("schema", env=_env(tmp_path / "home", PYTHONPATH=str(plugin_site)))
     assert proc.returncode == 0, proc.stderr
     schema = json.loads(proc.stdout)
     assert "exemple.saluer" in schema["$defs"]["ActionStep"]["properties"]["use"]["enum"]

@@ -1,0 +1,144 @@
+"""Form filling speed: the saisie-demandes robot against a plain Playwright script, same run.
+
+200 requests entered in the demo portal (served by another process, no artificial slowness):
+- baseline: a plain async Playwright script, one page, the same fills and clicks by label;
+- robocore, concurrency 1 (target wall time <= 1.05 x baseline);
+- robocore, concurrency 4 (target throughput >= 1.3 x baseline).
+Each measured REPEAT times (median), each on a fresh portal database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from openpyxl import Workbook
+
+ROOT = Path(__file__).resolve().parents[1]
+N = int(os.environ.get("BENCH_ITEMS", "200"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
+ROBO = str(Path(sys.executable).parent / "robo")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+def rows() -> list[dict[str, object]]:
+    from datetime import date, timedelta
+
+    return [{"Numéro de dossier": f"B-{i:05d}", "Nom du demandeur": f"Agent {i}", "Type": "Formation",
+             "Date de dépôt": date(2026, 1, 1) + timedelta(days=i % 300), "Montant": 100 + i,
+             "Priorité": "Urgente" if i % 3 == 0 else "Normale", "Commentaire": f"Ligne {i}"} for i in range(N)]
+
+
+def workbook(path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Demandes"
+    data = rows()
+    ws.append(list(data[0]))
+    for r in data:
+        ws.append(list(r.values()))
+    wb.save(path)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_portal(data: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen([ROBO, "demo", "portal", "--no-slow", "--port", str(port), "--data", str(data)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, url
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("portal did not start")
+
+
+async def plain(url: str) -> None:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        page = await (await browser.new_context()).new_page()
+        await page.goto(f"{url}/connexion")
+        await page.get_by_label("Identifiant").fill("agent.demo")
+        await page.get_by_label("Mot de passe").fill("demo-portail-2026")
+        await page.get_by_role("button", name="Se connecter").click()
+        await page.get_by_text("Se déconnecter").wait_for()
+        for r in rows():
+            await page.goto(f"{url}/demandes/nouvelle")
+            await page.get_by_label("Numéro de dossier", exact=True).fill(str(r["Numéro de dossier"]))
+            await page.get_by_label("Nom du demandeur", exact=True).fill(str(r["Nom du demandeur"]))
+            await page.get_by_label("Date de dépôt", exact=True).fill(r["Date de dépôt"].isoformat())  # type: ignore[union-attr]
+            await page.get_by_label("Montant demandé (€)", exact=True).fill(str(r["Montant"]))
+            await page.get_by_label("Commentaire", exact=True).fill(str(r["Commentaire"]))
+            await page.get_by_label("Type de demande", exact=True).select_option(str(r["Type"]))
+            await page.get_by_label(str(r["Priorité"]), exact=True).check()
+            await page.get_by_role("button", name="Enregistrer").click()
+            await page.get_by_text("Demande enregistrée").wait_for()
+        await browser.close()
+
+
+def robot_folder(tmp: Path, concurrency: int) -> Path:
+    folder = tmp / f"robot-c{concurrency}"
+    shutil.copytree(ROOT / "robots" / "saisie-demandes", folder, dirs_exist_ok=True)
+    workbook(folder / "demandes.xlsx")
+    text = (folder / "robot.yaml").read_text(encoding="utf-8")
+    (folder / "robot.yaml").write_text(text.replace("    retries: 2\n", f"    retries: 2\n    concurrency: {concurrency}\n"),
+                                       encoding="utf-8")
+    return folder
+
+
+def measure(tmp: Path, label: str, run) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for i in range(REPEAT):
+        data = tmp / f"portal-{label}-{i}"
+        proc, url = start_portal(data)
+        try:
+            t0 = time.perf_counter()
+            run(url)
+            times.append(time.perf_counter() - t0)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    return statistics.median(times)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        env = dict(os.environ, ROBOCORE_HOME=str(tmp / "home"), ROBOCORE_SECRET_COMPTE_PORTAIL_USERNAME="agent.demo",
+                   ROBOCORE_SECRET_COMPTE_PORTAIL_PASSWORD="demo-portail-2026")
+
+        def robot(concurrency: int):  # type: ignore[no-untyped-def]
+            folder = robot_folder(tmp, concurrency)
+            return lambda url: subprocess.run([ROBO, "run", str(folder), "-q", "-i", f"portail={url}"],
+                                              env=env, check=True, capture_output=True)
+
+        t_plain = measure(tmp, "plain", lambda url: asyncio.run(plain(url)))
+        t_c1 = measure(tmp, "c1", robot(1))
+        t_c4 = measure(tmp, "c4", robot(4))
+        print(f"plain Playwright, 1 page : {t_plain:.2f} s = {N / t_plain:.2f} forms/s")
+        print(f"robocore concurrency 1  : {t_c1:.2f} s = {N / t_c1:.2f} forms/s -> {t_c1 / t_plain:.3f} x plain "
+              "wall time (target <= 1.05; whole `robo run` process included)")
+        print(f"robocore concurrency 4  : {t_c4:.2f} s = {N / t_c4:.2f} forms/s -> {t_plain / t_c4:.2f} x plain "
+              "throughput (target >= 1.3)")
+
+
+if __name__ == "__main__":
+    main()
