@@ -26,13 +26,28 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+MAX_REPEAT = 1_000_000
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
     """The immutable sandbox, and no attribute of a Secret: `.reveal()` would leak it as plain text."""
+
+    intercepted_binops = frozenset(["*", "**"])
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if isinstance(obj, Secret):
             return False
         return super().is_safe_attribute(obj, attr, value)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        """Bound `*` and `**` so that an expression cannot build a huge value ('a' * 10**9)."""
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 1000:
+            raise SecurityError(f"exposant trop grand ({right}) / exponent too large")
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_REPEAT:
+                    raise SecurityError(f"répétition trop grande (> {MAX_REPEAT}) / repetition too large")
+        return super().call_binop(context, operator, left, right)
 
 
 def _make_env() -> ImmutableSandboxedEnvironment:

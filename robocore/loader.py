@@ -137,7 +137,9 @@ def _check_with(step: ActionStep, path: tuple[Any, ...], registry: Registry, che
     action_def = registry.get(step.use)
     if action_def is None:
         hint = _suggest(step.use, registry.names())
-        checker.add(path + ("use",), f"action inconnue '{step.use}'{hint} / unknown action")
+        broken = "".join(f" ; extension non chargée / plugin not loaded: {p} ({why})"
+                         for p, why in registry.broken.items())
+        checker.add(path + ("use",), f"action inconnue '{step.use}'{hint} / unknown action{broken}")
         return
     for name, value in step.with_.items():
         where = path + ("with", name)

@@ -151,6 +151,7 @@ class Registry:
 
     def __init__(self) -> None:
         self._actions: dict[str, ActionDef] = {}
+        self.broken: dict[str, str] = {}  # provider → why it could not be loaded
 
     def add(self, action_def: ActionDef) -> None:
         existing = self._actions.get(action_def.name)
@@ -182,6 +183,14 @@ class Registry:
 _registry: Registry | None = None
 
 
+def log_broken(provider: str, exc: BaseException) -> None:
+    """Warn (once per process) that a plugin could not be loaded."""
+    import structlog
+
+    structlog.get_logger("robocore.plugins").warning(
+        "plugin.load_failed", provider=provider, error=f"{type(exc).__name__}: {exc}")
+
+
 def load_registry(refresh: bool = False) -> Registry:
     """Discover every plugin once per process (ROBOCORE_PLUGINS limits which, comma-separated)."""
     global _registry
@@ -196,8 +205,10 @@ def load_registry(refresh: bool = False) -> Registry:
         provider = f"plugin '{ep.name}' ({dist}: {ep.value})"
         try:
             module = ep.load()
-        except Exception as exc:  # a broken plugin must not hide which one it is
-            raise PluginError(f"{provider} failed to load: {exc}") from exc
+        except Exception as exc:  # a broken plugin must not stop robots that do not use it
+            registry.broken[provider] = f"{type(exc).__name__}: {exc}"
+            log_broken(provider, exc)
+            continue
         registry.add_module(module, provider)
     _registry = registry
     return registry

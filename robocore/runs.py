@@ -27,14 +27,22 @@ def _json_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
     return {k: (v if isinstance(v, (int, float, bool, type(None))) else str(v)) for k, v in inputs.items()}
 
 
+def _secrets(loaded: LoadedRobot) -> dict[str, Any]:
+    """Every declared secret, fetched before the run is recorded (a missing one stops nothing midway)."""
+    declared = {n: s.fields for n, s in loaded.spec.secrets.items()}
+    try:
+        return resolve(declared, default_providers(cfg.home()), str(loaded.path))
+    except (OSError, ValueError) as exc:  # an unreadable or refused secrets file
+        raise RobotDefinitionError(f"secrets illisibles / secrets unreadable: {exc}") from None
+
+
 async def _execute(loaded: LoadedRobot, store: Store, run_id: str, inputs: dict[str, Any],
-                   run_settings: RunSettings, progress: Progress | None, log_level: str) -> RunResult:
+                   secrets: dict[str, Any], run_settings: RunSettings, progress: Progress | None,
+                   log_level: str) -> RunResult:
     started = time.perf_counter()
     spec = loaded.spec
     run_dir = cfg.run_dir(run_id)
     with run_log(run_dir / "log.jsonl", level=log_level, run_id=run_id, robot=spec.robot):
-        secrets = resolve({n: s.fields for n, s in spec.secrets.items()}, default_providers(cfg.home()),
-                          str(loaded.path))
         ctx = Context(run_id=run_id, robot=spec.robot, robot_dir=loaded.folder, run_dir=run_dir,
                       settings=run_settings)
         scope: dict[str, Any] = {"inputs": inputs, "secrets": secrets, "steps": {},
@@ -56,6 +64,7 @@ async def start(loaded: LoadedRobot, store: Store, given: dict[str, Any], *,
     """Start a new run of a validated robot."""
     spec = loaded.spec
     inputs = resolve_inputs(spec, given, loaded.folder)
+    secrets = _secrets(loaded)
     run_id = run_id or new_run_id()
     version_id = store.save_robot_version(spec.robot, loaded.sha256, loaded.content)
     process = spec.process
@@ -65,7 +74,8 @@ async def start(loaded: LoadedRobot, store: Store, given: dict[str, Any], *,
         service=process.service if process else None,
         minutes_per_item=process.manual_minutes_per_item if process else 0.0,
         minutes_per_run=process.manual_minutes_per_run if process else 0.0, trigger=trigger))
-    return await _execute(loaded, store, run_id, inputs, _settings_for(loaded, run_settings), progress, log_level)
+    return await _execute(loaded, store, run_id, inputs, secrets, _settings_for(loaded, run_settings),
+                          progress, log_level)
 
 
 async def resume(run_id: str, store: Store, *, run_settings: RunSettings | None = None,
@@ -80,5 +90,7 @@ async def resume(run_id: str, store: Store, *, run_settings: RunSettings | None 
     path = Path(run["robot_path"])
     loaded = LoadedRobot(spec=parse_robot(content, str(path)), path=path, content=content)
     inputs = resolve_inputs(loaded.spec, run["inputs"], loaded.folder)
+    secrets = _secrets(loaded)
     store.claim_run(run["id"])
-    return await _execute(loaded, store, run["id"], inputs, _settings_for(loaded, run_settings), progress, log_level)
+    return await _execute(loaded, store, run["id"], inputs, secrets, _settings_for(loaded, run_settings),
+                          progress, log_level)

@@ -121,6 +121,10 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="Fichiers ou dossi
         except RobocoreError as exc:
             bad += 1
             err.print(f"[red]✘[/] {exc}", highlight=False, soft_wrap=True)
+        except Exception as exc:  # last resort: never a traceback for a bad file
+            bad += 1
+            err.print(f"[red]✘[/] {f}: erreur interne en lisant ce fichier / internal error: "
+                      f"{type(exc).__name__}: {exc}", highlight=False, soft_wrap=True)
     if bad:
         raise typer.Exit(1)
 
@@ -155,6 +159,8 @@ def plugins() -> None:
         params = ", ".join(n + ("" if n in a.required else "?") for n in a.param_names)
         table.add_row(a.name, params, a.doc, a.provider.split(" (")[0])
     console.print(table)
+    for provider, why in registry.broken.items():
+        err.print(f"[red]Extension non chargée / plugin not loaded[/] : {provider} — {why}", highlight=False)
 
 
 @app.command("list")

@@ -232,8 +232,6 @@ def test_cli_missing_secret_and_open_secrets_file(tmp_path: Path) -> None:
     assert "hunter2" not in ok.stdout + ok.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="robocore/runs.py: secrets are resolved after store.create_run, "
-                                       "so a run whose secret is missing stays 'running' forever")
 def test_run_with_missing_secret_is_not_left_running(tmp_path: Path) -> None:
     """A run refused for a missing secret is not left in the store with status 'running'."""
     robot_dir = _secret_robot(tmp_path)
