@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -74,6 +75,7 @@ class Runner:
         self.run_id, self.ctx, self.scope = run_id, ctx, scope
         self.registry, self.progress = registry, progress
         self.failed_items = 0
+        self.cancel = threading.Event()  # set by the heartbeat when someone asks to cancel
 
     # ---- steps -------------------------------------------------------------------
     def _where(self, step: ActionStep | ForEach, index: int) -> str:
@@ -116,6 +118,8 @@ class Runner:
                     if step.when is not None and not truthy(render(step.when, self.scope, where)):
                         continue
                     stop = await self.for_each(step, i, where)
+                    if self.cancel.is_set():
+                        return "cancelled"
                     if stop:
                         return "failed"
                 else:
@@ -171,7 +175,7 @@ class Runner:
         async def lane() -> None:
             lane_ctx = self.ctx.for_lane()
             try:
-                while not stop.is_set() and not queue.empty():
+                while not stop.is_set() and not self.cancel.is_set() and not queue.empty():
                     key, value, was_running = queue.get_nowait()
                     status = await self.item(block, name, lane_ctx, key, value, was_running, where)
                     if status in ("business_error", "application_error"):
@@ -264,7 +268,7 @@ class _Duplicate:
         self.value = value
 
 
-async def _drive(runner: Runner, started: float) -> RunResult:
+async def _drive(runner: Runner, started: float, owner: str | None = None) -> RunResult:
     status, error = "failed", None
     try:
         status = await runner.run()
@@ -274,11 +278,11 @@ async def _drive(runner: Runner, started: float) -> RunResult:
     finally:
         await runner.ctx.aclose()
     spec, store = runner.spec, runner.store
-    if status != "failed" and spec.process and spec.process.manual_minutes_per_run > 0:
+    if status in ("succeeded", "completed_with_errors") and spec.process and spec.process.manual_minutes_per_run > 0:
         store.record_run_minutes(runner.run_id, dict(
             robot=spec.robot, process_name=spec.process.name, service=spec.process.service,
             minutes=spec.process.manual_minutes_per_run))
-    store.finish_run(runner.run_id, status, error)
+    store.finish_run(runner.run_id, status, error, owner)
     result = RunResult(runner.run_id, spec.robot, status, store.counts(runner.run_id),
                        store.run_minutes(runner.run_id), time.perf_counter() - started, error)
     log.info("run.finished", status=status, counts=result.counts, minutes_saved=result.minutes_saved)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,7 @@ import structlog
 from robocore import settings as cfg
 from robocore.context import Context, RunSettings
 from robocore.engine import Progress, Runner, RunResult, _drive, new_run_id
+from robocore.heartbeat import Heartbeat
 from robocore.errors import RobotDefinitionError
 from robocore.inputs import resolve_inputs
 from robocore.loader import LoadedRobot, parse_robot
@@ -19,6 +23,7 @@ from robocore.logging import run_log
 from robocore.plugins import load_registry
 from robocore.secrets import default_providers, resolve, scrub_any
 from robocore.store import NewRun, Store
+from robocore.store.repository import LEASE_SECONDS
 
 log = structlog.get_logger("robocore.runs")
 
@@ -38,7 +43,7 @@ def _secrets(loaded: LoadedRobot) -> dict[str, Any]:
 
 async def _execute(loaded: LoadedRobot, store: Store, run_id: str, inputs: dict[str, Any],
                    secrets: dict[str, Any], run_settings: RunSettings, progress: Progress | None,
-                   log_level: str) -> RunResult:
+                   log_level: str, owner: str) -> RunResult:
     started = time.perf_counter()
     spec = loaded.spec
     run_dir = cfg.run_dir(run_id)
@@ -49,8 +54,9 @@ async def _execute(loaded: LoadedRobot, store: Store, run_id: str, inputs: dict[
                                  "run": {"id": run_id, "started_at": datetime.now(timezone.utc),
                                          "dir": str(run_dir)}}
         runner = Runner(loaded, store, run_id, ctx, scope, load_registry(), progress)
-        log.info("run.started", inputs=scrub_any(_json_inputs(inputs)))
-        return await _drive(runner, started)
+        log.info("run.started", inputs=scrub_any(_json_inputs(inputs)), owner=owner)
+        with Heartbeat(store, run_id, owner, runner.cancel):
+            return await _drive(runner, started, owner)
 
 
 def _settings_for(loaded: LoadedRobot, run_settings: RunSettings | None) -> RunSettings:
@@ -58,13 +64,32 @@ def _settings_for(loaded: LoadedRobot, run_settings: RunSettings | None) -> RunS
     return s
 
 
-async def start(loaded: LoadedRobot, store: Store, given: dict[str, Any], *,
-                run_settings: RunSettings | None = None, progress: Progress | None = None,
-                trigger: str = "cli", run_id: str | None = None, log_level: str = "info") -> RunResult:
-    """Start a new run of a validated robot."""
+class RunBusy(RobotDefinitionError):
+    """Another live process holds the run's lease."""
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of this machine still exists (a killed run's lease can be taken at once)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def new_owner() -> str:
+    """An identity for the lease of a run: host, process and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def prepare(loaded: LoadedRobot, store: Store, given: dict[str, Any], *, trigger: str = "cli",
+            created_by: str | None = None, run_id: str | None = None) -> str:
+    """Check inputs and secrets, record the run as queued, return its id (nothing executes yet)."""
     spec = loaded.spec
     inputs = resolve_inputs(spec, given, loaded.folder)
-    secrets = _secrets(loaded)
+    _secrets(loaded)
     run_id = run_id or new_run_id()
     version_id = store.save_robot_version(spec.robot, loaded.sha256, loaded.content)
     process = spec.process
@@ -73,24 +98,44 @@ async def start(loaded: LoadedRobot, store: Store, given: dict[str, Any], *,
         inputs=scrub_any(_json_inputs(inputs)), process_name=process.name if process else None,
         service=process.service if process else None,
         minutes_per_item=process.manual_minutes_per_item if process else 0.0,
-        minutes_per_run=process.manual_minutes_per_run if process else 0.0, trigger=trigger))
-    return await _execute(loaded, store, run_id, inputs, secrets, _settings_for(loaded, run_settings),
-                          progress, log_level)
+        minutes_per_run=process.manual_minutes_per_run if process else 0.0, trigger=trigger,
+        queue=spec.queue, created_by=created_by))
+    return run_id
 
 
-async def resume(run_id: str, store: Store, *, run_settings: RunSettings | None = None,
-                 progress: Progress | None = None, log_level: str = "info") -> RunResult:
-    """Finish an interrupted or failed run with the robot version it started with."""
+async def execute(run_id: str, store: Store, *, run_settings: RunSettings | None = None,
+                  progress: Progress | None = None, log_level: str = "info", owner: str | None = None,
+                  loaded: LoadedRobot | None = None) -> RunResult:
+    """Execute a queued run, or finish an interrupted or failed one, with the robot version it was
+    recorded with. Done items are never redone; raises RunBusy when a live process holds it."""
     run = store.get_run(run_id)
     if run is None:
         raise RobotDefinitionError(f"exécution introuvable '{run_id}' / run not found (robo runs)")
     if run["status"] == "succeeded":
         raise RobotDefinitionError(f"l'exécution {run['id']} est déjà terminée avec succès / already succeeded")
-    content = store.robot_content(run["version_id"])
-    path = Path(run["robot_path"])
-    loaded = LoadedRobot(spec=parse_robot(content, str(path)), path=path, content=content)
+    if loaded is None:
+        content = store.robot_content(run["version_id"])
+        path = Path(run["robot_path"])
+        loaded = LoadedRobot(spec=parse_robot(content, str(path)), path=path, content=content)
     inputs = resolve_inputs(loaded.spec, run["inputs"], loaded.folder)
     secrets = _secrets(loaded)
-    store.claim_run(run["id"])
+    owner = owner or new_owner()
+    dead_here = (run["status"] == "running" and run["host"] == socket.gethostname()
+                 and run["pid"] is not None and not _alive(run["pid"]))
+    if not store.claim_run(run["id"], owner, stale_after_s=0 if dead_here else LEASE_SECONDS):
+        raise RunBusy(f"l'exécution {run['id']} est en cours dans un autre processus ({run['owner']}) "
+                      "/ run is being executed elsewhere")
     return await _execute(loaded, store, run["id"], inputs, secrets, _settings_for(loaded, run_settings),
-                          progress, log_level)
+                          progress, log_level, owner)
+
+
+async def start(loaded: LoadedRobot, store: Store, given: dict[str, Any], *,
+                run_settings: RunSettings | None = None, progress: Progress | None = None,
+                trigger: str = "cli", run_id: str | None = None, log_level: str = "info") -> RunResult:
+    """Record and execute a new run in this process."""
+    run_id = prepare(loaded, store, given, trigger=trigger, run_id=run_id)
+    return await execute(run_id, store, run_settings=run_settings, progress=progress, log_level=log_level,
+                          loaded=loaded)
+
+
+resume = execute

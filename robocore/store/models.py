@@ -50,6 +50,10 @@ runs = Table(
     Column("host", String(200)),
     Column("pid", Integer),
     Column("error", Text),
+    Column("owner", String(120)),        # the process executing it (a lease renewed by heartbeats)
+    Column("queue", String(50)),
+    Column("cancel_requested", Integer, nullable=False, default=0, server_default="0"),
+    Column("created_by", String(100)),   # API token name, "cli" or "schedule:<name>"
 )
 
 # A durable work item: stored before it is processed, unique per run and key.
@@ -98,4 +102,40 @@ ledger = Table(
     Column("service", String(200)),
     Column("minutes", Float, nullable=False),
     Column("recorded_at", DateTime, nullable=False, default=utcnow, index=True),
+)
+
+# API tokens: only a hash is stored; the token is shown once at creation.
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("token_hash", String(200), nullable=False),
+    Column("lookup", String(16), nullable=False, unique=True),  # token prefix, to find the row
+    Column("groups", JSON, nullable=False, default=list),
+    Column("created_at", DateTime, nullable=False, default=utcnow),
+    Column("last_used_at", DateTime),
+    Column("revoked_at", DateTime),
+)
+
+# Which agent groups may see and launch which robot.
+grants = Table(
+    "grants", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("robot", String(100), nullable=False),
+    Column("group_name", String(100), nullable=False),
+    UniqueConstraint("robot", "group_name", name="uq_grants_robot_group"),
+)
+
+# Each fire time of a schedule, recorded once (unique): launched, skipped or missed.
+schedule_fires = Table(
+    "schedule_fires", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("schedule", String(100), nullable=False),
+    Column("fire_time", DateTime, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("run_id", String(36)),
+    Column("note", Text),
+    Column("recorded_at", DateTime, nullable=False, default=utcnow),
+    UniqueConstraint("schedule", "fire_time", name="uq_schedule_fires_schedule_time"),
 )

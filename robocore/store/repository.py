@@ -6,10 +6,10 @@ import os
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, select, update
+from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from robocore.errors import StoreError
@@ -20,6 +20,8 @@ from robocore.store.models import robot_versions as VERSIONS
 from robocore.store.models import runs as RUNS
 from robocore.store.models import step_events as EVENTS
 from robocore.store.models import utcnow
+LEASE_SECONDS = 30.0  # a run whose heartbeat is older than this may be taken over
+HEARTBEAT_SECONDS = 5.0
 FINAL_ITEM = ("done", "business_error", "application_error", "skipped")
 
 # Hot-path statements are built once with bind parameters: building SQLAlchemy statements
@@ -47,6 +49,8 @@ class NewRun:
     minutes_per_item: float
     minutes_per_run: float
     trigger: str = "cli"
+    queue: str | None = None
+    created_by: str | None = None
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -112,23 +116,50 @@ class Store:
         with self.engine.begin() as conn:
             return str(conn.execute(select(VERSIONS.c.content).where(VERSIONS.c.id == version_id)).scalar_one())
 
-    def create_run(self, run: NewRun) -> None:
-        values = dict(run.__dict__, status="running", started_at=utcnow(), heartbeat_at=utcnow(),
-                      host=socket.gethostname(), pid=os.getpid())
+    def create_run(self, run: NewRun, status: str = "queued") -> None:
+        """Record a run before it executes (status queued: no process owns it yet)."""
+        values = dict(run.__dict__, status=status, started_at=utcnow(), cancel_requested=0)
         with self.engine.begin() as conn:
             conn.execute(insert(RUNS).values(**values))
 
-    def claim_run(self, run_id: str) -> None:
-        """Mark a run as being (re)processed by this process."""
-        with self.engine.begin() as conn:
-            conn.execute(update(RUNS).where(RUNS.c.id == run_id).values(
-                status="running", finished_at=None, error=None, heartbeat_at=utcnow(),
-                host=socket.gethostname(), pid=os.getpid()))
+    def claim_run(self, run_id: str, owner: str, stale_after_s: float = LEASE_SECONDS) -> bool:
+        """Take the run's lease: only when no live process holds it (atomic, so never two executors).
 
-    def finish_run(self, run_id: str, status: str, error: str | None = None) -> None:
+        A run can be claimed when it is queued or ended without success, or when the process
+        holding it stopped renewing its heartbeat (it was killed).
+        """
+        stale = utcnow() - timedelta(seconds=stale_after_s)
+        claimable = or_(RUNS.c.status.in_(("queued", "failed", "completed_with_errors", "cancelled")),
+                        RUNS.c.heartbeat_at.is_(None), RUNS.c.heartbeat_at < stale, RUNS.c.owner == owner)
         with self.engine.begin() as conn:
-            conn.execute(update(RUNS).where(RUNS.c.id == run_id).values(
-                status=status, error=error, finished_at=utcnow()))
+            result = conn.execute(update(RUNS).where(RUNS.c.id == run_id, RUNS.c.status != "succeeded",
+                                                     claimable).values(
+                status="running", finished_at=None, error=None, heartbeat_at=utcnow(), owner=owner,
+                cancel_requested=0, host=socket.gethostname(), pid=os.getpid()))
+        return result.rowcount == 1
+
+    def heartbeat(self, run_id: str, owner: str) -> bool:
+        """Renew the lease; returns True when a cancellation was requested."""
+        with self.engine.begin() as conn:
+            conn.execute(update(RUNS).where(RUNS.c.id == run_id, RUNS.c.owner == owner)
+                         .values(heartbeat_at=utcnow()))
+            return bool(conn.execute(select(RUNS.c.cancel_requested).where(RUNS.c.id == run_id)).scalar())
+
+    def request_cancel(self, run_id: str) -> bool:
+        """Ask a run to stop after its current items (a queued run is cancelled at once)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(RUNS).where(RUNS.c.id == run_id, RUNS.c.status == "queued")
+                         .values(status="cancelled", finished_at=utcnow()))
+            result = conn.execute(update(RUNS).where(RUNS.c.id == run_id, RUNS.c.status == "running")
+                                  .values(cancel_requested=1))
+        return result.rowcount == 1
+
+    def finish_run(self, run_id: str, status: str, error: str | None = None, owner: str | None = None) -> None:
+        query = update(RUNS).where(RUNS.c.id == run_id)
+        if owner is not None:
+            query = query.where(RUNS.c.owner == owner)
+        with self.engine.begin() as conn:
+            conn.execute(query.values(status=status, error=error, finished_at=utcnow()))
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         with self.engine.begin() as conn:

@@ -110,7 +110,7 @@ def test_item_left_running_is_verified_not_redone(store_url: str, tmp_path: Path
         conn.execute(text("UPDATE items SET status = 'running' WHERE key IN ('E5', 'E6')"))
         conn.execute(text("DELETE FROM ledger WHERE entry_key LIKE :a OR entry_key LIKE :b OR kind = 'run'"),
                      {"a": "%:E5", "b": "%:E6"})
-        conn.execute(text("UPDATE runs SET status = 'running'"))
+        conn.execute(text("UPDATE runs SET status = 'running', heartbeat_at = NULL"))  # its lease expired
     engine.dispose()
     journal.write_text("\n".join(f"E{n}" for n in range(200) if n != 6) + "\n")  # E6's side effect never happened
     asyncio.run(runs.resume(result.run_id, store))

@@ -1,0 +1,37 @@
+"""Launching runs from anywhere (CLI --remote, API, schedules) through the configured executor."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from robocore import settings
+from robocore.errors import RobotDefinitionError
+from robocore.executors.base import Executor, get_executor
+from robocore.loader import find_robot, load_robot
+from robocore.runs import prepare
+from robocore.store import Store
+
+
+def executor_name() -> str:
+    """ROBOCORE_EXECUTOR: 'local' (default) or 'celery', or a plugin's executor name."""
+    return os.environ.get("ROBOCORE_EXECUTOR", "local")
+
+
+def launch(robot: str | Path, inputs: dict[str, Any], *, store: Store, trigger: str = "api",
+           created_by: str | None = None, executor: Executor | None = None) -> str:
+    """Validate, record the run as queued and hand it to the executor; returns the run id.
+
+    Args:
+        robot: a robot name (in the robots folder) or a path.
+        inputs: raw input values (strings or typed), checked against the robot's declaration.
+    """
+    loaded = load_robot(find_robot(str(robot), settings.robots_dir()))
+    run_id = prepare(loaded, store, inputs, trigger=trigger, created_by=created_by)
+    try:
+        (executor or get_executor(executor_name())).submit(run_id, loaded.spec.queue)
+    except Exception as exc:
+        store.finish_run(run_id, "failed", f"envoi à l'exécuteur impossible / executor refused: {exc}")
+        raise RobotDefinitionError(f"exécuteur indisponible / executor unavailable: {exc}") from exc
+    return run_id

@@ -1,0 +1,1 @@
+"""Executors run queued runs: `local` (worker processes on this machine) and `celery`."""
