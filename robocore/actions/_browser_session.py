@@ -33,7 +33,7 @@ import structlog
 
 from robocore.context import Context, RunSettings
 from robocore.errors import ApplicationError
-from robocore.secrets import Secret, known_values, scrub
+from robocore.secrets import known_values, scrub
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Locator, Page, Playwright
@@ -54,6 +54,7 @@ KIND_JS = """e => { const tag = e.tagName.toLowerCase(), role = (e.getAttribute(
   if (role === 'checkbox' || role === 'switch' || role === 'radio') return role;
   return 'text'; }"""
 SESSION_STORAGE_JS = "() => Object.fromEntries(Object.entries(sessionStorage))"
+MAX_TEXT_MASKS = 64
 _USELESS = ("not enabled", "not visible", "not editable", "not stable", "intercepts pointer", "disabled")
 log = structlog.get_logger("robocore.browser")
 
@@ -241,7 +242,6 @@ class Session:
         self.page: Page | None = None
         self.start_url = inherited.url if inherited else None
         self.secret_fields: dict[str, Locator] = {}
-        self.secret_values: set[str] = set()
         self._unit: Context | None = None
         self._recording = self._fresh = False
         self._frames = True  # trace screencast frames (turned off once a secret shows as text)
@@ -318,26 +318,30 @@ class Session:
             await tracing.start_chunk(title=ctx.item_key or "run")
         self._recording = True
 
-    async def before_secret(self) -> None:
-        """Discard the current trace chunk before a secret is typed: this item keeps no trace."""
+    @property
+    def recording(self) -> bool:
+        """True while a trace chunk is being recorded."""
+        return self._recording
+
+    async def end_item_trace(self) -> None:
+        """Discard the current trace chunk (before a secret is typed): this item keeps no trace."""
         self._fresh = False
         if self._recording and self.context is not None:
             self._recording = False
             await self.context.tracing.stop_chunk()
 
-    def remember_secret(self, located: Located, value: Secret) -> None:
+    def remember_secret(self, located: Located) -> None:
         """Mask this field in every later screenshot; note if the secret shows as plain text."""
         self.secret_fields.setdefault(repr(located.loc), located.loc)
-        self.secret_values.add(value.reveal())
         if located.kind != "password":
             self._frames_unsafe = True
 
     async def capture(self, path: Path, full_page: bool = True) -> Path:
-        """A screenshot with secret fields, password inputs (and shown secret texts) masked."""
+        """A screenshot with secret fields, password inputs and texts showing a secret masked."""
         assert self.page is not None
         masks = [self.page.locator("input[type=password]"), *self.secret_fields.values()]
-        if not self._recording:  # a text mask's selector would otherwise enter the trace
-            masks += [self.page.get_by_text(v) for v in self.secret_values if len(v) >= 4]
+        if not self._recording:  # a text mask's selector holds the secret: never while tracing
+            masks += [self.page.get_by_text(v) for v in known_values()[:MAX_TEXT_MASKS]]
         ms = self.settings.timeout_ms
         await guarded(self.page.screenshot(path=str(path), full_page=full_page, mask=masks,
                                            mask_color="#000000", timeout=ms), self.page,

@@ -25,7 +25,7 @@ from robocore.actions._browser_session import (Located, Session, browser_error, 
 from robocore.context import Context
 from robocore.errors import ApplicationError, BusinessError, RobotDefinitionError
 from robocore.plugins import action
-from robocore.secrets import Secret, scrub
+from robocore.secrets import Secret, known_values, scrub
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Page
@@ -267,11 +267,11 @@ async def fill(ctx: Context, fields: dict[str, Any], timeout_ms: int | None = No
     session = await session_for(ctx)
     ms = session.timeout(timeout_ms)
     if any(isinstance(v, Secret) for v in fields.values()):
-        await session.before_secret()
+        await session.end_item_trace()
     for name, value in fields.items():
         async def put(located: Located, name: str = name, value: Any = value) -> None:
             if isinstance(value, Secret):
-                session.remember_secret(located, value)
+                session.remember_secret(located)
             await _put(ctx, session, located, name, value, ms)
         await session.on_field(name, ms, put)
     return {"filled": len(fields)}
@@ -428,6 +428,8 @@ async def extract_table(ctx: Context, css: str = "table", index: int = 0,
 async def screenshot(ctx: Context, name: str = "capture", full_page: bool = True) -> dict[str, Any]:
     """Save a screenshot (secret fields and passwords masked) with the item's evidence."""
     session = await session_for(ctx)
+    if session.recording and known_values():  # masking a shown secret must not enter the trace
+        await session.end_item_trace()
     filename = name if name.lower().endswith(".png") else f"{name}.png"
     path = await session.capture(ctx.evidence_path(filename), full_page=full_page)
     return {"path": str(path)}

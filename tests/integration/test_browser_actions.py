@@ -330,7 +330,7 @@ def test_extract_table_keys_rows_by_header(loop: LoopThread, server: str, make_c
 @pytest.mark.browser
 def test_failure_screenshot_masks_secret_fields_and_passwords(loop: LoopThread, server: str, make_ctx: Any,
                                                               shared: Runtime, tmp_path: Path) -> None:
-    """On an item's failure the evidence screenshot exists and hides every field a Secret was typed in, and passwords."""
+    """Evidence screenshots hide every field a Secret was typed in, password inputs and texts showing a secret."""
     async def body() -> None:
         ctx = await make_ctx()
         try:
@@ -357,6 +357,10 @@ def test_failure_screenshot_masks_secret_fields_and_passwords(loop: LoopThread, 
                 assert (await _pixels(shared, png, boxes["#nom"]))["black"] < 0.2
             assert (await _pixels(shared, unmasked, boxes["#identifiant"]))["black"] < 0.2
             assert 0 < (await _pixels(shared, unmasked, boxes["#identifiant"]))["dark"] < 0.5
+            await browser.click(item, css="button[type=submit]")  # the page now shows the identifiant
+            result = await page.locator("#result").evaluate(in_document)
+            shown = await browser.screenshot(item, name="texte")
+            assert (await _pixels(shared, Path(shown["path"]), result))["black"] > 0.95
             await item.aclose()
         finally:
             await ctx.aclose()
