@@ -89,6 +89,7 @@ class Runner:
         assert action_def is not None  # the loader checked every action
         kwargs = action_def.validate(render(step.with_, scope, where))
         ctx.step_id = step.id or step.use
+        structlog.contextvars.bind_contextvars(step=ctx.step_id)
         try:
             if action_def.is_async:
                 result = await action_def.func(ctx, **kwargs)

@@ -55,6 +55,11 @@ KIND_JS = """e => { const tag = e.tagName.toLowerCase(), role = (e.getAttribute(
   return 'text'; }"""
 SESSION_STORAGE_JS = "() => Object.fromEntries(Object.entries(sessionStorage))"
 MAX_TEXT_MASKS = 64
+MARK = "data-robocore-masque"
+MARK_JS = f"els => els.forEach(e => e.setAttribute('{MARK}', ''))"
+MASK_CSS = (f"[{MARK}], input[type=password] {{ color: transparent !important; "
+            "-webkit-text-fill-color: transparent !important; text-shadow: none !important; "
+            f"background: #000 !important; border-color: #000 !important; }} [{MARK}] * {{ visibility: hidden !important; }}")
 _USELESS = ("not enabled", "not visible", "not editable", "not stable", "intercepts pointer", "disabled")
 log = structlog.get_logger("robocore.browser")
 
@@ -337,16 +342,27 @@ class Session:
             self._frames_unsafe = True
 
     async def capture(self, path: Path, full_page: bool = True) -> Path:
-        """A screenshot with secret fields, password inputs and texts showing a secret masked."""
+        """A screenshot with secret fields, password inputs and texts showing a secret blacked out.
+
+        Masking is CSS on tagged elements, not Playwright's `mask` overlays: those are placed
+        before a full-page capture resizes the viewport, and drift off their fields on reflow.
+        """
+        from playwright.async_api import Error
+
         assert self.page is not None
-        masks = [self.page.locator("input[type=password]"), *self.secret_fields.values()]
-        if not self._recording:  # a text mask's selector holds the secret: never while tracing
-            masks += [self.page.get_by_text(v) for v in known_values()[:MAX_TEXT_MASKS]]
+        page, targets = self.page, list(self.secret_fields.values())
+        if not self._recording:  # a text locator holds the secret: never while tracing
+            targets += [page.get_by_text(v) for v in known_values()[:MAX_TEXT_MASKS]]
+
+        async def tag(loc: Locator) -> None:
+            with contextlib.suppress(Error):
+                await loc.evaluate_all(MARK_JS)
+
+        await asyncio.gather(*(tag(loc) for loc in targets))
         ms = self.settings.timeout_ms
-        await guarded(self.page.screenshot(path=str(path), full_page=full_page, mask=masks,
-                                           mask_color="#000000", timeout=ms), self.page,
-                      lambda e: ApplicationError(f"Capture d'écran impossible (délai {seconds(ms)}) "
-                                                 "/ screenshot timed out"))
+        await guarded(page.screenshot(path=str(path), full_page=full_page, style=MASK_CSS, timeout=ms),
+                      page, lambda e: ApplicationError(f"Capture d'écran impossible (délai {seconds(ms)}) "
+                                                       "/ screenshot timed out"))
         return path
 
     async def on_failure(self, ctx: Context, exc: BaseException) -> list[Path]:
