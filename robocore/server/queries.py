@@ -17,7 +17,7 @@ from robocore.store.models import utcnow
 
 _RUN_COLUMNS = (RUNS.c.id, RUNS.c.robot, RUNS.c.status, RUNS.c.trigger, RUNS.c.created_by, RUNS.c.queue,
                 RUNS.c.process_name, RUNS.c.service, RUNS.c.started_at, RUNS.c.finished_at, RUNS.c.error,
-                RUNS.c.cancel_requested, RUNS.c.inputs)
+                RUNS.c.cancel_requested, RUNS.c.inputs, RUNS.c.heartbeat_at)
 
 
 class Conflict(Exception):

@@ -1,0 +1,161 @@
+"""`robo schedules` (list, enable, disable, run now) and `robo scheduler` (the scheduler in the foreground)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+
+from robocore.errors import RobocoreError
+
+console = Console()
+err = Console(stderr=True)
+schedules_app = typer.Typer(help="Planifications / schedules (schedules/*.yaml)", invoke_without_command=True)
+DirOption = Annotated[Optional[Path], typer.Option("--dir", "-d", help="Dossier des planifications (./schedules)")]
+
+
+def validate_schedule_file(path: Path) -> None:
+    """Validate one schedule file (robot, inputs, cron...); raises RobotDefinitionError at file:line:column."""
+    from robocore.scheduling.load import load_schedule
+
+    load_schedule(path)
+
+
+def _service(folder: Optional[Path]) -> Any:
+    from robocore import settings
+    from robocore.scheduling.service import SchedulerService
+    from robocore.store import Store
+
+    return SchedulerService(Store(settings.database_url()), folder)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    err.print(f"[bold red]Erreur[/] : {exc}", highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def _when(moment: Any, tz: str) -> str:
+    if moment is None:
+        return "—"
+    from zoneinfo import ZoneInfo
+
+    return str(moment.astimezone(ZoneInfo(tz or "Europe/Paris")).strftime("%d/%m/%Y %H:%M:%S"))
+
+
+@schedules_app.callback()
+def list_schedules(ctx: typer.Context, folder: DirOption = None) -> None:
+    """Lister les planifications et leurs prochains déclenchements / list schedules and next fire times."""
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = folder
+        return
+    from rich.table import Table
+
+    from robocore.scheduling.records import aware_utc
+
+    try:
+        infos = _service(folder).list_schedules()
+    except RobocoreError as exc:
+        raise _fail(exc) from None
+    table = Table("Planification", "Robot", "Déclencheur", "Fuseau", "Active", "Prochains déclenchements",
+                  "Dernier déclenchement")
+    for info in infos:
+        if info.error:
+            table.add_row(info.name, "", "", "", "[red]invalide", f"[red]{info.error}", "")
+            continue
+        last = info.last_fire
+        last_text = f"{_when(aware_utc(last.fire_time), info.timezone)} {last.status}" if last else "—"
+        table.add_row(info.name, info.robot, info.trigger, info.timezone, "[green]oui" if info.enabled else "[yellow]non",
+                      "\n".join(_when(t, info.timezone) for t in info.next_fire_times) or "—", last_text)
+    if not infos:
+        err.print("Aucune planification (dossier schedules/) / no schedules")
+    console.print(table)
+
+
+@schedules_app.command("enable")
+def enable(ctx: typer.Context, name: str) -> None:
+    """Activer une planification / enable a schedule."""
+    _set(ctx, name, True)
+
+
+@schedules_app.command("disable")
+def disable(ctx: typer.Context, name: str) -> None:
+    """Désactiver une planification / disable a schedule."""
+    _set(ctx, name, False)
+
+
+def _set(ctx: typer.Context, name: str, enabled: bool) -> None:
+    try:
+        _service(ctx.obj).set_enabled(name, enabled)
+    except RobocoreError as exc:
+        raise _fail(exc) from None
+    console.print(f"Planification {name} : {'activée / enabled' if enabled else 'désactivée / disabled'}")
+
+
+@schedules_app.command("run")
+def run_now(ctx: typer.Context, name: str,
+            force: Annotated[bool, typer.Option(help="Même si l'exécution précédente tourne encore")] = False) -> None:
+    """Lancer une planification maintenant / run a schedule now (through the executor)."""
+    try:
+        run_id = _service(ctx.obj).run_now(name, force=force)
+    except RobocoreError as exc:
+        raise _fail(exc) from None
+    console.print(f"Exécution lancée / run launched: {run_id}")
+
+
+def scheduler(folder: DirOption = None,
+              poll: Annotated[float, typer.Option(help="Secondes entre deux tentatives de prise du verrou")] = 1.0,
+              loglevel: Annotated[str, typer.Option("--loglevel", "-l")] = "info") -> None:
+    """Planificateur au premier plan (leader ou en attente) jusqu'à SIGTERM / run the scheduler in the foreground."""
+    import logging
+
+    from robocore import settings
+    from robocore.scheduling.service import SchedulerService
+    from robocore.store import Store
+
+    logging.basicConfig(level=getattr(logging, loglevel.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    try:
+        store = Store(settings.database_url())
+    except RobocoreError as exc:
+        raise _fail(exc) from None
+    service = SchedulerService(store, folder, poll_seconds=poll)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    service.start()
+    err.print("Planificateur démarré (en attente du verrou si un autre serveur planifie) / scheduler started")
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        service.stop()
+        _shutdown_executors()
+        store.close()
+        err.print("Planificateur arrêté / scheduler stopped")
+
+
+def _shutdown_executors() -> None:
+    from robocore.executors import base
+
+    for executor in list(base._instances.values()):
+        try:
+            executor.shutdown(wait=True)
+        except Exception:
+            pass
+
+
+def register(app: typer.Typer) -> None:
+    """Add `robo schedules` and `robo scheduler` to the CLI."""
+    app.add_typer(schedules_app, name="schedules")
+    app.command("scheduler")(scheduler)
+
+
+if __name__ == "__main__":  # `python -m robocore.cli.cmd_schedules scheduler` works before `robo` registers it
+    _main = typer.Typer(add_completion=False)
+    register(_main)
+    _main()

@@ -1,0 +1,181 @@
+"""`robo serve` (API server, JSON logs), `robo tokens` and `robo grants` (access to the API)."""
+
+from __future__ import annotations
+
+import logging as std_logging
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+
+from robocore.errors import RobocoreError
+
+tokens_app = typer.Typer(help="Jetons d'API / API tokens", no_args_is_help=True)
+grants_app = typer.Typer(help="Robots autorisés aux groupes d'agents / robots granted to groups",
+                         no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    err.print(f"[bold red]Erreur[/] : {exc}", highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def _store() -> Any:
+    from robocore import settings
+    from robocore.store import Store
+
+    return Store(settings.database_url())
+
+
+class _StdToStructlog(std_logging.Handler):
+    """uvicorn's own messages (start, stop, errors) as JSON events like everything else."""
+
+    def emit(self, record: std_logging.LogRecord) -> None:
+        import structlog
+
+        structlog.get_logger(record.name).log(record.levelno, record.getMessage())
+
+
+def _json_logs() -> None:
+    from robocore.logging import configure
+
+    configure("json", "info")
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = std_logging.getLogger(name)
+        logger.handlers, logger.propagate = [_StdToStructlog()], False
+        logger.setLevel(std_logging.INFO)
+
+
+def _scheduler(store: Any) -> Any:
+    """The scheduler service when robocore.scheduling.service is available, started."""
+    import structlog
+
+    try:
+        from robocore.scheduling.service import SchedulerService
+    except ImportError as exc:
+        structlog.get_logger("robocore.server").warning("server.no_scheduler", reason=str(exc))
+        return None
+    service = SchedulerService(store=store)
+    service.start()
+    return service
+
+
+def serve(host: Annotated[str, typer.Option(help="Adresse d'écoute (127.0.0.1 : cette machine seule)")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port")] = 8000,
+          no_scheduler: Annotated[bool, typer.Option("--no-scheduler",
+                                                     help="Sans planificateur (un autre serveur le porte)")] = False,
+          graceful_seconds: Annotated[int, typer.Option(help="Délai d'arrêt propre (s)")] = 30) -> None:
+    """Démarrer le serveur d'API / start the API server (JSON logs on stdout)."""
+    import structlog
+    import uvicorn
+
+    from robocore.server import create_app
+
+    _json_logs()
+    log = structlog.get_logger("robocore.server")
+    try:
+        store = _store()
+        scheduler = None if no_scheduler else _scheduler(store)
+    except (RobocoreError, OSError) as exc:
+        raise _fail(exc) from None
+    app = create_app(store, scheduler, access_log=True)
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on",
+                            timeout_graceful_shutdown=graceful_seconds, server_header=False)
+    try:
+        uvicorn.Server(config).run()  # SIGTERM/SIGINT: stop accepting, finish requests, then return
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()
+        executor = app.state.robocore.executor
+        if executor is not None:
+            log.info("server.executor_draining", executor=executor.name)
+            executor.shutdown(wait=True)  # runs finish; the store keeps the state of any left behind
+        store.close()
+        log.info("server.stopped")
+
+
+@tokens_app.command("create")
+def tokens_create(name: Annotated[str, typer.Option("--name", help="Nom unique, ex. agent-dupont")],
+                  role: Annotated[str, typer.Option("--role", help="agent, engineer, manager ou admin")],
+                  groups: Annotated[Optional[str], typer.Option("--groups", help="Groupes d'agents : g1,g2")] = None
+                  ) -> None:
+    """Créer un jeton (affiché une seule fois) / create a token, shown once."""
+    from robocore.server import queries
+    from robocore.server.auth import create_token
+
+    try:
+        token = create_token(_store(), name, role, (groups or "").split(","))
+    except queries.Conflict:
+        raise _fail(ValueError(f"un jeton nommé '{name}' existe déjà / token name taken")) from None
+    except (ValueError, RobocoreError) as exc:
+        raise _fail(exc) from None
+    err.print(f"Jeton « {name} » ({role}) créé. Conservez-le : il ne sera plus jamais affiché "
+              "/ keep it, it is never shown again.", highlight=False)
+    print(token)
+
+
+@tokens_app.command("list")
+def tokens_list() -> None:
+    """Lister les jetons (jamais leur valeur) / list tokens."""
+    from rich.table import Table
+
+    from robocore.server import queries
+
+    table = Table("Nom", "Rôle", "Groupes", "Créé le", "Dernier usage", "Révoqué le")
+    for t in queries.list_tokens(_store()):
+        table.add_row(t["name"], t["role"], ", ".join(t["groups"] or []), f"{t['created_at']:%Y-%m-%d %H:%M}",
+                      f"{t['last_used_at']:%Y-%m-%d %H:%M}" if t["last_used_at"] else "—",
+                      f"{t['revoked_at']:%Y-%m-%d %H:%M}" if t["revoked_at"] else "")
+    console.print(table)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(name: Annotated[str, typer.Argument(help="Nom du jeton")]) -> None:
+    """Révoquer un jeton (effet immédiat) / revoke a token."""
+    from robocore.server import queries
+
+    if not queries.revoke_token(_store(), name):
+        raise _fail(ValueError(f"jeton actif introuvable '{name}' / no live token with this name"))
+    console.print(f"Jeton « {name} » révoqué.", highlight=False)
+
+
+@grants_app.command("add")
+def grants_add(robot: Annotated[str, typer.Argument(help="Nom du robot")],
+               group: Annotated[str, typer.Argument(help="Groupe d'agents")]) -> None:
+    """Autoriser un robot à un groupe / grant a robot to a group."""
+    from robocore.server import queries
+
+    added = queries.add_grant(_store(), robot, group)
+    console.print(f"{'Autorisé' if added else 'Déjà autorisé'} : {robot} → {group}", highlight=False)
+
+
+@grants_app.command("remove")
+def grants_remove(robot: Annotated[str, typer.Argument()], group: Annotated[str, typer.Argument()]) -> None:
+    """Retirer une autorisation / remove a grant."""
+    from robocore.server import queries
+
+    if not queries.remove_grant(_store(), robot, group):
+        raise _fail(ValueError(f"autorisation introuvable {robot} → {group} / grant not found"))
+    console.print(f"Retiré : {robot} → {group}", highlight=False)
+
+
+@grants_app.command("list")
+def grants_list() -> None:
+    """Lister les autorisations / list grants."""
+    from rich.table import Table
+
+    from robocore.server import queries
+
+    table = Table("Robot", "Groupe")
+    for grant in queries.list_grants(_store()):
+        table.add_row(grant["robot"], grant["group"])
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `serve`, `tokens` and `grants` to the `robo` application."""
+    app.command("serve")(serve)
+    app.add_typer(tokens_app, name="tokens")
+    app.add_typer(grants_app, name="grants")

@@ -1,0 +1,111 @@
+"""`robo worker` (a Celery worker) and `robo run --remote` (a run sent to the configured executor)."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+
+from robocore.errors import RobocoreError, StoreError
+
+console = Console()
+err = Console(stderr=True)
+FINAL = ("succeeded", "failed", "completed_with_errors", "cancelled")
+
+
+def worker(queues: Annotated[Optional[str], typer.Option(
+               "--queues", "-Q", help="Files d'attente, séparées par des virgules (ex. browser,robocore)")] = None,
+           concurrency: Annotated[int, typer.Option(
+               "--concurrency", "-c", min=1, help="Exécutions en parallèle (processus)")] = os.cpu_count() or 2,
+           loglevel: Annotated[str, typer.Option("--loglevel", "-l", help="debug, info, warning, error")] = "info",
+           single_machine: Annotated[bool, typer.Option(
+               "--single-machine", help="Accepter SQLite (tests sur une seule machine)")] = False) -> None:
+    """Démarrer un worker Celery / start a Celery worker (runs from ROBOCORE_BROKER_URL)."""
+    from robocore import settings
+    from robocore.logging import configure
+    from robocore.store import Store
+
+    url = settings.database_url()
+    if url.startswith("sqlite") and not single_machine:
+        err.print("[bold red]Erreur[/] : un worker Celery exige le store PostgreSQL (ROBOCORE_DATABASE_URL) — "
+                  "SQLite est propre à une machine ; --single-machine pour un test local / "
+                  "Celery workers need the PostgreSQL store", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    level = loglevel.lower()
+    configure("json", level if level in ("debug", "info", "warning", "error", "critical") else "info")
+    try:
+        Store(url).close()  # reachable, migrated, before any run is taken
+    except StoreError as exc:
+        err.print(f"[bold red]Erreur[/] : {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    from robocore.executors import celery as celery_executor
+
+    names = [q.strip() for q in (queues or celery_executor.default_queue()).split(",") if q.strip()]
+    celery_executor.app.worker_main(["--quiet", *celery_executor.worker_argv(names, concurrency, level)])
+
+
+def register(app: typer.Typer) -> None:
+    """Add `robo worker` to the CLI."""
+    app.command("worker")(worker)
+
+
+def wait_final(store: Any, run_id: str, timeout: float | None = None, every: float = 0.5) -> dict[str, Any]:
+    """Poll the store until the run is final (succeeded, failed...); returns the run row."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        run = store.get_run(run_id)
+        if run is None:
+            raise StoreError(f"exécution introuvable '{run_id}' / run not found")
+        if run["status"] in FINAL:
+            return run
+        if deadline is not None and time.monotonic() > deadline:
+            raise StoreError(f"l'exécution {run_id} n'est pas terminée ({run['status']}) / run not finished")
+        time.sleep(every)
+
+
+def remote_run(robot: str, inputs: dict[str, str], *, wait: bool = False, timeout: float | None = None) -> str:
+    """Launch a run through the configured executor and print its id; with wait, follow it to its end.
+
+    With the `local` executor the pool lives in this process, so the command always waits.
+    Raises RobocoreError when the run is refused, typer.Exit(1) when a waited run failed.
+    """
+    from robocore import dispatch, settings
+    from robocore.executors.base import get_executor
+    from robocore.store import Store
+
+    store = Store(settings.database_url())
+    try:
+        name = dispatch.executor_name()
+        run_id = dispatch.launch(robot, inputs, store=store, trigger="cli")
+        console.print(run_id, highlight=False)
+        if name == "local":
+            get_executor(name).shutdown(wait=True)
+        if wait or name == "local":
+            run = wait_final(store, run_id, timeout)
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(store.counts(run_id).items()))
+            err.print(f"{run_id} : {run['status']}" + (f" ({counts})" if counts else "")
+                      + (f" — {run['error']}" if run.get("error") else ""), highlight=False, soft_wrap=True)
+            if run["status"] == "failed":
+                raise typer.Exit(1)
+        return run_id
+    finally:
+        store.close()
+
+
+def _main() -> None:
+    """`python -m robocore.cli.cmd_worker`: the worker command alone."""
+    app = typer.Typer(add_completion=False)
+    register(app)
+    app.command("noop", hidden=True)(lambda: None)  # keep `worker` a sub-command
+    try:
+        app()
+    except RobocoreError as exc:
+        err.print(f"[bold red]Erreur[/] : {exc}")
+        raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    _main()

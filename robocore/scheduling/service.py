@@ -1,0 +1,368 @@
+"""The scheduler service: leader election, APScheduler 3 jobs, exact fire records, enable/run now."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+
+from robocore.errors import RobotDefinitionError
+from robocore.scheduling import records, state
+from robocore.scheduling.holidays import holiday_name
+from robocore.scheduling.leader import LeaderLock, leader_lock
+from robocore.scheduling.load import LoadedSchedule, load_all, schedule_files
+from robocore.scheduling.records import FireRecord
+from robocore.scheduling.spec import ScheduleSpec
+from robocore.scheduling.triggers import build_trigger, fire_times, next_times
+from robocore.store import Store
+
+log = logging.getLogger("robocore.scheduling")
+MAX_MISSED_RECORDS = 1000  # after a very long downtime only the latest missed fires are recorded
+LaunchFn = Callable[..., str]
+
+_LEADER: SchedulerService | None = None  # the service leading in this process: jobs call it
+
+
+def fire_job(name: str, **_state: Any) -> None:
+    """APScheduler job entry point: handle the due fires of a schedule."""
+    service = _LEADER
+    if service is None:
+        log.warning("planification %s déclenchée sans service actif / no active service", name)
+        return
+    service.fire_due(name)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def default_schedules_dir() -> Path:
+    """ROBOCORE_SCHEDULES, or ./schedules."""
+    import os
+
+    return Path(os.environ.get("ROBOCORE_SCHEDULES", "schedules"))
+
+
+@dataclass(frozen=True)
+class ScheduleInfo:
+    """A schedule as listed by `robo schedules` and the API."""
+
+    name: str
+    robot: str
+    enabled: bool
+    next_fire_time: dt.datetime | None
+    last_fire: FireRecord | None
+    trigger: str = ""
+    timezone: str = ""
+    misfire: str = ""
+    next_fire_times: list[dt.datetime] = field(default_factory=list)
+    path: Path | None = None
+    error: str | None = None
+
+
+class SchedulerService:
+    """Runs the schedules while this process holds the leadership lock; stands by otherwise."""
+
+    def __init__(self, store: Store, schedules_dir: Path | None = None, launch: LaunchFn | None = None, *,
+                 robots_dir: Path | None = None, poll_seconds: float = 1.0) -> None:
+        self.store, self.engine = store, store.engine
+        self.schedules_dir = schedules_dir or default_schedules_dir()
+        self.robots_dir = robots_dir
+        if launch is None:
+            from robocore.dispatch import launch as dispatch_launch
+
+            launch = dispatch_launch
+        self._launch = launch
+        self.poll_seconds = poll_seconds
+        self._lock: LeaderLock = leader_lock(self.engine)
+        self._scheduler: BackgroundScheduler | None = None
+        self._specs: dict[str, ScheduleSpec] = {}
+        self._triggers: dict[str, BaseTrigger] = {}
+        self._since: dict[str, dt.datetime] = {}
+        self._signature: tuple[Any, ...] = ()
+        self._fire_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.leader_event = threading.Event()
+
+    # ---- lifecycle --------------------------------------------------------------------
+    @property
+    def is_leader(self) -> bool:
+        return self._scheduler is not None
+
+    def start(self) -> None:
+        """Start the standby/leader loop in a background thread (returns at once)."""
+        if self._thread is not None:
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._loop, name="robocore-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop scheduling and give the leadership up."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        self._abdicate()
+
+    def wait_leader(self, timeout: float) -> bool:
+        """Block until this service leads (True) or the timeout passes (False)."""
+        return self.leader_event.wait(timeout)
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                if self._scheduler is None:
+                    if self._lock.acquire():
+                        self._lead()
+                elif not self._lock.alive():
+                    log.warning("leadership perdue / leadership lost")
+                    self._abdicate()
+                else:
+                    if self._files_signature() != self._signature:
+                        self._sync(catch_up=False)
+                    self._scheduler.wakeup()  # see enable/disable done by other processes
+            except Exception:
+                log.exception("planificateur / scheduler loop error")
+                if self._scheduler is None:
+                    self._lock.release()
+            self._stopping.wait(self.poll_seconds)
+        self._abdicate()
+
+    def _lead(self) -> None:
+        global _LEADER
+        log.info("ce processus planifie / this process is now the scheduler leader")
+        _LEADER = self
+        self._scheduler = BackgroundScheduler(
+            jobstores={"default": state.make_jobstore(self.engine)},
+            executors={"default": ThreadPoolExecutor(4)}, timezone=dt.timezone.utc,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        try:
+            self._sync(catch_up=True)
+            self._scheduler.start()
+        except Exception:
+            self._abdicate()
+            raise
+        self.leader_event.set()
+
+    def _abdicate(self) -> None:
+        global _LEADER
+        scheduler, self._scheduler = self._scheduler, None
+        self.leader_event.clear()
+        if _LEADER is self:
+            _LEADER = None
+        if scheduler is not None and scheduler.running:
+            try:
+                scheduler.shutdown(wait=False)
+            except Exception:
+                log.exception("arrêt d'APScheduler / scheduler shutdown")
+        self._lock.release()
+
+    # ---- jobs ---------------------------------------------------------------------------
+    def _files_signature(self) -> tuple[Any, ...]:
+        out = []
+        for p in schedule_files(self.schedules_dir):
+            try:
+                st = p.stat()
+                out.append((p.name, st.st_mtime_ns, st.st_size))
+            except OSError:
+                continue
+        return tuple(out)
+
+    def _load(self) -> list[LoadedSchedule]:
+        good, bad = load_all(self.schedules_dir, self.robots_dir)
+        for path, exc in bad.items():
+            log.error("planification ignorée / schedule ignored: %s", exc)
+        return good
+
+    def _sync(self, catch_up: bool) -> None:
+        """Make the job store match the schedule files; at leadership start, handle missed fires first."""
+        assert self._scheduler is not None
+        self._signature = self._files_signature()
+        loaded = self._load()
+        states = state.read_states(self.engine)
+        now = _now()
+        running = self._scheduler.running
+        for item in loaded:
+            spec, name = item.spec, item.name
+            old = states.get(name)
+            override = old.kwargs.get("override") if old else None
+            if old is not None and old.kwargs.get("file_enabled") != spec.enabled:
+                override = None  # the file's flag changed since: the file wins
+            enabled = spec.enabled if override is None else bool(override)
+            since = old.since if old is not None and old.since else now
+            if old is not None and (not old.enabled and enabled):
+                since = now  # fires while disabled are not missed
+            unchanged = (old is not None and old.kwargs.get("fingerprint") == spec.fingerprint()
+                         and old.kwargs.get("file_enabled") == spec.enabled)
+            if not catch_up and old is not None and not unchanged:
+                since = now  # an edited schedule starts afresh
+            trigger = build_trigger(spec)
+            self._specs[name], self._triggers[name], self._since[name] = spec, trigger, since
+            if catch_up and enabled:
+                self.fire_due(name, now)
+            if not catch_up and unchanged and name in self._scheduler_job_ids():
+                continue
+            upcoming = next_times(trigger, now, 1) if enabled else []
+            kwargs = state.job_kwargs(name, since=since, fingerprint=spec.fingerprint(),
+                                      file_enabled=spec.enabled, override=override)
+            self._scheduler.add_job(fire_job, trigger, id=name, name=name, kwargs=kwargs, replace_existing=True,
+                                    next_run_time=upcoming[0] if upcoming else None)
+        keep = {item.name for item in loaded}
+        for name in set(states) - keep:
+            self._specs.pop(name, None)
+            if running:
+                self._scheduler.remove_job(name)
+            else:
+                state.delete_state(self.engine, name)
+        for name in set(self._specs) - keep:
+            self._specs.pop(name, None)
+
+    def _scheduler_job_ids(self) -> set[str]:
+        return {job.id for job in self._scheduler.get_jobs()} if self._scheduler else set()
+
+    # ---- fires --------------------------------------------------------------------------
+    def fire_due(self, name: str, now: dt.datetime | None = None) -> None:
+        """Record (and launch) every fire of a schedule due since its last record, once each."""
+        spec, trigger = self._specs.get(name), self._triggers.get(name)
+        if spec is None or trigger is None:
+            return
+        with self._fire_lock:
+            now = now or _now()
+            last = records.last_fire(self.engine, name)
+            reference = self._since.get(name, now)
+            if last is not None:
+                reference = max(reference, records.aware_utc(last.fire_time))
+            due = fire_times(trigger, reference, now, limit=MAX_MISSED_RECORDS)
+            if not due:
+                return
+            tz = ZoneInfo(spec.timezone)
+            holiday = {t: holiday_name(t.astimezone(tz).date(), spec.skip_public_holidays)
+                       for t in due} if spec.skip_public_holidays else {}
+            workable = [t for t in due if not holiday.get(t)]
+            latest = workable[-1] if workable else None
+            on_time = latest is not None and (now - latest).total_seconds() <= spec.grace_seconds
+            run_at = latest if latest is not None and (on_time or spec.misfire == "run_once") else None
+            missed = 0
+            for t in due:
+                if holiday.get(t):
+                    records.record(self.engine, name, t, records.SKIPPED_HOLIDAY, f"jour férié / public holiday: "
+                                                                                  f"{holiday[t]}")
+                elif t is not run_at:
+                    missed += records.record(self.engine, name, t, records.MISSED,
+                                             "planificateur arrêté ou en retard / scheduler down or late")
+            if run_at is not None:
+                note = None if on_time else (f"rattrapage après interruption ({missed} déclenchement(s) manqué(s)) "
+                                             "/ catch-up run after downtime")
+                self._fire(spec, run_at, note)
+
+    def _fire(self, spec: ScheduleSpec, fire_time: dt.datetime, note: str | None) -> None:
+        name = spec.schedule
+        created_by = f"schedule:{name}"
+        active = records.active_run(self.engine, created_by)
+        if active is not None:
+            records.record(self.engine, name, fire_time, records.SKIPPED_OVERLAP,
+                           f"exécution {active} encore en cours / previous run still going")
+            return
+        if not records.record(self.engine, name, fire_time, records.LAUNCHED, note):
+            return  # another server recorded this fire: it is theirs
+        try:
+            run_id = self._call_launch(spec, created_by)
+        except Exception as exc:
+            log.error("planification %s : lancement impossible / launch failed: %s", name, exc)
+            records.update_fire(self.engine, name, fire_time, status=records.FAILED, note=str(exc)[:2000])
+            return
+        records.update_fire(self.engine, name, fire_time, run_id=run_id)
+        log.info("planification %s : exécution %s lancée / run launched", name, run_id)
+
+    def _call_launch(self, spec: ScheduleSpec, created_by: str) -> str:
+        extra: dict[str, Any] = {"queue": spec.queue} if spec.queue else {}
+        return self._launch(spec.robot, dict(spec.inputs), store=self.store, trigger="schedule",
+                            created_by=created_by, **extra)
+
+    # ---- API ----------------------------------------------------------------------------
+    def list_schedules(self) -> list[ScheduleInfo]:
+        """Every schedule file with its state, next fire times and last fire (works on any server)."""
+        good, bad = load_all(self.schedules_dir, self.robots_dir)
+        states = state.read_states(self.engine)
+        lasts = records.last_fires(self.engine)
+        now = _now()
+        out: list[ScheduleInfo] = []
+        for item in good:
+            spec = item.spec
+            old = states.get(item.name)
+            enabled = spec.enabled
+            if old is not None and old.kwargs.get("override") is not None and \
+                    old.kwargs.get("file_enabled") == spec.enabled:
+                enabled = bool(old.kwargs["override"])
+            upcoming = upcoming_fires(spec, build_trigger(spec), now, 3) if enabled else []
+            out.append(ScheduleInfo(name=item.name, robot=spec.robot, enabled=enabled,
+                                    next_fire_time=upcoming[0] if upcoming else None, last_fire=lasts.get(item.name),
+                                    trigger=spec.trigger_text, timezone=spec.timezone, misfire=spec.misfire,
+                                    next_fire_times=upcoming, path=item.path))
+        for path, exc in bad.items():
+            out.append(ScheduleInfo(name=path.stem, robot="", enabled=False, next_fire_time=None,
+                                    last_fire=lasts.get(path.stem), path=path, error=str(exc)))
+        return sorted(out, key=lambda info: info.name)
+
+    def _spec(self, name: str) -> ScheduleSpec:
+        good, _bad = load_all(self.schedules_dir, self.robots_dir)
+        for item in good:
+            if item.name == name:
+                return item.spec
+        known = ", ".join(item.name for item in good) or "aucune"
+        raise RobotDefinitionError(f"planification introuvable ou invalide '{name}' (planifications : {known}) "
+                                   "/ schedule not found")
+
+    def set_enabled(self, name: str, enabled: bool) -> None:
+        """Enable or disable a schedule (persisted in the job store; a later edit of the file's flag wins)."""
+        spec = self._spec(name)
+        now = _now()
+        old = state.read_states(self.engine).get(name)
+        was_enabled = old.enabled if old is not None else spec.enabled
+        since = now if (enabled and not was_enabled) or old is None or old.since is None else old.since
+        kwargs = state.job_kwargs(name, since=since, fingerprint=spec.fingerprint(), file_enabled=spec.enabled,
+                                  override=enabled)
+        trigger = build_trigger(spec)
+        upcoming = next_times(trigger, now, 1) if enabled else []
+        next_run = upcoming[0] if upcoming else None
+        scheduler = self._scheduler
+        if scheduler is not None and scheduler.running and name in self._scheduler_job_ids():
+            self._since[name] = since
+            scheduler.modify_job(name, kwargs=kwargs, next_run_time=next_run)
+        else:
+            state.write_state(self.engine, name, trigger, kwargs, next_run)
+
+    def run_now(self, name: str, force: bool = False) -> str:
+        """Launch the schedule's robot with its inputs now; refused while its previous run goes on unless force."""
+        spec = self._spec(name)
+        created_by = f"schedule:{name}"
+        active = records.active_run(self.engine, created_by)
+        if active is not None and not force:
+            raise RobotDefinitionError(f"l'exécution {active} de la planification '{name}' est encore en cours "
+                                       "/ previous run still going")
+        return self._call_launch(spec, created_by)
+
+
+def upcoming_fires(spec: ScheduleSpec, trigger: BaseTrigger, now: dt.datetime, count: int) -> list[dt.datetime]:
+    """The next fire times that will launch a run (public holidays left out when skipped)."""
+    if not spec.skip_public_holidays:
+        return next_times(trigger, now, count)
+    tz = ZoneInfo(spec.timezone)
+    out: list[dt.datetime] = []
+    for t in next_times(trigger, now, count * 10):
+        if holiday_name(t.astimezone(tz).date(), spec.skip_public_holidays) is None:
+            out.append(t)
+            if len(out) == count:
+                break
+    return out

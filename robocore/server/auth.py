@@ -1,0 +1,202 @@
+"""API tokens (argon2-hashed, shown once), roles, agent groups, and the `require` dependency.
+
+A token is `rbc_` + 43 URL-safe characters. The store keeps its first characters (`lookup`,
+to find the row) and an argon2 hash. Argon2 costs tens of milliseconds by design, so a
+successful verification is remembered in memory for a short time, keyed by an HMAC of the
+token under a per-process random key; the token's row is still read on every request, so
+a revocation (from any process) or a role change applies at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from robocore.server import queries
+from robocore.server.errors import ApiError
+from robocore.store import Store
+
+log = structlog.get_logger("robocore.server.auth")
+
+ROLES = ("agent", "engineer", "manager", "admin")
+PREFIX = "rbc_"
+LOOKUP_CHARS = 12
+CACHE_SECONDS = 60.0
+TOUCH_SECONDS = 60.0
+# OWASP's argon2id minimum (19 MiB, 2 passes, 1 lane): ~30 ms here. A token carries 256 random
+# bits, so the hash guards a stolen database, not a guessable secret; the library defaults
+# (64 MiB, 4 lanes) cost ~200 ms on a 2-core server for no added safety.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+bearer = HTTPBearer(auto_error=False, description="Jeton d'API : `Authorization: Bearer rbc_…`")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's name, role and agent groups."""
+
+    id: int
+    name: str
+    role: str
+    groups: tuple[str, ...] = ()
+
+    def has(self, *roles: str) -> bool:
+        """Whether the caller holds one of these roles (admin holds every role)."""
+        return self.role == "admin" or self.role in roles
+
+
+def _lookup(token: str) -> str:
+    return token[len(PREFIX):len(PREFIX) + LOOKUP_CHARS]
+
+
+def create_token(store: Store, name: str, role: str, groups: list[str] | None = None) -> str:
+    """Create a token and return it (the only time it is ever shown); only its hash is stored."""
+    if role not in ROLES:
+        raise ValueError(f"rôle inconnu '{role}' (rôles : {', '.join(ROLES)}) / unknown role")
+    if not name.strip() or len(name) > 100:
+        raise ValueError("nom de jeton vide ou trop long (100 caractères au plus) / bad token name")
+    token = PREFIX + secrets.token_urlsafe(32)
+    queries.insert_token(store, name.strip(), role, _hasher.hash(token), _lookup(token),
+                         sorted({g.strip() for g in groups or [] if g.strip()}))
+    return token
+
+
+class RateLimiter:
+    """At most `limit` failed authentications per address in a sliding minute."""
+
+    def __init__(self, limit: int, window_s: float = 60.0) -> None:
+        self.limit, self.window = limit, window_s
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, address: str, now: float) -> deque[float]:
+        stamps = self._failures.setdefault(address, deque())
+        while stamps and stamps[0] <= now - self.window:
+            stamps.popleft()
+        return stamps
+
+    def retry_after(self, address: str) -> int:
+        """Seconds to wait before this address may try again (0: it may try now)."""
+        now = time.monotonic()
+        with self._lock:
+            stamps = self._recent(address, now)
+            if len(stamps) < self.limit:
+                if not stamps:
+                    self._failures.pop(address, None)
+                return 0
+            return max(1, int(stamps[0] + self.window - now) + 1)
+
+    def fail(self, address: str) -> None:
+        with self._lock:
+            self._recent(address, time.monotonic()).append(time.monotonic())
+
+
+class Verifier:
+    """Tokens to principals: argon2 verification cached briefly, failures rate-limited per address."""
+
+    def __init__(self, store: Store, failures_per_minute: int | None = None) -> None:
+        self.store = store
+        limit = failures_per_minute or int(os.environ.get("ROBOCORE_AUTH_FAILURES_PER_MINUTE", "10"))
+        self.limiter = RateLimiter(limit)
+        self._key = secrets.token_bytes(32)
+        self._verified: dict[bytes, tuple[int, float]] = {}
+        self._touched: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    def _digest(self, token: str) -> bytes:
+        return hmac.new(self._key, token.encode(), hashlib.sha256).digest()
+
+    def _cached(self, digest: bytes, token_id: int) -> bool:
+        with self._lock:
+            hit = self._verified.get(digest)
+            return hit is not None and hit[0] == token_id and hit[1] > time.monotonic()
+
+    def _argon2(self, row: dict[str, Any], token: str) -> bool:
+        try:
+            return bool(_hasher.verify(row["token_hash"], token))
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def _refused(self, address: str, reason: str) -> ApiError:
+        self.limiter.fail(address)
+        log.warning("api.auth_failed", address=address, reason=reason)
+        return ApiError(401, headers={"WWW-Authenticate": "Bearer"})
+
+    def authenticate(self, token: str, address: str) -> Principal:
+        """The principal of a token, or ApiError 401 (bad token) / 429 (too many failures)."""
+        wait = self.limiter.retry_after(address)
+        if wait:
+            log.warning("api.auth_rate_limited", address=address, retry_after=wait)
+            raise ApiError(429, headers={"Retry-After": str(wait)})
+        if not token.startswith(PREFIX) or not 20 <= len(token) <= 200:
+            raise self._refused(address, "malformed")
+        row = queries.token_by_lookup(self.store, _lookup(token))
+        if row is None or row["revoked_at"] is not None:
+            raise self._refused(address, "unknown or revoked")
+        digest = self._digest(token)
+        if not self._cached(digest, row["id"]):
+            if not self._argon2(row, token):
+                raise self._refused(address, "hash mismatch")
+            with self._lock:
+                self._verified[digest] = (row["id"], time.monotonic() + CACHE_SECONDS)
+        self._touch(row["id"])
+        return Principal(row["id"], row["name"], row["role"], tuple(row["groups"] or ()))
+
+    def _touch(self, token_id: int) -> None:
+        """Record last use at most once a minute per token (a write per request would cost more)."""
+        now = time.monotonic()
+        with self._lock:
+            if self._touched.get(token_id, 0.0) > now:
+                return
+            self._touched[token_id] = now + TOUCH_SECONDS
+        queries.touch_token(self.store, token_id)
+
+    def forget(self, token_id: int) -> None:
+        """Drop cached verifications of a token (called when it is revoked)."""
+        with self._lock:
+            for digest in [d for d, (tid, _) in self._verified.items() if tid == token_id]:
+                del self._verified[digest]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def current(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
+    """The authenticated caller (401 without a valid token)."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
+    verifier: Verifier = request.app.state.verifier
+    return verifier.authenticate(credentials.credentials, client_address(request))
+
+
+def forbid(request: Request, who: Principal, why: str = "role") -> ApiError:
+    """Log a refused call and build its 403."""
+    log.warning("api.forbidden", token=who.name, role=who.role, method=request.method,
+                path=request.url.path, reason=why)
+    return ApiError(403)
+
+
+def require(*roles: str) -> Callable[..., Principal]:
+    """A dependency that lets only these roles (and admin) through; others get a logged 403."""
+
+    def dependency(request: Request, who: Principal = Depends(current)) -> Principal:
+        if not who.has(*roles):
+            raise forbid(request, who)
+        return who
+
+    dependency.__name__ = f"require_{'_'.join(roles) or 'admin'}"
+    return dependency

@@ -1,0 +1,112 @@
+"""Administration: API tokens (created, listed, revoked) and the robots granted to agent groups."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, Field
+
+from robocore.server import queries
+from robocore.server.auth import ROLES, Principal, create_token, require
+from robocore.server.errors import ApiError
+from robocore.server.state import ServerState, server_state
+
+log = structlog.get_logger("robocore.server.admin")
+router = APIRouter(prefix="/api/v1", tags=["admin"])
+NAME = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$"
+
+
+class NewToken(BaseModel):
+    """A token to create."""
+
+    name: str = Field(pattern=NAME)
+    role: str = Field(pattern="^(" + "|".join(ROLES) + ")$")
+    groups: list[str] = Field(default_factory=list, max_length=50)
+
+
+class TokenInfo(BaseModel):
+    """A token without its secret."""
+
+    name: str
+    role: str
+    groups: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class CreatedToken(TokenInfo):
+    """A new token: `token` is shown this once and never stored."""
+
+    token: str
+
+
+class Grant(BaseModel):
+    """Members of `group` may see and launch `robot`."""
+
+    robot: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=100)
+    group: str = Field(min_length=1, max_length=100)
+
+
+@router.get("/me", summary="Qui suis-je / the caller's token")
+def me(who: Principal = Depends(require(*ROLES))) -> dict[str, Any]:
+    """The caller's token name, role and groups (for the tray launcher)."""
+    return {"name": who.name, "role": who.role, "groups": list(who.groups)}
+
+
+@router.get("/tokens", response_model=list[TokenInfo], tags=["admin"], summary="Jetons / API tokens")
+def list_tokens(state: ServerState = Depends(server_state),
+                who: Principal = Depends(require("admin"))) -> list[dict[str, Any]]:
+    """Every token (names, roles, groups, last use), never the secret."""
+    return queries.list_tokens(state.store)
+
+
+@router.post("/tokens", status_code=201, response_model=CreatedToken, summary="Créer un jeton / create a token")
+def new_token(body: NewToken, state: ServerState = Depends(server_state),
+              who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+    """Create a token; the answer holds it once, only its argon2 hash is kept."""
+    try:
+        token = create_token(state.store, body.name, body.role, body.groups)
+    except queries.Conflict:
+        raise ApiError(409, f"un jeton nommé '{body.name}' existe déjà", "a token with this name exists") from None
+    log.info("api.token_created", name=body.name, role=body.role, by=who.name)
+    return dict(queries.token_by_name(state.store, body.name) or {}, token=token)
+
+
+@router.delete("/tokens/{name}", status_code=204, summary="Révoquer / revoke a token")
+def revoke(request: Request, name: str = Path(pattern=NAME), state: ServerState = Depends(server_state),
+           who: Principal = Depends(require("admin"))) -> None:
+    """Revoke a token at once (in every server process: its row is read on each request)."""
+    row = queries.token_by_name(state.store, name)
+    if row is None or not queries.revoke_token(state.store, name):
+        raise ApiError(404, f"jeton actif introuvable '{name}'", "no live token with this name")
+    request.app.state.verifier.forget(row["id"])
+    log.info("api.token_revoked", name=name, by=who.name)
+
+
+@router.get("/grants", response_model=list[Grant], summary="Autorisations / grants")
+def list_grants(state: ServerState = Depends(server_state),
+                who: Principal = Depends(require("admin"))) -> list[dict[str, str]]:
+    """Which agent groups may use which robot."""
+    return queries.list_grants(state.store)
+
+
+@router.post("/grants", status_code=201, response_model=Grant, summary="Autoriser / grant a robot to a group")
+def add_grant(body: Grant, state: ServerState = Depends(server_state),
+              who: Principal = Depends(require("admin"))) -> dict[str, str]:
+    """Let a group's agents see and launch a robot (idempotent)."""
+    queries.add_grant(state.store, body.robot, body.group)
+    log.info("api.grant_added", robot=body.robot, group=body.group, by=who.name)
+    return body.model_dump()
+
+
+@router.delete("/grants/{robot}/{group}", status_code=204, summary="Retirer / remove a grant")
+def remove_grant(robot: str = Path(max_length=100), group: str = Path(max_length=100),
+                 state: ServerState = Depends(server_state), who: Principal = Depends(require("admin"))) -> None:
+    """Stop a group from seeing and launching a robot."""
+    if not queries.remove_grant(state.store, robot, group):
+        raise ApiError(404, "autorisation introuvable", "grant not found")
+    log.info("api.grant_removed", robot=robot, group=group, by=who.name)

@@ -1,0 +1,84 @@
+"""GET /api/v1/robots: the robots a caller may launch, with their input forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel
+
+from robocore.loader import LoadedRobot
+from robocore.server import queries
+from robocore.server.auth import Principal, forbid, require
+from robocore.server.catalog import input_fields, input_schema
+from robocore.server.errors import ApiError
+from robocore.server.state import ServerState, server_state
+
+router = APIRouter(prefix="/api/v1/robots", tags=["robots"])
+ROBOT_NAME = Path(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=100, description="Nom du robot (`robot:`)")
+
+
+class RobotSummary(BaseModel):
+    """A robot in a list."""
+
+    robot: str
+    title: str | None
+    description: str | None
+    version: int
+    process: str | None
+    service: str | None
+    manual_minutes_per_item: float
+    manual_minutes_per_run: float
+
+
+class RobotDetail(RobotSummary):
+    """A robot and the form to launch it."""
+
+    inputs: dict[str, dict[str, Any]]
+    input_schema: dict[str, Any]
+    secrets: list[str]
+    queue: str | None
+
+
+def visible(state: ServerState, who: Principal) -> dict[str, LoadedRobot]:
+    """The robots this caller may see: all of them, or for an agent those granted to their groups."""
+    robots = state.catalog.robots()
+    if who.has("engineer"):
+        return robots
+    allowed = queries.granted_robots(state.store, list(who.groups))
+    return {name: r for name, r in robots.items() if name in allowed}
+
+
+def launchable(request: Request, state: ServerState, who: Principal, name: str) -> LoadedRobot:
+    """A robot this caller may launch: 403 for an agent without a grant (known robot or not), else 404."""
+    if not who.has("engineer") and name not in queries.granted_robots(state.store, list(who.groups)):
+        raise forbid(request, who, "robot not granted")
+    loaded = state.catalog.get(name)
+    if loaded is None:
+        raise ApiError(404, f"robot introuvable '{name}'", "robot not found", code="robot_not_found")
+    return loaded
+
+
+def summary(loaded: LoadedRobot) -> dict[str, Any]:
+    spec, process = loaded.spec, loaded.spec.process
+    return {"robot": spec.robot, "title": spec.title, "description": spec.description, "version": spec.version,
+            "process": process.name if process else None, "service": process.service if process else None,
+            "manual_minutes_per_item": process.manual_minutes_per_item if process else 0.0,
+            "manual_minutes_per_run": process.manual_minutes_per_run if process else 0.0}
+
+
+@router.get("", response_model=list[RobotSummary], summary="Robots visibles / robots the caller may use")
+def list_robots(state: ServerState = Depends(server_state),
+                who: Principal = Depends(require("agent", "engineer"))) -> list[dict[str, Any]]:
+    """Every robot for engineers; the robots granted to their groups for agents."""
+    return [summary(r) for _, r in sorted(visible(state, who).items())]
+
+
+@router.get("/{robot}", response_model=RobotDetail, summary="Détail d'un robot / robot detail and inputs")
+def robot_detail(request: Request, robot: str = ROBOT_NAME, state: ServerState = Depends(server_state),
+                 who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
+    """A robot's description and its inputs (types, French labels, defaults) as fields and JSON Schema."""
+    loaded = launchable(request, state, who, robot)
+    spec = loaded.spec
+    return dict(summary(loaded), inputs=input_fields(spec.inputs), input_schema=input_schema(spec.inputs),
+                secrets=sorted(spec.secrets), queue=spec.queue)

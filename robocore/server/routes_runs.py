@@ -1,0 +1,205 @@
+"""Runs: launch (JSON or multipart with files), list, status, cancel, resume."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from robocore import runs
+from robocore.engine import new_run_id
+from robocore.errors import RobotDefinitionError
+from robocore.loader import LoadedRobot
+from robocore.server import queries
+from robocore.server.auth import Principal, forbid, require
+from robocore.server.errors import ApiError
+from robocore.server.routes_robots import ROBOT_NAME, launchable
+from robocore.server.state import ServerState, server_state
+from robocore.server.uploads import receive_form
+from robocore.store.models import utcnow
+from robocore.store.repository import LEASE_SECONDS
+
+log = structlog.get_logger("robocore.server.runs")
+router = APIRouter(prefix="/api/v1", tags=["runs"])
+RUN_ID = Path(pattern=r"^[A-Za-z0-9_-]{1,36}$", description="Identifiant de l'exécution")
+FINAL = ("succeeded", "failed", "completed_with_errors", "cancelled")
+Scalar = str | int | float | bool | None
+
+_LAUNCH_BODY = {"requestBody": {"required": False, "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/LaunchRequest"}},
+    "multipart/form-data": {"schema": {"type": "object", "additionalProperties": {
+        "type": "string", "format": "binary"}, "description": "Une partie par entrée ; fichiers joints"}}}}}
+
+
+class LaunchRequest(BaseModel):
+    """Inputs of a launch sent as JSON (file inputs are uploaded with multipart/form-data instead)."""
+
+    inputs: dict[str, Scalar] = Field(default_factory=dict)
+
+
+class Run(BaseModel):
+    """A run as the API shows it."""
+
+    id: str
+    robot: str
+    status: str
+    trigger: str
+    created_by: str | None
+    queue: str | None
+    process_name: str | None
+    service: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    error: str | None
+    cancel_requested: bool
+    inputs: dict[str, Any]
+
+
+class RunDetail(Run):
+    """A run with its item counts and the minutes it saved."""
+
+    counts: dict[str, int]
+    minutes_saved: float
+
+
+class Launched(BaseModel):
+    """A run recorded and handed to the executor."""
+
+    id: str
+    robot: str
+    status: str
+    url: str
+
+
+def visible_run(request: Request, state: ServerState, who: Principal, run_id: str) -> dict[str, Any]:
+    """A run the caller may see: an agent only sees the runs launched with their own token."""
+    run = queries.get_run(state.store, run_id)
+    if run is None:
+        raise ApiError(404, f"exécution introuvable '{run_id}'", "run not found", code="run_not_found")
+    if not who.has("engineer") and run["created_by"] != who.name:
+        raise forbid(request, who, "run of another token")
+    return run
+
+
+def _file_inputs(loaded: LoadedRobot) -> set[str]:
+    return {name for name, spec in loaded.spec.inputs.items() if spec.type == "file"}
+
+
+def _refuse_server_paths(given: dict[str, Any], files: set[str]) -> None:
+    """A file input over the API must be uploaded: a server path would let a caller read any file."""
+    named = sorted(n for n in files if n in given and given[n] not in (None, ""))
+    if named:
+        raise ApiError(400, f"entrée fichier '{named[0]}' : envoyez le fichier (multipart/form-data), "
+                            "pas un chemin", "file inputs must be uploaded, not given as a path",
+                       code="file_input_not_uploaded")
+
+
+async def _given(request: Request, state: ServerState, loaded: LoadedRobot, run_id: str) -> dict[str, Any]:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    files = _file_inputs(loaded)
+    if ctype == "multipart/form-data":
+        fields, saved = await receive_form(request, state.runs_root() / run_id / "inputs", files,
+                                           state.upload_max_bytes)
+        _refuse_server_paths(fields, files)
+        return {**fields, **{name: str(path) for name, path in saved.items()}}
+    raw = await request.body()
+    if ctype not in ("", "application/json"):
+        raise ApiError(415, "envoyez du JSON ou un formulaire multipart", "send JSON or multipart/form-data")
+    try:
+        body = LaunchRequest.model_validate(json.loads(raw) if raw.strip() else {})
+    except ValueError as exc:
+        raise ApiError(422, "corps JSON invalide : {\"inputs\": {...}} attendu", f"invalid JSON body: {exc}",
+                       code="invalid_request") from None
+    _refuse_server_paths(body.inputs, files)
+    return dict(body.inputs)
+
+
+def _record(state: ServerState, loaded: LoadedRobot, given: dict[str, Any], run_id: str, who: Principal) -> None:
+    """The steps of dispatch.launch, with the server's cached robot and a run id chosen before uploads."""
+    try:
+        runs.prepare(loaded, state.store, given, trigger="api", created_by=who.name, run_id=run_id)
+    except RobotDefinitionError as exc:
+        raise ApiError(422, str(exc), "the inputs do not match the robot's declaration",
+                       code="invalid_inputs") from None
+    try:
+        state.get_executor().submit(run_id, loaded.spec.queue)
+    except Exception as exc:
+        state.store.finish_run(run_id, "failed", f"envoi à l'exécuteur impossible / executor refused: {exc}")
+        log.error("api.executor_refused", run_id=run_id, error=str(exc))
+        raise ApiError(503, "exécuteur indisponible", "executor unavailable", code="executor_unavailable") from None
+
+
+@router.post("/robots/{robot}/runs", status_code=201, response_model=Launched, openapi_extra=_LAUNCH_BODY,
+             summary="Lancer un robot / launch a run")
+async def launch(request: Request, robot: str = ROBOT_NAME, state: ServerState = Depends(server_state),
+                 who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
+    """Validate the inputs (JSON, or multipart with the files), record a queued run, hand it to the executor."""
+    loaded = await run_in_threadpool(launchable, request, state, who, robot)
+    run_id = new_run_id()
+    try:
+        given = await _given(request, state, loaded, run_id)
+        await run_in_threadpool(_record, state, loaded, given, run_id, who)
+    except BaseException:
+        if queries.get_run(state.store, run_id) is None:
+            shutil.rmtree(state.runs_root() / run_id, ignore_errors=True)
+        raise
+    log.info("api.launched", run_id=run_id, robot=robot, token=who.name)
+    return {"id": run_id, "robot": loaded.spec.robot, "status": "queued", "url": f"/api/v1/runs/{run_id}"}
+
+
+@router.get("/runs", response_model=list[Run], summary="Exécutions / runs")
+def list_runs(state: ServerState = Depends(server_state), who: Principal = Depends(require("agent", "engineer")),
+              robot: str | None = Query(None, max_length=100), status: str | None = Query(None, max_length=32),
+              limit: int = Query(50, ge=1, le=500)) -> list[dict[str, Any]]:
+    """Most recent first; an agent sees only the runs launched with their token."""
+    mine = None if who.has("engineer") else who.name
+    return queries.list_runs(state.store, created_by=mine, robot=robot, status=status, limit=limit)
+
+
+@router.get("/runs/{run_id}", response_model=RunDetail, summary="État d'une exécution / run status")
+def get_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depends(server_state),
+            who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
+    """Status, item counts by status and minutes saved so far."""
+    run = visible_run(request, state, who, run_id)
+    return dict(run, counts=state.store.counts(run_id), minutes_saved=state.store.run_minutes(run_id))
+
+
+@router.post("/runs/{run_id}/cancel", response_model=Run, summary="Annuler / cancel a run")
+def cancel_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depends(server_state),
+               who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
+    """A queued run is cancelled at once; a running one stops after its current items."""
+    run = visible_run(request, state, who, run_id)
+    if run["status"] in FINAL:
+        raise ApiError(409, f"l'exécution est déjà terminée ({run['status']})", "run already finished")
+    state.store.request_cancel(run_id)
+    log.info("api.cancel_requested", run_id=run_id, token=who.name)
+    return queries.get_run(state.store, run_id) or run
+
+
+def _resumable(run: dict[str, Any]) -> bool:
+    if run["status"] == "running":
+        beat = run["heartbeat_at"]
+        return beat is None or beat < utcnow() - timedelta(seconds=LEASE_SECONDS)
+    return run["status"] != "succeeded"
+
+
+@router.post("/runs/{run_id}/resume", status_code=202, response_model=Run, summary="Reprendre / resume a run")
+def resume_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depends(server_state),
+               who: Principal = Depends(require("engineer"))) -> dict[str, Any]:
+    """Hand an unfinished, failed or cancelled run back to the executor: done items are never redone."""
+    run = visible_run(request, state, who, run_id)
+    if not _resumable(run):
+        raise ApiError(409, f"l'exécution ne peut pas être reprise ({run['status']})", "run cannot be resumed")
+    try:
+        state.get_executor().submit(run_id, run["queue"])
+    except Exception as exc:
+        log.error("api.executor_refused", run_id=run_id, error=str(exc))
+        raise ApiError(503, "exécuteur indisponible", "executor unavailable", code="executor_unavailable") from None
+    log.info("api.resumed", run_id=run_id, token=who.name)
+    return run

@@ -1,0 +1,98 @@
+"""Schedules: list, enable or disable, run now (through the scheduler service given to the app)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import structlog
+from fastapi import APIRouter, Depends, Path
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from robocore.errors import RobocoreError
+from robocore.server.auth import Principal, require
+from robocore.server.errors import ApiError
+from robocore.server.state import Scheduler, ServerState, server_state
+
+log = structlog.get_logger("robocore.server.schedules")
+router = APIRouter(prefix="/api/v1/schedules", tags=["schedules"])
+SCHEDULE_NAME = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", description="Nom de la planification")
+T = TypeVar("T")
+
+
+class ScheduleRun(BaseModel):
+    """A run started by `run now`."""
+
+    schedule: str
+    run_id: str
+
+
+def _scheduler(state: ServerState) -> Scheduler:
+    if state.scheduler is None:
+        raise ApiError(503, "planificateur non démarré sur ce serveur (robo serve sans --no-scheduler)",
+                       "no scheduler on this server", code="no_scheduler")
+    return state.scheduler
+
+
+def plain(value: Any) -> dict[str, Any]:
+    """A schedule as JSON, whatever the service returns (pydantic model, dataclass or mapping)."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")  # type: ignore[no-any-return]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return dict(value)
+
+
+def _call(name: str, action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except (KeyError, LookupError) as exc:
+        raise ApiError(404, f"planification introuvable '{name}'", "schedule not found",
+                       code="schedule_not_found") from exc
+    except (RobocoreError, ValueError) as exc:
+        raise ApiError(409, str(exc), "the schedule could not do that now", code="schedule_refused") from exc
+
+
+@router.get("", summary="Planifications / schedules", response_model=list[dict[str, Any]])
+async def list_schedules(state: ServerState = Depends(server_state),
+                         who: Principal = Depends(require("engineer"))) -> list[dict[str, Any]]:
+    """Every schedule with its trigger, next fire time and whether it is enabled."""
+    scheduler = _scheduler(state)
+    return [plain(s) for s in await run_in_threadpool(scheduler.list_schedules)]
+
+
+async def _set(state: ServerState, who: Principal, name: str, enabled: bool) -> dict[str, Any]:
+    scheduler = _scheduler(state)
+    await run_in_threadpool(_call, name, lambda: scheduler.set_enabled(name, enabled))
+    log.info("api.schedule_enabled" if enabled else "api.schedule_disabled", schedule=name, token=who.name)
+    for schedule in await run_in_threadpool(scheduler.list_schedules):
+        found = plain(schedule)
+        if found.get("name", found.get("schedule")) == name:
+            return found
+    return {"name": name, "enabled": enabled}
+
+
+@router.post("/{name}/enable", summary="Activer / enable", response_model=dict[str, Any])
+async def enable(name: str = SCHEDULE_NAME, state: ServerState = Depends(server_state),
+                 who: Principal = Depends(require("engineer"))) -> dict[str, Any]:
+    """Let the schedule fire again."""
+    return await _set(state, who, name, True)
+
+
+@router.post("/{name}/disable", summary="Désactiver / disable", response_model=dict[str, Any])
+async def disable(name: str = SCHEDULE_NAME, state: ServerState = Depends(server_state),
+                  who: Principal = Depends(require("engineer"))) -> dict[str, Any]:
+    """Stop the schedule from firing (kept across restarts)."""
+    return await _set(state, who, name, False)
+
+
+@router.post("/{name}/run", status_code=201, response_model=ScheduleRun, summary="Lancer maintenant / run now")
+async def run_now(name: str = SCHEDULE_NAME, state: ServerState = Depends(server_state),
+                  who: Principal = Depends(require("engineer"))) -> dict[str, Any]:
+    """Launch the schedule's robot with its inputs now, outside its trigger."""
+    scheduler = _scheduler(state)
+    run_id = await run_in_threadpool(_call, name, lambda: scheduler.run_now(name))
+    log.info("api.schedule_run_now", schedule=name, run_id=run_id, token=who.name)
+    return {"schedule": name, "run_id": run_id}

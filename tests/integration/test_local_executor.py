@@ -1,0 +1,97 @@
+"""The local executor: runs launched into a pool of worker processes, recorded, none lost, none twice."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from robocore import dispatch
+from robocore.executors.local import LocalExecutor
+from robocore.loader import load_robot
+from robocore.runs import prepare
+from robocore.store import Store
+
+ROBOTS = Path(__file__).parent / "robots"
+FINAL = ("succeeded", "failed", "completed_with_errors", "cancelled")
+
+
+def _copy(name: str, tmp_path: Path) -> Path:
+    dest = tmp_path / name
+    shutil.copytree(ROBOTS / name, dest)
+    return dest
+
+
+def _until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_launched_runs_execute_in_worker_processes(store_url: str, tmp_path: Path) -> None:
+    """Six runs launched at once all execute in the pool's processes (not this one), each recorded
+    with its exact counts and ledger; launch returns before they finish."""
+    robot = _copy("lot50", tmp_path)
+    store = Store(store_url)
+    executor = LocalExecutor(2)
+    try:
+        ids = [dispatch.launch(str(robot), {"nombre": "20"}, store=store, executor=executor) for _ in range(6)]
+        assert len(set(ids)) == 6
+        _until(lambda: all(store.get_run(i)["status"] in FINAL for i in ids), 120, "six final runs")
+        rows = [store.get_run(i) for i in ids]
+        assert all(r["status"] == "completed_with_errors" for r in rows)
+        assert all(store.counts(i) == {"done": 17, "business_error": 3} for i in ids)
+        assert all(store.run_minutes(i) == pytest.approx(17 * 4.5 + 10) for i in ids)
+        pids = {r["pid"] for r in rows}
+        assert os.getpid() not in pids and 1 <= len(pids) <= 2
+        _until(executor.idle, 10, "an idle executor")
+    finally:
+        executor.shutdown(wait=True)
+        store.close()
+
+
+@pytest.mark.parametrize("holder", ["finishes", "dies"])
+def test_run_held_elsewhere_is_never_executed_twice(holder: str, store_url: str, tmp_path: Path) -> None:
+    """A run whose lease a live process holds is not executed by the pool: the executor asks again
+    later; if the holder finishes the run it is left alone, if the holder's lease goes stale the
+    executor takes it over and completes it, each item once."""
+    robot = _copy("crash200", tmp_path)
+    journal = robot / "journal.txt"
+    store = Store(store_url)
+    run_id = prepare(load_robot(robot), store, {"journal": str(journal), "pause": "0"})
+    assert store.claim_run(run_id, "ailleurs:1:holder")  # this (live) process holds the lease
+    executor = LocalExecutor(1, retry_after=0.2)
+    try:
+        executor.submit(run_id)
+        time.sleep(2.0)  # several refused attempts
+        run = store.get_run(run_id)
+        assert run["owner"] == "ailleurs:1:holder" and run["status"] == "running"
+        assert not journal.exists() and store.counts(run_id) == {}
+        assert not executor.idle(), "a refused run is asked again, not dropped"
+        if holder == "finishes":
+            store.finish_run(run_id, "succeeded", owner="ailleurs:1:holder")
+            _until(executor.idle, 15, "the executor to give up on the finished run")
+            assert not journal.exists() and store.counts(run_id) == {}
+            assert store.get_run(run_id)["owner"] == "ailleurs:1:holder"
+        else:
+            engine = create_engine(store_url)
+            with engine.begin() as conn:  # the holder stopped beating a minute ago
+                conn.execute(text("UPDATE runs SET heartbeat_at = :t WHERE id = :i"),
+                             {"t": store.get_run(run_id)["heartbeat_at"].replace(year=2000), "i": run_id})
+            engine.dispose()
+            _until(lambda: store.get_run(run_id)["status"] in FINAL, 120, "the taken-over run to finish")
+            final = store.get_run(run_id)
+            assert final["status"] == "succeeded" and final["owner"] != "ailleurs:1:holder"
+            assert sorted(journal.read_text().splitlines()) == sorted(f"E{n}" for n in range(200))
+            assert store.counts(run_id) == {"done": 200}
+    finally:
+        executor.shutdown(wait=True)
+        store.close()
