@@ -8,17 +8,16 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Protocol
 
 import structlog
 from pydantic import ValidationError
 
-from robocore.context import Context, RunSettings
+from robocore.context import Context
 from robocore.errors import ApplicationError, BusinessError, ExpressionError
 from robocore.expressions import evaluate, render, truthy
 from robocore.loader import LoadedRobot
-from robocore.plugins import Registry, load_registry
+from robocore.plugins import Registry
 from robocore.secrets import scrub
 from robocore.spec import ActionStep, ForEach
 from robocore.store import Store

@@ -11,7 +11,7 @@ from typing import Any
 from robocore.errors import BusinessError
 from robocore.tables.guard import Limits, check_file, refuse
 from robocore.tables.rows import LINE_KEY, Row, unique_headers
-from robocore.tables.values import french_or_text, typed_cell
+from robocore.tables.values import french_or_text
 
 HEADER_SCAN_ROWS = 30
 _MAX_EXACT = 2.0**53

@@ -519,7 +519,7 @@ def test_run_owns_and_closes_its_chromium(loop: LoopThread, server: str, tmp_pat
 
 def test_values_are_converted_by_input_type() -> None:
     """Dates, numbers and booleans become the text an input of that type expects."""
-    from robocore.actions.browser import to_text, truthy
+    from robocore.actions._browser_values import to_text, truthy
 
     assert to_text(date(2026, 3, 4), "date") == "2026-03-04"
     assert to_text(date(2026, 3, 4), "text") == "04/03/2026"

@@ -1,0 +1,83 @@
+"""Browser errors as Robocore errors (French first, secrets scrubbed) and the trace leak check."""
+
+from __future__ import annotations
+
+import html
+import json
+import zipfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from robocore.errors import ApplicationError
+from robocore.secrets import known_values, scrub
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+T = TypeVar("T")
+_USELESS = ("not enabled", "not visible", "not editable", "not stable", "intercepts pointer", "disabled")
+
+
+def seconds(ms: int) -> str:
+    """A delay for a French message: 10000 gives "10 s", 2500 gives "2,5 s"."""
+    return f"{ms / 1000:g}".replace(".", ",") + " s"
+
+
+def _hint(exc: BaseException | None) -> str:
+    """Why Playwright could not use an element it found, from its call log (scrubbed later)."""
+    lines = [ln.strip(" -") for ln in str(exc or "").splitlines() if ln.strip().startswith("-")]
+    useful = [ln for ln in lines if any(word in ln for word in _USELESS)]
+    return f" — état : {useful[-1]}" if useful else ""
+
+
+def not_found(what: str, name: str, en: str, page: Page, ms: int,
+              exc: BaseException | None = None) -> ApplicationError:
+    """"Champ « Montant » introuvable sur URL (délai 10 s) / field not found", scrubbed."""
+    return ApplicationError(scrub(f"{what} « {name} » introuvable sur {page.url} "
+                                  f"(délai {seconds(ms)}){_hint(exc)} / {en} not found"))
+
+
+def browser_error(exc: BaseException, page: Page | None) -> ApplicationError:
+    """Any other Playwright error, as an ApplicationError without secret values."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    where = f" sur {page.url}" if page is not None else ""
+    return ApplicationError(scrub(f"Erreur du navigateur{where} : {first} / browser error"))
+
+
+async def guarded(awaitable: Awaitable[T], page: Page | None,
+                  on_timeout: Callable[[BaseException], Exception]) -> T:
+    """Await a Playwright call, turning its errors into Robocore errors (no unscrubbed cause)."""
+    from playwright.async_api import Error, TimeoutError as PWTimeout
+
+    try:
+        return await awaitable
+    except PWTimeout as exc:
+        raise on_timeout(exc) from None
+    except Error as exc:
+        raise browser_error(exc, page) from None
+
+
+def is_strict_violation(exc: BaseException) -> bool:
+    """True when a locator matched several elements."""
+    return "strict mode violation" in str(exc)
+
+
+def trace_leaks(path: Path) -> bool:
+    """True when a trace archive contains any registered secret value (raw, JSON or HTML form)."""
+    forms: set[bytes] = set()
+    for value in known_values():
+        for form in (value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
+                     html.escape(value)):
+            forms.add(form.encode())
+    if not forms:
+        return False
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.filename.endswith((".jpeg", ".jpg", ".png", ".webp")):
+                continue
+            data = archive.read(info)
+            if any(form in data for form in forms):
+                return True
+    return False
