@@ -27,7 +27,7 @@ ONE_STEP = "robot: bench-trivial\nsteps:\n  - use: flow.log\n    with: {message:
 
 def _worker_cmd(queue: str, concurrency: int) -> list[str]:
     robo = Path(sys.executable).parent / "robo"
-    has_worker = subprocess.run([str(robo), "worker", "--help"], capture_output=True).returncode == 0
+    has_worker = subprocess.run([str(robo), "worker", "--help"], capture_output=True, check=False).returncode == 0
     base = [str(robo), "worker"] if has_worker else [sys.executable, "-m", "robocore.cli.cmd_worker", "worker"]
     return [*base, "--queues", queue, "--concurrency", str(concurrency), "--loglevel", "warning"]
 

@@ -20,17 +20,18 @@ def executor_name() -> str:
 
 
 def launch(robot: str | Path, inputs: dict[str, Any], *, store: Store, trigger: str = "api",
-           created_by: str | None = None, executor: Executor | None = None) -> str:
+           created_by: str | None = None, executor: Executor | None = None, queue: str | None = None) -> str:
     """Validate, record the run as queued and hand it to the executor; returns the run id.
 
     Args:
         robot: a robot name (in the robots folder) or a path.
         inputs: raw input values (strings or typed), checked against the robot's declaration.
+        queue: overrides the robot's `queue:` (Celery routing).
     """
     loaded = load_robot(find_robot(str(robot), settings.robots_dir()))
     run_id = prepare(loaded, store, inputs, trigger=trigger, created_by=created_by)
     try:
-        (executor or get_executor(executor_name())).submit(run_id, loaded.spec.queue)
+        (executor or get_executor(executor_name())).submit(run_id, queue or loaded.spec.queue)
     except Exception as exc:
         store.finish_run(run_id, "failed", f"envoi à l'exécuteur impossible / executor refused: {exc}")
         raise RobotDefinitionError(f"exécuteur indisponible / executor unavailable: {exc}") from exc

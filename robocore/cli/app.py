@@ -108,15 +108,21 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="Fichiers ou dossi
     """Vérifier des fichiers robot sans les lancer / validate robot files."""
     from robocore.loader import load_robot
 
+    from robocore.cli.cmd_schedules import validate_schedule_file
+
     files: list[Path] = []
     for p in paths:
-        files.extend(sorted(p.rglob("robot.yaml")) if p.is_dir() else [p])
+        if p.is_dir():
+            files.extend(sorted(p.rglob("robot.yaml")))
+            files.extend(sorted(f for f in p.rglob("*.y*ml") if _is_schedule(f)))
+        else:
+            files.append(p)
     if not files:
         raise _fail(RobotDefinitionError(f"aucun fichier robot.yaml dans {', '.join(map(str, paths))}"))
     bad = 0
     for f in files:
         try:
-            load_robot(f)
+            validate_schedule_file(f) if _is_schedule(f) else load_robot(f)
             console.print(f"[green]✔[/] {f}")
         except RobocoreError as exc:
             bad += 1
@@ -127,6 +133,11 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="Fichiers ou dossi
                       f"{type(exc).__name__}: {exc}", highlight=False, soft_wrap=True)
     if bad:
         raise typer.Exit(1)
+
+
+def _is_schedule(path: Path) -> bool:
+    """Schedule files live in a `schedules` folder; robot files are robot.yaml."""
+    return path.name != "robot.yaml" and "schedules" in path.parts and path.suffix in (".yaml", ".yml")
 
 
 @app.command()
@@ -257,6 +268,15 @@ def demo_portal(port: int = 8765, host: str = "127.0.0.1", shuffle: bool = False
     config = PortalConfig.demo(**overrides) if slow else PortalConfig(**overrides)  # type: ignore[arg-type]
     err.print(f"Portail de démonstration : http://{host}:{port}/connexion (agent.demo / demo-portail-2026)")
     serve(config, host=host, port=port)
+
+
+def _register_extensions() -> None:
+    from robocore.cli import cmd_schedules
+
+    cmd_schedules.register(app)
+
+
+_register_extensions()
 
 
 def main() -> None:

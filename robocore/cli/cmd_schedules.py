@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,7 +15,7 @@ from robocore.errors import RobocoreError
 console = Console()
 err = Console(stderr=True)
 schedules_app = typer.Typer(help="Planifications / schedules (schedules/*.yaml)", invoke_without_command=True)
-DirOption = Annotated[Optional[Path], typer.Option("--dir", "-d", help="Dossier des planifications (./schedules)")]
+DirOption = Annotated[Path | None, typer.Option("--dir", "-d", help="Dossier des planifications (./schedules)")]
 
 
 def validate_schedule_file(path: Path) -> None:
@@ -25,7 +25,7 @@ def validate_schedule_file(path: Path) -> None:
     load_schedule(path)
 
 
-def _service(folder: Optional[Path]) -> Any:
+def _service(folder: Path | None) -> Any:
     from robocore import settings
     from robocore.scheduling.service import SchedulerService
     from robocore.store import Store

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,7 +16,7 @@ err = Console(stderr=True)
 FINAL = ("succeeded", "failed", "completed_with_errors", "cancelled")
 
 
-def worker(queues: Annotated[Optional[str], typer.Option(
+def worker(queues: Annotated[str | None, typer.Option(
                "--queues", "-Q", help="Files d'attente, séparées par des virgules (ex. browser,robocore)")] = None,
            concurrency: Annotated[int, typer.Option(
                "--concurrency", "-c", min=1, help="Exécutions en parallèle (processus)")] = os.cpu_count() or 2,
@@ -73,17 +73,20 @@ def remote_run(robot: str, inputs: dict[str, str], *, wait: bool = False, timeou
     Raises RobocoreError when the run is refused, typer.Exit(1) when a waited run failed.
     """
     from robocore import dispatch, settings
-    from robocore.executors.base import get_executor
     from robocore.store import Store
 
     store = Store(settings.database_url())
+    local = None
     try:
-        name = dispatch.executor_name()
-        run_id = dispatch.launch(robot, inputs, store=store, trigger="cli")
+        if dispatch.executor_name() == "local":
+            from robocore.executors.local import LocalExecutor
+
+            local = LocalExecutor(1, console="pretty")
+        run_id = dispatch.launch(robot, inputs, store=store, trigger="cli", executor=local)
         console.print(run_id, highlight=False)
-        if name == "local":
-            get_executor(name).shutdown(wait=True)
-        if wait or name == "local":
+        if local is not None:
+            local.shutdown(wait=True)
+        if wait or local is not None:
             run = wait_final(store, run_id, timeout)
             counts = ", ".join(f"{k} {v}" for k, v in sorted(store.counts(run_id).items()))
             err.print(f"{run_id} : {run['status']}" + (f" ({counts})" if counts else "")
@@ -92,6 +95,8 @@ def remote_run(robot: str, inputs: dict[str, str], *, wait: bool = False, timeou
                 raise typer.Exit(1)
         return run_id
     finally:
+        if local is not None:
+            local.shutdown(wait=False)
         store.close()
 
 

@@ -10,7 +10,7 @@ import json
 import logging
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -103,7 +103,7 @@ class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         event: dict[str, Any] = {"event": record.getMessage(), "level": record.levelname.lower(),
                                  "logger": record.name,
-                                 "timestamp": datetime.fromtimestamp(record.created, timezone.utc).isoformat()}
+                                 "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat()}
         if record.exc_info:
             event["exception"] = self.formatException(record.exc_info)
         return json.dumps(event, ensure_ascii=False, default=str)

@@ -173,7 +173,7 @@ class LocalExecutor:
     def _retry(self, run_id: str) -> None:
         try:
             self._submit(run_id, True)
-        except Exception as exc:  # a broken pool: the run stays recorded, nothing runs twice
+        except RuntimeError as exc:  # a broken or closed pool: the run stays recorded, nothing runs twice
             log.error("executor.retry_failed", run_id=run_id, error=repr(exc))
         finally:
             with self._lock:

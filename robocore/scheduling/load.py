@@ -70,7 +70,7 @@ def _check_trigger(spec: ScheduleSpec, data: dict[str, Any], checker: _Checker) 
         except ValueError as exc:
             checker.add(("cron",), f"expression cron invalide '{spec.cron}' : {exc} / bad cron")
             return
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     if not next_times(build_trigger(spec), now, 1):
         checker.add(("cron",) if "cron" in data else ("interval",),
                     "cette planification ne se déclenche jamais / this schedule never fires")

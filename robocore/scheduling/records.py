@@ -31,12 +31,12 @@ class FireRecord:
 
 def naive_utc(moment: dt.datetime) -> dt.datetime:
     """An aware datetime as the naive UTC the store keeps."""
-    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def aware_utc(moment: dt.datetime) -> dt.datetime:
     """A naive UTC datetime from the store as an aware one."""
-    return moment.replace(tzinfo=dt.timezone.utc)
+    return moment.replace(tzinfo=dt.UTC)
 
 
 def record(engine: Engine, schedule: str, fire_time: dt.datetime, status: str, note: str | None = None) -> bool:

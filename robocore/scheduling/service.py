@@ -42,7 +42,7 @@ def fire_job(name: str, **_state: Any) -> None:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def default_schedules_dir() -> Path:
@@ -145,7 +145,7 @@ class SchedulerService:
         _LEADER = self
         self._scheduler = BackgroundScheduler(
             jobstores={"default": state.make_jobstore(self.engine)},
-            executors={"default": ThreadPoolExecutor(4)}, timezone=dt.timezone.utc,
+            executors={"default": ThreadPoolExecutor(4)}, timezone=dt.UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         try:
             self._sync(catch_up=True)

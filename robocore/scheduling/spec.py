@@ -68,7 +68,8 @@ class ScheduleSpec(BaseModel):
         else:
             text = f"toutes les / every {self.interval.describe() if self.interval else '?'}"
         if self.working_day_of_month:
-            text += f" ({self.working_day_of_month}e jour ouvré / working day)"
+            n = self.working_day_of_month
+            text += f" ({n}{'er' if n == 1 else 'e'} jour ouvré / working day {n})"
         return text
 
     def fingerprint(self) -> str:

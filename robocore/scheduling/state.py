@@ -69,7 +69,7 @@ def read_states(engine: Engine) -> dict[str, JobState]:
 def job_kwargs(name: str, *, since: dt.datetime, fingerprint: str, file_enabled: bool,
                override: bool | None) -> dict[str, Any]:
     """The kwargs a schedule job is stored with."""
-    return {"name": name, "since": since.astimezone(dt.timezone.utc).isoformat(), "fingerprint": fingerprint,
+    return {"name": name, "since": since.astimezone(dt.UTC).isoformat(), "fingerprint": fingerprint,
             "file_enabled": file_enabled, "override": override}
 
 

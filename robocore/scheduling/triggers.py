@@ -16,7 +16,7 @@ from robocore.scheduling.spec import ScheduleSpec
 
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab numbering: 0 (and 7) = Sunday
 _APS_ORDER = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-INTERVAL_ORIGIN = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+INTERVAL_ORIGIN = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 def _crontab_weekdays(field: str) -> str:

@@ -114,6 +114,7 @@ class Verifier:
         self._key = secrets.token_bytes(32)
         self._verified: dict[bytes, tuple[int, float]] = {}
         self._touched: dict[int, float] = {}
+        self._inflight: dict[bytes, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def _digest(self, token: str) -> bytes:
@@ -129,6 +130,22 @@ class Verifier:
             return bool(_hasher.verify(row["token_hash"], token))
         except (VerificationError, InvalidHashError):
             return False
+
+    def _verified_once(self, digest: bytes, row: dict[str, Any], token: str) -> bool:
+        """Argon2 at most once at a time per token: a burst of first requests waits for one verification."""
+        if self._cached(digest, row["id"]):
+            return True
+        with self._lock:
+            flight = self._inflight.setdefault(digest, threading.Lock())
+        with flight:
+            if self._cached(digest, row["id"]):
+                return True
+            ok = self._argon2(row, token)
+            with self._lock:
+                if ok:
+                    self._verified[digest] = (row["id"], time.monotonic() + CACHE_SECONDS)
+                self._inflight.pop(digest, None)
+        return ok
 
     def _refused(self, address: str, reason: str) -> ApiError:
         self.limiter.fail(address)
@@ -146,12 +163,8 @@ class Verifier:
         row = queries.token_by_lookup(self.store, _lookup(token))
         if row is None or row["revoked_at"] is not None:
             raise self._refused(address, "unknown or revoked")
-        digest = self._digest(token)
-        if not self._cached(digest, row["id"]):
-            if not self._argon2(row, token):
-                raise self._refused(address, "hash mismatch")
-            with self._lock:
-                self._verified[digest] = (row["id"], time.monotonic() + CACHE_SECONDS)
+        if not self._verified_once(self._digest(token), row, token):
+            raise self._refused(address, "hash mismatch")
         self._touch(row["id"])
         return Principal(row["id"], row["name"], row["role"], tuple(row["groups"] or ()))
 

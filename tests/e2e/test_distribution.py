@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import shutil
 import signal
 import subprocess
@@ -23,7 +22,7 @@ pytestmark = pytest.mark.e2e
 
 def worker_cmd(queue: str) -> list[str]:
     """`robo worker` on one queue, one run at a time."""
-    return [sys.executable, "-m", "robocore.cli.cmd_worker", "worker", "--queues", queue, "--concurrency", "1", "--loglevel", "info"]
+    return [*robo_cmd(), "worker", "--queues", queue, "--concurrency", "1", "--loglevel", "info"]
 
 
 def _wait(predicate, timeout: float, what: str, workers: list[subprocess.Popen[bytes]] = ()) -> None:  # type: ignore[no-untyped-def,assignment]
@@ -57,12 +56,11 @@ def _drop_queue(broker: str, queue: str) -> None:
     from kombu import Connection
 
     with Connection(broker) as conn:
-        channel = conn.default_channel
         try:
-            channel.queue_purge(queue)
-            channel.queue_delete(queue)
-        except Exception:  # already gone
-            pass
+            conn.default_channel.queue_purge(queue)
+            conn.default_channel.queue_delete(queue)
+        except conn.channel_errors + conn.connection_errors as exc:  # already gone
+            print(f"queue {queue}: {exc}")
 
 
 @pytest.mark.parametrize("broker", ["redis", "rabbitmq"])

@@ -72,7 +72,7 @@ def _runs(engine: Any, name: str) -> list[dict[str, Any]]:
 
 
 def _utc(moment: dt.datetime | None = None) -> dt.datetime:
-    return (moment or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return (moment or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def _contiguous(rows: list[dict[str, Any]], period: float = 2.0) -> bool:

@@ -95,3 +95,37 @@ def test_run_held_elsewhere_is_never_executed_twice(holder: str, store_url: str,
     finally:
         executor.shutdown(wait=True)
         store.close()
+
+
+def test_remote_run_with_local_executor_prints_id_and_waits(store_url: str, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """`robo run --remote` with the local executor prints the run id and, since the pool lives in the
+    command's process, waits until the run is final before returning."""
+    from robocore.cli.cmd_worker import remote_run
+
+    monkeypatch.setenv("ROBOCORE_EXECUTOR", "local")
+    run_id = remote_run(str(_copy("lot50", tmp_path)), {"nombre": "5"})
+    assert run_id in capsys.readouterr().out
+    store = Store(store_url)
+    try:
+        run = store.get_run(run_id)
+        assert run["status"] == "succeeded" and run["trigger"] == "cli" and run["pid"] != os.getpid()
+        assert store.counts(run_id) == {"done": 5}
+    finally:
+        store.close()
+
+
+def test_worker_refuses_the_sqlite_store(robo_home: Path) -> None:
+    """`robo worker` refuses to start on the per-machine SQLite store unless --single-machine says so."""
+    import typer
+    from typer.testing import CliRunner
+
+    from robocore.cli.cmd_worker import register
+
+    app = typer.Typer()
+    register(app)
+    app.command("other")(lambda: None)
+    result = CliRunner().invoke(app, ["worker", "--queues", "robocore"])
+    assert result.exit_code == 2
+    assert "PostgreSQL" in result.output

@@ -63,7 +63,7 @@ def test_valid_file_loads_with_defaults(tmp_path: Path, robots: Path) -> None:
     spec = load_schedule(path).spec
     assert (spec.schedule, spec.robot, spec.timezone, spec.misfire, spec.enabled) == (
         "export", "export-mensuel", "Europe/Paris", "skip", True)
-    upcoming = next_times(build_trigger(spec), dt.datetime(2026, 3, 6, 12, tzinfo=dt.timezone.utc), 2)
+    upcoming = next_times(build_trigger(spec), dt.datetime(2026, 3, 6, 12, tzinfo=dt.UTC), 2)
     assert [t.isoformat() for t in upcoming] == ["2026-03-09T08:00:00+01:00", "2026-03-10T08:00:00+01:00"]
 
 
@@ -162,7 +162,7 @@ def test_first_working_day_skips_weekends_and_french_holidays() -> None:
     """working_day_of_month: 1 with skip_public_holidays: fr fires on the first working day (1 Jan, 1 May off)."""
     spec = ScheduleSpec(schedule="m", robot="r", cron="30 7 * * *", working_day_of_month=1,
                         skip_public_holidays="fr")
-    times = next_times(build_trigger(spec), dt.datetime(2025, 12, 15, tzinfo=dt.timezone.utc), 6)
+    times = next_times(build_trigger(spec), dt.datetime(2025, 12, 15, tzinfo=dt.UTC), 6)
     assert [t.date().isoformat() for t in times] == ["2026-01-02", "2026-02-02", "2026-03-02", "2026-04-01",
                                                      "2026-05-04", "2026-06-01"]
     assert all((t.hour, t.minute) == (7, 30) for t in times)

@@ -1,0 +1,182 @@
+"""API launch latency under 50 concurrent clients, against /api/v1/health in the same run.
+
+A real uvicorn (one worker process) serves the API on 127.0.0.1 with a recording executor
+(nothing executes: this measures the launch path — auth, input validation, the queued run
+recorded in the store, submission); first on the embedded SQLite store, then on PostgreSQL
+when it answers. 50 clients (one asyncio process, keep-alive connections) each send requests
+back to back; p50/p95 of launches are printed with those of the same number of health checks
+and their ratio, then the single-client latency of both (the service time without queueing).
+
+    .venv/bin/python bench/bench_api.py          # BENCH_REQUESTS=1000 BENCH_CLIENTS=50
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "50"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "1000"))
+PG_ADMIN = os.environ.get("ROBOCORE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+class RecordingExecutor:
+    """Submission recorded only."""
+
+    name = "bench"
+
+    def __init__(self) -> None:
+        self.submitted: list[str] = []
+
+    def submit(self, run_id: str, queue: str | None = None) -> None:
+        self.submitted.append(run_id)
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Nothing to stop."""
+
+
+def make_app():  # type: ignore[no-untyped-def]
+    """uvicorn factory (in the server process): the API over ROBOCORE_DATABASE_URL."""
+    from robocore import settings
+    from robocore.logging import configure
+    from robocore.server import create_app
+    from robocore.store import Store
+
+    configure("json", "warning")  # as `robo serve` logs, without the per-launch info lines
+    return create_app(Store(settings.database_url()), executor=RecordingExecutor(),
+                      robots_dir=Path(os.environ["BENCH_ROBOTS"]))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
+
+
+async def _load(url: str, token: str, method: str, path: str, total: int, clients: int) -> list[float]:
+    """`total` requests from `clients` concurrent clients; returns each latency in ms."""
+    latencies: list[float] = []
+    remaining = iter(range(total))
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def client(http: httpx.AsyncClient) -> None:
+        for _ in remaining:
+            started = time.perf_counter()
+            response = await http.request(method, path, json={"inputs": {"nombre": 3}} if method == "POST" else None)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if response.status_code >= 300:
+                raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:200]}")
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as http:
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+    return latencies
+
+
+def _serve(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench_api:make_app", "--factory", "--app-dir",
+                             str(ROOT / "bench"), "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+                             "--log-level", "warning", "--no-access-log"], env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise RuntimeError("the API server did not start")
+
+
+def _measure(label: str, db_url: str, home: Path) -> None:
+    from robocore.server.auth import create_token
+    from robocore.store import Store
+
+    env = dict(os.environ, ROBOCORE_HOME=str(home), ROBOCORE_DATABASE_URL=db_url,
+               BENCH_ROBOTS=str(home / "robots"), PYTHONPATH=str(ROOT))
+    os.environ.update(ROBOCORE_HOME=str(home))
+    store = Store(db_url)
+    token = create_token(store, f"bench-{label}", "engineer")
+    store.close()
+    proc, url = _serve(env)
+    try:
+        for method, path in (("GET", "/api/v1/health"), ("POST", "/api/v1/robots/lot-50/runs")):
+            asyncio.run(_load(url, token, method, path, 100, CLIENTS))  # warm-up (argon2 once, caches)
+        health = asyncio.run(_load(url, token, "GET", "/api/v1/health", REQUESTS, CLIENTS))
+        launch = asyncio.run(_load(url, token, "POST", "/api/v1/robots/lot-50/runs", REQUESTS, CLIENTS))
+        health1 = asyncio.run(_load(url, token, "GET", "/api/v1/health", 200, 1))
+        launch1 = asyncio.run(_load(url, token, "POST", "/api/v1/robots/lot-50/runs", 200, 1))
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    print(f"\n[{label}] {REQUESTS} requests, {CLIENTS} concurrent clients, 1 uvicorn worker")
+    print(f"  {'':28} {'p50 ms':>8} {'p95 ms':>8}")
+    for name, values in (("launch (POST …/runs)", launch), ("baseline GET /health", health),
+                         ("launch, 1 client", launch1), ("health, 1 client", health1)):
+        print(f"  {name:28} {_pct(values, 50):8.1f} {_pct(values, 95):8.1f}")
+    print(f"  launch / health at p50: ×{_pct(launch, 50) / _pct(health, 50):.2f}; "
+          f"throughput ≈ {CLIENTS / (_pct(launch, 50) / 1000):.0f} launches/s")
+
+
+def _pg_database() -> str | None:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            pass
+    except OSError:
+        return None
+    from sqlalchemy import create_engine, text
+
+    name = f"robocore_bench_{os.getpid()}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_pg(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        shutil.copytree(ROOT / "tests" / "integration" / "robots" / "lot50", home / "robots" / "lot50")
+        _measure("sqlite", f"sqlite:///{home / 'robocore.db'}", home)
+        pg = _pg_database()
+        if pg is None:
+            print("\n[postgresql] skipped: nothing answers on 127.0.0.1:5432")
+            return
+        try:
+            _measure("postgresql", pg, home)
+        finally:
+            _drop_pg(pg)
+
+
+if __name__ == "__main__":
+    main()
