@@ -35,6 +35,8 @@ def _json_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
 def _secrets(loaded: LoadedRobot) -> dict[str, Any]:
     """Every declared secret, fetched before the run is recorded (a missing one stops nothing midway)."""
     declared = {n: s.fields for n, s in loaded.spec.secrets.items()}
+    if not declared:
+        return {}
     try:
         return resolve(declared, default_providers(cfg.home()), str(loaded.path))
     except (OSError, ValueError) as exc:  # an unreadable or refused secrets file

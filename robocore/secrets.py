@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import stat
 import threading
@@ -155,11 +156,16 @@ def default_providers(home: Path) -> list[SecretProvider]:
     """Environment first, then <home>/secrets.yaml (or ROBOCORE_SECRETS_FILE), then plugins."""
     path = Path(os.environ.get("ROBOCORE_SECRETS_FILE", home / "secrets.yaml"))
     providers: list[SecretProvider] = [EnvProvider(), FileProvider(path)]
+    providers.extend(cls() for cls in _plugin_provider_classes())
+    return providers
+
+
+@functools.cache
+def _plugin_provider_classes() -> tuple[type, ...]:
+    """Secret providers from plugins, looked up once per process (scanning entry points is slow)."""
     from importlib.metadata import entry_points
 
-    for ep in entry_points(group="robocore.secret_providers"):
-        providers.append(ep.load()())
-    return providers
+    return tuple(ep.load() for ep in entry_points(group="robocore.secret_providers"))
 
 
 def resolve(declared: Mapping[str, Iterable[str]], providers: list[SecretProvider],

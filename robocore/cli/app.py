@@ -43,8 +43,19 @@ def run(robot: Annotated[str, typer.Argument(help="Dossier, fichier robot.yaml o
         trace: Annotated[bool, typer.Option(help="Trace Playwright des éléments en échec")] = False,
         verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
         debug: Annotated[bool, typer.Option("--debug")] = False,
-        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Pas de barre de progression")] = False) -> None:
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Pas de barre de progression")] = False,
+        remote: Annotated[bool, typer.Option(help="Via l'exécuteur configuré (ROBOCORE_EXECUTOR) / through the executor")] = False,
+        wait: Annotated[bool, typer.Option(help="Avec --remote : attendre la fin / wait for the end")] = False) -> None:
     """Lancer un robot / run a robot."""
+    if remote:
+        from robocore.cli.cmd_worker import remote_run
+        from robocore.inputs import parse_pairs as pairs
+
+        try:
+            remote_run(robot, pairs(input or []), wait=wait)
+        except RobocoreError as exc:
+            raise _fail(exc) from None
+        return
     from robocore import settings
     from robocore.context import RunSettings
     from robocore.inputs import parse_pairs
@@ -271,9 +282,10 @@ def demo_portal(port: int = 8765, host: str = "127.0.0.1", shuffle: bool = False
 
 
 def _register_extensions() -> None:
-    from robocore.cli import cmd_schedules
+    from robocore.cli import cmd_schedules, cmd_worker
 
     cmd_schedules.register(app)
+    cmd_worker.register(app)
 
 
 _register_extensions()

@@ -56,7 +56,7 @@ def wait_final(store: Any, run_id: str, timeout: float | None = None, every: flo
     """Poll the store until the run is final (succeeded, failed...); returns the run row."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
-        run = store.get_run(run_id)
+        run: dict[str, Any] | None = store.get_run(run_id)
         if run is None:
             raise StoreError(f"exécution introuvable '{run_id}' / run not found")
         if run["status"] in FINAL:

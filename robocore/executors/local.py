@@ -12,6 +12,7 @@ import os
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +25,7 @@ log = structlog.get_logger("robocore.executors")
 Outcome = Literal["executed", "final", "busy", "missing", "failed"]
 NEVER_RERUN = ("succeeded", "cancelled")
 FINAL = ("succeeded", "failed", "completed_with_errors", "cancelled")
+MAX_CRASH_RETRIES = 3
 
 _store: Any = None
 _store_key: tuple[int, str] | None = None
@@ -135,13 +137,18 @@ class LocalExecutor:
         self.workers = workers or local_workers()
         self.retry_after = busy_retry_seconds() if retry_after is None else retry_after
         env = {k: v for k, v in os.environ.items() if k.startswith("ROBOCORE_")}
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context(method),
-                                         initializer=_init_worker, initargs=(console, level, env, os.getcwd()))
+        self._initargs = (console, level, env, os.getcwd())
+        self._pool = self._new_pool()
         self._lock = threading.Lock()
         self._pending: set[Future[Outcome]] = set()
         self._timers: set[threading.Timer] = set()
+        self._crashes: dict[str, int] = {}
         self._closed = False
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context(method),
+                                   initializer=_init_worker, initargs=self._initargs)
 
     def submit(self, run_id: str, queue: str | None = None) -> None:
         """Hand a queued run to a worker process; returns at once (`queue` is ignored here)."""
@@ -153,31 +160,45 @@ class LocalExecutor:
                 if waited:  # a retry after shutdown: the run stays as it is in the store
                     return
                 raise RuntimeError("exécuteur local arrêté / local executor shut down")
-            future = self._pool.submit(_work, run_id, waited)
+            try:
+                future = self._pool.submit(_work, run_id, waited)
+            except BrokenProcessPool:  # a worker process died: start a fresh pool
+                log.warning("executor.pool_replaced")
+                self._pool.shutdown(wait=False)
+                self._pool = self._new_pool()
+                future = self._pool.submit(_work, run_id, waited)
             self._pending.add(future)
         future.add_done_callback(lambda f: self._done(run_id, f))
 
     def _done(self, run_id: str, future: Future[Outcome]) -> None:
-        timer = None
-        if not future.cancelled() and future.exception() is None and future.result() == "busy":
-            timer = threading.Timer(self.retry_after, self._retry, (run_id,))
-            timer.daemon = True
+        exc = None if future.cancelled() else future.exception()
+        retry = False
+        if exc is None and not future.cancelled():
+            retry = future.result() == "busy"
+            if not retry:
+                self._crashes.pop(run_id, None)
+        elif isinstance(exc, BrokenProcessPool):  # its process was killed: resume it (a few times at most)
+            self._crashes[run_id] = self._crashes.get(run_id, 0) + 1
+            retry = self._crashes[run_id] <= MAX_CRASH_RETRIES
+            log.error("executor.worker_died", run_id=run_id, retry=retry)
+        elif exc is not None:
+            log.error("executor.pool_error", run_id=run_id, error=repr(exc))
         with self._lock:
-            if timer is not None and not self._closed:
+            if retry and not self._closed:
+                timer = threading.Timer(self.retry_after, self._retry, (run_id,))
+                timer.daemon = True
                 self._timers.add(timer)
                 timer.start()
             self._pending.discard(future)
-        if not future.cancelled() and future.exception() is not None:  # the pool itself broke
-            log.error("executor.pool_error", run_id=run_id, error=repr(future.exception()))
 
     def _retry(self, run_id: str) -> None:
         try:
             self._submit(run_id, True)
-        except RuntimeError as exc:  # a broken or closed pool: the run stays recorded, nothing runs twice
+        except RuntimeError as exc:  # a closed pool: the run stays recorded, nothing runs twice
             log.error("executor.retry_failed", run_id=run_id, error=repr(exc))
         finally:
             with self._lock:
-                self._timers.discard(threading.current_thread())  # type: ignore[arg-type]
+                self._timers.discard(threading.current_thread())
 
     def idle(self) -> bool:
         """True when no run is executing, queued in the pool or waiting for a retry."""

@@ -206,7 +206,7 @@ def forbid(request: Request, who: Principal, why: str = "role") -> ApiError:
 def require(*roles: str) -> Callable[..., Principal]:
     """A dependency that lets only these roles (and admin) through; others get a logged 403."""
 
-    def dependency(request: Request, who: Principal = Depends(current)) -> Principal:
+    async def dependency(request: Request, who: Principal = Depends(current)) -> Principal:
         if not who.has(*roles):
             raise forbid(request, who)
         return who

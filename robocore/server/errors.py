@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 _GENERIC = {
@@ -18,9 +19,29 @@ _GENERIC = {
     409: ("conflict", "Conflit avec l'état actuel", "conflict with the current state"),
     413: ("too_large", "Envoi trop volumineux", "payload too large"),
     415: ("unsupported_media_type", "Type de contenu non pris en charge", "unsupported media type"),
+    422: ("invalid_request", "Paramètres de la requête invalides", "invalid request parameters"),
     429: ("too_many_requests", "Trop de tentatives, réessayez plus tard", "too many requests"),
     503: ("unavailable", "Service indisponible", "service unavailable"),
 }
+
+
+class ErrorBody(BaseModel):
+    """An error: `detail` reads "français / English"; `fields` lists invalid parameters (422)."""
+
+    code: str
+    detail: str
+    erreur: str
+    error: str
+    fields: list[dict[str, str]] | None = None
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, all with the ErrorBody shape."""
+    return {status: {"model": ErrorBody, "description": _GENERIC.get(status, ("", "Erreur", ""))[1]}
+            for status in statuses}
+
+
+AUTHENTICATED = documented(401, 403, 422, 429)
 
 
 class ApiError(Exception):

@@ -12,10 +12,11 @@ from prometheus_client.registry import Collector
 
 from robocore.server import queries
 from robocore.server.auth import Principal, require
+from robocore.server.errors import AUTHENTICATED
 from robocore.server.state import ServerState, server_state
 from robocore.store import Store
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], responses=AUTHENTICATED)
 RUN_STATUSES = ("queued", "running", "succeeded", "completed_with_errors", "failed", "cancelled")
 ITEM_STATUSES = ("pending", "running", "done", "business_error", "application_error", "skipped")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import structlog
@@ -11,11 +10,12 @@ from pydantic import BaseModel, Field
 
 from robocore.server import queries
 from robocore.server.auth import ROLES, Principal, create_token, require
-from robocore.server.errors import ApiError
+from robocore.server.errors import AUTHENTICATED, ApiError, documented
+from robocore.server.types import UtcDateTime
 from robocore.server.state import ServerState, server_state
 
 log = structlog.get_logger("robocore.server.admin")
-router = APIRouter(prefix="/api/v1", tags=["admin"])
+router = APIRouter(prefix="/api/v1", tags=["admin"], responses=AUTHENTICATED)
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$"
 
 
@@ -33,9 +33,9 @@ class TokenInfo(BaseModel):
     name: str
     role: str
     groups: list[str]
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+    created_at: UtcDateTime
+    last_used_at: UtcDateTime | None
+    revoked_at: UtcDateTime | None
 
 
 class CreatedToken(TokenInfo):
@@ -64,7 +64,7 @@ def list_tokens(state: ServerState = Depends(server_state),
     return queries.list_tokens(state.store)
 
 
-@router.post("/tokens", status_code=201, response_model=CreatedToken, summary="Créer un jeton / create a token")
+@router.post("/tokens", status_code=201, response_model=CreatedToken, responses=documented(409), summary="Créer un jeton / create a token")
 def new_token(body: NewToken, state: ServerState = Depends(server_state),
               who: Principal = Depends(require("admin"))) -> dict[str, Any]:
     """Create a token; the answer holds it once, only its argon2 hash is kept."""
@@ -76,7 +76,7 @@ def new_token(body: NewToken, state: ServerState = Depends(server_state),
     return dict(queries.token_by_name(state.store, body.name) or {}, token=token)
 
 
-@router.delete("/tokens/{name}", status_code=204, summary="Révoquer / revoke a token")
+@router.delete("/tokens/{name}", status_code=204, responses=documented(404), summary="Révoquer / revoke a token")
 def revoke(request: Request, name: str = Path(pattern=NAME), state: ServerState = Depends(server_state),
            who: Principal = Depends(require("admin"))) -> None:
     """Revoke a token at once (in every server process: its row is read on each request)."""
@@ -103,7 +103,7 @@ def add_grant(body: Grant, state: ServerState = Depends(server_state),
     return body.model_dump()
 
 
-@router.delete("/grants/{robot}/{group}", status_code=204, summary="Retirer / remove a grant")
+@router.delete("/grants/{robot}/{group}", status_code=204, responses=documented(404), summary="Retirer / remove a grant")
 def remove_grant(robot: str = Path(max_length=100), group: str = Path(max_length=100),
                  state: ServerState = Depends(server_state), who: Principal = Depends(require("admin"))) -> None:
     """Stop a group from seeing and launching a robot."""

@@ -11,10 +11,10 @@ from pydantic import BaseModel
 
 from robocore import reports
 from robocore.server.auth import Principal, require
-from robocore.server.errors import ApiError
+from robocore.server.errors import AUTHENTICATED, ApiError
 from robocore.server.state import ServerState, server_state
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"], responses=AUTHENTICATED)
 
 
 class ReportLine(BaseModel):

@@ -11,10 +11,10 @@ from robocore.loader import LoadedRobot
 from robocore.server import queries
 from robocore.server.auth import Principal, forbid, require
 from robocore.server.catalog import input_fields, input_schema
-from robocore.server.errors import ApiError
+from robocore.server.errors import AUTHENTICATED, ApiError, documented
 from robocore.server.state import ServerState, server_state
 
-router = APIRouter(prefix="/api/v1/robots", tags=["robots"])
+router = APIRouter(prefix="/api/v1/robots", tags=["robots"], responses=AUTHENTICATED)
 ROBOT_NAME = Path(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=100, description="Nom du robot (`robot:`)")
 
 
@@ -74,7 +74,7 @@ def list_robots(state: ServerState = Depends(server_state),
     return [summary(r) for _, r in sorted(visible(state, who).items())]
 
 
-@router.get("/{robot}", response_model=RobotDetail, summary="Détail d'un robot / robot detail and inputs")
+@router.get("/{robot}", response_model=RobotDetail, responses=documented(404), summary="Détail d'un robot / robot detail and inputs")
 def robot_detail(request: Request, robot: str = ROBOT_NAME, state: ServerState = Depends(server_state),
                  who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
     """A robot's description and its inputs (types, French labels, defaults) as fields and JSON Schema."""

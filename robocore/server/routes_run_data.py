@@ -6,7 +6,6 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -17,11 +16,12 @@ from pydantic import BaseModel
 
 from robocore.server import queries
 from robocore.server.auth import Principal, require
-from robocore.server.errors import ApiError
+from robocore.server.errors import AUTHENTICATED, ApiError, documented
 from robocore.server.routes_runs import FINAL, RUN_ID, visible_run
+from robocore.server.types import UtcDateTime
 from robocore.server.state import ServerState, server_state
 
-router = APIRouter(prefix="/api/v1/runs/{run_id}", tags=["runs"])
+router = APIRouter(prefix="/api/v1/runs/{run_id}", tags=["runs"], responses={**AUTHENTICATED, **documented(404)})
 KEEPALIVE_SECONDS = 15.0
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -37,8 +37,8 @@ class Item(BaseModel):
     error: str | None
     evidence: list[str]
     verified: bool
-    started_at: datetime | None
-    finished_at: datetime | None
+    started_at: UtcDateTime | None
+    finished_at: UtcDateTime | None
 
 
 class LogPage(BaseModel):
@@ -123,7 +123,7 @@ def list_evidence(request: Request, run_id: str = RUN_ID, state: ServerState = D
 
 
 @router.get("/evidence/{path:path}", response_class=FileResponse, summary="Télécharger / download a run file",
-            responses={200: {"content": {"application/octet-stream": {}}}})
+            responses={200: {"content": {"application/octet-stream": {}}}, **documented(400)})
 def get_evidence(request: Request, path: str, run_id: str = RUN_ID, state: ServerState = Depends(server_state),
                  who: Principal = Depends(require("agent", "engineer"))) -> FileResponse:
     """One file of the run folder; a path leaving the folder (.., absolute, symlink) is refused."""

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import shutil
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -18,15 +17,16 @@ from robocore.errors import RobotDefinitionError
 from robocore.loader import LoadedRobot
 from robocore.server import queries
 from robocore.server.auth import Principal, forbid, require
-from robocore.server.errors import ApiError
+from robocore.server.errors import AUTHENTICATED, ApiError, documented
 from robocore.server.routes_robots import ROBOT_NAME, launchable
+from robocore.server.types import UtcDateTime
 from robocore.server.state import ServerState, server_state
 from robocore.server.uploads import receive_form
 from robocore.store.models import utcnow
 from robocore.store.repository import LEASE_SECONDS
 
 log = structlog.get_logger("robocore.server.runs")
-router = APIRouter(prefix="/api/v1", tags=["runs"])
+router = APIRouter(prefix="/api/v1", tags=["runs"], responses=AUTHENTICATED)
 RUN_ID = Path(pattern=r"^[A-Za-z0-9_-]{1,36}$", description="Identifiant de l'exécution")
 FINAL = ("succeeded", "failed", "completed_with_errors", "cancelled")
 Scalar = str | int | float | bool | None
@@ -54,8 +54,8 @@ class Run(BaseModel):
     queue: str | None
     process_name: str | None
     service: str | None
-    started_at: datetime
-    finished_at: datetime | None
+    started_at: UtcDateTime
+    finished_at: UtcDateTime | None
     error: str | None
     cancel_requested: bool
     inputs: dict[str, Any]
@@ -100,24 +100,16 @@ def _refuse_server_paths(given: dict[str, Any], files: set[str]) -> None:
                        code="file_input_not_uploaded")
 
 
-async def _given(request: Request, state: ServerState, loaded: LoadedRobot, run_id: str) -> dict[str, Any]:
+async def _json_inputs(request: Request) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    files = _file_inputs(loaded)
-    if ctype == "multipart/form-data":
-        fields, saved = await receive_form(request, state.runs_root() / run_id / "inputs", files,
-                                           state.upload_max_bytes)
-        _refuse_server_paths(fields, files)
-        return {**fields, **{name: str(path) for name, path in saved.items()}}
-    raw = await request.body()
     if ctype not in ("", "application/json"):
         raise ApiError(415, "envoyez du JSON ou un formulaire multipart", "send JSON or multipart/form-data")
+    raw = await request.body()
     try:
-        body = LaunchRequest.model_validate(json.loads(raw) if raw.strip() else {})
+        return dict(LaunchRequest.model_validate_json(raw if raw.strip() else b"{}").inputs)
     except ValueError as exc:
         raise ApiError(422, "corps JSON invalide : {\"inputs\": {...}} attendu", f"invalid JSON body: {exc}",
                        code="invalid_request") from None
-    _refuse_server_paths(body.inputs, files)
-    return dict(body.inputs)
 
 
 def _record(state: ServerState, loaded: LoadedRobot, given: dict[str, Any], run_id: str, who: Principal) -> None:
@@ -135,18 +127,44 @@ def _record(state: ServerState, loaded: LoadedRobot, given: dict[str, Any], run_
         raise ApiError(503, "exécuteur indisponible", "executor unavailable", code="executor_unavailable") from None
 
 
+def _launch_json(request: Request, state: ServerState, who: Principal, robot: str, given: dict[str, Any],
+                 run_id: str) -> LoadedRobot:
+    """Check the grant, refuse file paths, record and submit: one worker-thread hop for a JSON launch."""
+    loaded = launchable(request, state, who, robot)
+    _refuse_server_paths(given, _file_inputs(loaded))
+    _record(state, loaded, given, run_id, who)
+    return loaded
+
+
+async def _launch_multipart(request: Request, state: ServerState, who: Principal, robot: str,
+                            run_id: str) -> LoadedRobot:
+    """Check the grant, stream the files into the run's inputs folder, record and submit."""
+    loaded = await run_in_threadpool(launchable, request, state, who, robot)
+    files = _file_inputs(loaded)
+    fields, saved = await receive_form(request, state.runs_root() / run_id / "inputs", files,
+                                       state.upload_max_bytes)
+    _refuse_server_paths(fields, files)
+    given = {**fields, **{name: str(path) for name, path in saved.items()}}
+    await run_in_threadpool(_record, state, loaded, given, run_id, who)
+    return loaded
+
+
 @router.post("/robots/{robot}/runs", status_code=201, response_model=Launched, openapi_extra=_LAUNCH_BODY,
+             responses=documented(400, 404, 413, 415, 503),
              summary="Lancer un robot / launch a run")
 async def launch(request: Request, robot: str = ROBOT_NAME, state: ServerState = Depends(server_state),
                  who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
     """Validate the inputs (JSON, or multipart with the files), record a queued run, hand it to the executor."""
-    loaded = await run_in_threadpool(launchable, request, state, who, robot)
     run_id = new_run_id()
+    multipart = request.headers.get("content-type", "").lower().startswith("multipart/form-data")
     try:
-        given = await _given(request, state, loaded, run_id)
-        await run_in_threadpool(_record, state, loaded, given, run_id, who)
+        if multipart:
+            loaded = await _launch_multipart(request, state, who, robot, run_id)
+        else:
+            given = await _json_inputs(request)
+            loaded = await run_in_threadpool(_launch_json, request, state, who, robot, given, run_id)
     except BaseException:
-        if queries.get_run(state.store, run_id) is None:
+        if multipart and queries.get_run(state.store, run_id) is None:
             shutil.rmtree(state.runs_root() / run_id, ignore_errors=True)
         raise
     log.info("api.launched", run_id=run_id, robot=robot, token=who.name)
@@ -162,7 +180,7 @@ def list_runs(state: ServerState = Depends(server_state), who: Principal = Depen
     return queries.list_runs(state.store, created_by=mine, robot=robot, status=status, limit=limit)
 
 
-@router.get("/runs/{run_id}", response_model=RunDetail, summary="État d'une exécution / run status")
+@router.get("/runs/{run_id}", response_model=RunDetail, responses=documented(404), summary="État d'une exécution / run status")
 def get_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depends(server_state),
             who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
     """Status, item counts by status and minutes saved so far."""
@@ -170,7 +188,7 @@ def get_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depends
     return dict(run, counts=state.store.counts(run_id), minutes_saved=state.store.run_minutes(run_id))
 
 
-@router.post("/runs/{run_id}/cancel", response_model=Run, summary="Annuler / cancel a run")
+@router.post("/runs/{run_id}/cancel", response_model=Run, responses=documented(404, 409), summary="Annuler / cancel a run")
 def cancel_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depends(server_state),
                who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
     """A queued run is cancelled at once; a running one stops after its current items."""
@@ -189,7 +207,8 @@ def _resumable(run: dict[str, Any]) -> bool:
     return run["status"] != "succeeded"
 
 
-@router.post("/runs/{run_id}/resume", status_code=202, response_model=Run, summary="Reprendre / resume a run")
+@router.post("/runs/{run_id}/resume", status_code=202, response_model=Run,
+              responses=documented(404, 409, 503), summary="Reprendre / resume a run")
 def resume_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depends(server_state),
                who: Principal = Depends(require("engineer"))) -> dict[str, Any]:
     """Hand an unfinished, failed or cancelled run back to the executor: done items are never redone."""

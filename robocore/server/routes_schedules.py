@@ -13,11 +13,11 @@ from pydantic import BaseModel
 
 from robocore.errors import RobocoreError
 from robocore.server.auth import Principal, require
-from robocore.server.errors import ApiError
+from robocore.server.errors import AUTHENTICATED, ApiError, documented
 from robocore.server.state import Scheduler, ServerState, server_state
 
 log = structlog.get_logger("robocore.server.schedules")
-router = APIRouter(prefix="/api/v1/schedules", tags=["schedules"])
+router = APIRouter(prefix="/api/v1/schedules", tags=["schedules"], responses={**AUTHENTICATED, **documented(503)})
 SCHEDULE_NAME = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", description="Nom de la planification")
 T = TypeVar("T")
 
@@ -74,21 +74,21 @@ async def _set(state: ServerState, who: Principal, name: str, enabled: bool) -> 
     return {"name": name, "enabled": enabled}
 
 
-@router.post("/{name}/enable", summary="Activer / enable", response_model=dict[str, Any])
+@router.post("/{name}/enable", responses=documented(404, 409), summary="Activer / enable", response_model=dict[str, Any])
 async def enable(name: str = SCHEDULE_NAME, state: ServerState = Depends(server_state),
                  who: Principal = Depends(require("engineer"))) -> dict[str, Any]:
     """Let the schedule fire again."""
     return await _set(state, who, name, True)
 
 
-@router.post("/{name}/disable", summary="Désactiver / disable", response_model=dict[str, Any])
+@router.post("/{name}/disable", responses=documented(404, 409), summary="Désactiver / disable", response_model=dict[str, Any])
 async def disable(name: str = SCHEDULE_NAME, state: ServerState = Depends(server_state),
                   who: Principal = Depends(require("engineer"))) -> dict[str, Any]:
     """Stop the schedule from firing (kept across restarts)."""
     return await _set(state, who, name, False)
 
 
-@router.post("/{name}/run", status_code=201, response_model=ScheduleRun, summary="Lancer maintenant / run now")
+@router.post("/{name}/run", status_code=201, response_model=ScheduleRun, responses=documented(404, 409), summary="Lancer maintenant / run now")
 async def run_now(name: str = SCHEDULE_NAME, state: ServerState = Depends(server_state),
                   who: Principal = Depends(require("engineer"))) -> dict[str, Any]:
     """Launch the schedule's robot with its inputs now, outside its trigger."""

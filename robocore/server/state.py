@@ -58,5 +58,6 @@ class ServerState:
         return settings.home() / "runs"
 
 
-def server_state(request: Request) -> ServerState:
+async def server_state(request: Request) -> ServerState:
+    """The app's shared state (async: no thread hop for a plain attribute)."""
     return request.app.state.robocore  # type: ignore[no-any-return]

@@ -129,3 +129,31 @@ def test_worker_refuses_the_sqlite_store(robo_home: Path) -> None:
     result = CliRunner().invoke(app, ["worker", "--queues", "robocore"])
     assert result.exit_code == 2
     assert "PostgreSQL" in result.output
+
+
+def test_killed_pool_process_run_is_resumed_exactly_once(store_url: str, tmp_path: Path) -> None:
+    """When the pool process executing a run is killed with SIGKILL, the executor starts a fresh pool
+    and resumes the run there: each of the 200 side effects happens once and the run succeeds."""
+    import signal
+
+    robot = _copy("crash200", tmp_path)
+    journal = robot / "journal.txt"
+    store = Store(store_url)
+    executor = LocalExecutor(1, retry_after=0.2)
+    try:
+        run_id = dispatch.launch(str(robot), {"journal": str(journal), "pause": "0.01"}, store=store,
+                                 executor=executor)
+        _until(lambda: journal.exists() and len(journal.read_text().splitlines()) >= 40, 60, "40 items")
+        first = store.get_run(run_id)
+        os.kill(first["pid"], signal.SIGKILL)
+        _until(lambda: store.get_run(run_id)["status"] in FINAL, 120, "the resumed run to finish")
+        final = store.get_run(run_id)
+        assert final["status"] == "succeeded" and final["pid"] != first["pid"]
+        assert sorted(journal.read_text().splitlines()) == sorted(f"E{n}" for n in range(200))
+        assert store.counts(run_id) == {"done": 200}
+        assert store.run_minutes(run_id) == pytest.approx(200 * 2 + 3)
+        after = dispatch.launch(str(_copy("lot50", tmp_path)), {"nombre": "3"}, store=store, executor=executor)
+        _until(lambda: store.get_run(after)["status"] == "succeeded", 30, "the fresh pool to take new runs")
+    finally:
+        executor.shutdown(wait=True)
+        store.close()
