@@ -106,6 +106,21 @@ def run_now(ctx: typer.Context, name: str,
     console.print(f"Exécution lancée / run launched: {run_id}")
 
 
+def _recover(store: Any) -> None:
+    """Hand runs left queued or abandoned by a dead server to the configured executor."""
+    from robocore.dispatch import executor_name
+    from robocore.executors.base import get_executor
+    from robocore.recovery import resubmit_orphans
+
+    try:
+        ids = resubmit_orphans(store, get_executor(executor_name()))
+    except Exception as exc:  # recovery must never stop scheduling
+        err.print(f"Reprise des exécutions orphelines impossible / recovery failed: {exc}")
+        return
+    if ids:
+        err.print(f"Exécutions orphelines relancées / orphaned runs resubmitted: {', '.join(ids)}")
+
+
 def scheduler(folder: DirOption = None,
               poll: Annotated[float, typer.Option(help="Secondes entre deux tentatives de prise du verrou")] = 1.0,
               loglevel: Annotated[str, typer.Option("--loglevel", "-l")] = "info") -> None:
@@ -129,9 +144,12 @@ def scheduler(folder: DirOption = None,
         signal.signal(sig, lambda *_: stop.set())
     service.start()
     err.print("Planificateur démarré (en attente du verrou si un autre serveur planifie) / scheduler started")
+    recovered = False
     try:
         while not stop.wait(0.5):
-            pass
+            if service.is_leader and not recovered:  # the new leader takes over orphaned runs once
+                recovered = True
+                _recover(store)
     finally:
         service.stop()
         _shutdown_executors()

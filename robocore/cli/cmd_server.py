@@ -48,6 +48,31 @@ def _json_logs() -> None:
         logger.setLevel(std_logging.INFO)
 
 
+def _server(config: Any) -> Any:
+    """A uvicorn server that, on SIGTERM/SIGINT, returns instead of re-raising the signal, so that
+    `serve` can then drain the executor and give up the scheduler lock before exiting."""
+    import contextlib
+    import signal
+    import threading
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Any:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server(config)
+
+
 def _scheduler(store: Any) -> Any:
     """The scheduler service when robocore.scheduling.service is available, started."""
     import structlog
@@ -57,7 +82,7 @@ def _scheduler(store: Any) -> Any:
     except ImportError as exc:
         structlog.get_logger("robocore.server").warning("server.no_scheduler", reason=str(exc))
         return None
-    service = SchedulerService(store=store)
+    service = SchedulerService(store)  # launches through dispatch.launch and the configured executor
     service.start()
     return service
 
@@ -84,10 +109,10 @@ def serve(host: Annotated[str, typer.Option(help="Adresse d'écoute (127.0.0.1 :
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on",
                             timeout_graceful_shutdown=graceful_seconds, server_header=False)
     try:
-        uvicorn.Server(config).run()  # SIGTERM/SIGINT: stop accepting, finish requests, then return
+        _server(config).run()  # SIGTERM/SIGINT: stop accepting, finish requests, then return
     finally:
         if scheduler is not None:
-            scheduler.shutdown()
+            scheduler.stop()  # gives the leadership lock up for another server
         executor = app.state.robocore.executor
         if executor is not None:
             log.info("server.executor_draining", executor=executor.name)

@@ -45,7 +45,15 @@ def plain(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
-def _call(name: str, action: Callable[[], T]) -> T:
+def _name_of(schedule: Any) -> str:
+    found = plain(schedule)
+    return str(found.get("name", found.get("schedule")))
+
+
+def _call(scheduler: Scheduler, name: str, action: Callable[[], T]) -> T:
+    """Run a scheduler action: 404 for an unknown schedule, 409 when the service refuses it."""
+    if name not in {_name_of(s) for s in scheduler.list_schedules()}:
+        raise ApiError(404, f"planification introuvable '{name}'", "schedule not found", code="schedule_not_found")
     try:
         return action()
     except (KeyError, LookupError) as exc:
@@ -65,12 +73,11 @@ async def list_schedules(state: ServerState = Depends(server_state),
 
 async def _set(state: ServerState, who: Principal, name: str, enabled: bool) -> dict[str, Any]:
     scheduler = _scheduler(state)
-    await run_in_threadpool(_call, name, lambda: scheduler.set_enabled(name, enabled))
+    await run_in_threadpool(_call, scheduler, name, lambda: scheduler.set_enabled(name, enabled))
     log.info("api.schedule_enabled" if enabled else "api.schedule_disabled", schedule=name, token=who.name)
     for schedule in await run_in_threadpool(scheduler.list_schedules):
-        found = plain(schedule)
-        if found.get("name", found.get("schedule")) == name:
-            return found
+        if _name_of(schedule) == name:
+            return plain(schedule)
     return {"name": name, "enabled": enabled}
 
 
@@ -93,6 +100,6 @@ async def run_now(name: str = SCHEDULE_NAME, state: ServerState = Depends(server
                   who: Principal = Depends(require("engineer"))) -> dict[str, Any]:
     """Launch the schedule's robot with its inputs now, outside its trigger."""
     scheduler = _scheduler(state)
-    run_id = await run_in_threadpool(_call, name, lambda: scheduler.run_now(name))
+    run_id = await run_in_threadpool(_call, scheduler, name, lambda: scheduler.run_now(name))
     log.info("api.schedule_run_now", schedule=name, run_id=run_id, token=who.name)
     return {"schedule": name, "run_id": run_id}

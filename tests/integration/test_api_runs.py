@@ -315,3 +315,44 @@ def test_launch_through_the_real_local_executor(robo_home: Path, tmp_path: Path)
         executor.shutdown(wait=True)
         os.environ.pop("ROBOCORE_DATABASE_URL", None)
         store.close()
+
+
+def test_schedules_through_the_real_scheduler_service(store_url: str, robo_home: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the real scheduler service: list, disable then enable (kept in the store), run now (a run
+    created by `schedule:<name>`, refused with 409 while it is still queued); unknown names are 404."""
+    service_mod = pytest.importorskip("robocore.scheduling.service")
+    robots = robots_folder(tmp_path)
+    monkeypatch.setenv("ROBOCORE_ROBOTS", str(robots))
+    folder = tmp_path / "schedules"
+    folder.mkdir()
+    (folder / "nuit.yaml").write_text("schedule: nuit\nrobot: lot50\ninputs: {nombre: 4}\ncron: '0 2 * * *'\n")
+    store = Store(store_url)
+    executor = FakeExecutor()
+
+    def launch(robot: str, inputs: dict[str, Any], **kwargs: Any) -> str:
+        from robocore import dispatch
+
+        return dispatch.launch(robot, inputs, executor=executor, **kwargs)
+
+    service = service_mod.SchedulerService(store, folder, launch, robots_dir=robots)
+    app = create_app(store, service, executor, robots_dir=robots)
+    engineer = bearer(create_token(store, "ing", "engineer"))
+    with TestClient(app) as client:
+        listed = client.get("/api/v1/schedules", headers=engineer).json()
+        assert [(s["name"], s["robot"], s["enabled"]) for s in listed] == [("nuit", "lot50", True)]
+        assert client.post("/api/v1/schedules/nuit/disable", headers=engineer).json()["enabled"] is False
+        assert client.get("/api/v1/schedules", headers=engineer).json()[0]["enabled"] is False
+        assert client.post("/api/v1/schedules/nuit/enable", headers=engineer).json()["enabled"] is True
+        ran = client.post("/api/v1/schedules/nuit/run", headers=engineer)
+        assert ran.status_code == 201, ran.text
+        run = queries.get_run(store, ran.json()["run_id"])
+        assert run is not None and (run["created_by"], run["inputs"]) == ("schedule:nuit", {"nombre": 4})
+        assert executor.submitted == [(run["id"], None)]
+        assert client.post("/api/v1/schedules/nuit/run", headers=engineer).status_code == 409
+        assert client.post("/api/v1/schedules/jour/run", headers=engineer).status_code == 404
+        assert client.post("/api/v1/schedules/jour/disable", headers=engineer).status_code == 404
+    no_scheduler = create_app(store, None, executor, robots_dir=robots)
+    with TestClient(no_scheduler) as client:
+        assert client.get("/api/v1/schedules", headers=engineer).status_code == 503
+    store.close()
