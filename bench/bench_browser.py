@@ -69,29 +69,34 @@ def start_portal(data: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("portal did not start")
 
 
-async def plain(url: str) -> None:
+async def plain(url: str, contexts: int = 1) -> None:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        page = await (await browser.new_context()).new_page()
-        await page.goto(f"{url}/connexion")
-        await page.get_by_label("Identifiant").fill("agent.demo")
-        await page.get_by_label("Mot de passe").fill("demo-portail-2026")
-        await page.get_by_role("button", name="Se connecter").click()
-        await page.get_by_text("Se déconnecter").wait_for()
-        for r in rows():
-            await page.goto(f"{url}/demandes/nouvelle")
-            await page.get_by_label("Numéro de dossier", exact=True).fill(str(r["Numéro de dossier"]))
-            await page.get_by_label("Nom du demandeur", exact=True).fill(str(r["Nom du demandeur"]))
-            await page.get_by_label("Date de dépôt", exact=True).fill(r["Date de dépôt"].isoformat())  # type: ignore[union-attr]
-            await page.get_by_label("Montant demandé (€)", exact=True).fill(str(r["Montant"]))
-            await page.get_by_label("Commentaire", exact=True).fill(str(r["Commentaire"]))
-            await page.get_by_label("Type de demande", exact=True).select_option(str(r["Type"]))
-            await page.get_by_label(str(r["Priorité"]), exact=True).check()
-            await page.get_by_role("button", name="Enregistrer").click()
-            await page.get_by_text("Demande enregistrée").wait_for()
+        data = rows()
+        await asyncio.gather(*(_plain_lane(browser, url, data[i::contexts]) for i in range(contexts)))
         await browser.close()
+
+
+async def _plain_lane(browser, url: str, lane_rows: list[dict[str, object]]) -> None:  # type: ignore[no-untyped-def]
+    page = await (await browser.new_context()).new_page()
+    await page.goto(f"{url}/connexion")
+    await page.get_by_label("Identifiant").fill("agent.demo")
+    await page.get_by_label("Mot de passe").fill("demo-portail-2026")
+    await page.get_by_role("button", name="Se connecter").click()
+    await page.get_by_text("Se déconnecter").wait_for()
+    for r in lane_rows:
+        await page.goto(f"{url}/demandes/nouvelle")
+        await page.get_by_label("Numéro de dossier", exact=True).fill(str(r["Numéro de dossier"]))
+        await page.get_by_label("Nom du demandeur", exact=True).fill(str(r["Nom du demandeur"]))
+        await page.get_by_label("Date de dépôt", exact=True).fill(r["Date de dépôt"].isoformat())  # type: ignore[union-attr]
+        await page.get_by_label("Montant demandé (€)", exact=True).fill(str(r["Montant"]))
+        await page.get_by_label("Commentaire", exact=True).fill(str(r["Commentaire"]))
+        await page.get_by_label("Type de demande", exact=True).select_option(str(r["Type"]))
+        await page.get_by_label(str(r["Priorité"]), exact=True).check()
+        await page.get_by_role("button", name="Enregistrer").click()
+        await page.get_by_text("Demande enregistrée").wait_for()
 
 
 def robot_folder(tmp: Path, concurrency: int) -> Path:
@@ -131,9 +136,12 @@ def main() -> None:
                                               env=env, check=True, capture_output=True)
 
         t_plain = measure(tmp, "plain", lambda url: asyncio.run(plain(url)))
+        t_plain4 = measure(tmp, "plain4", lambda url: asyncio.run(plain(url, 4)))
         t_c1 = measure(tmp, "c1", robot(1))
         t_c4 = measure(tmp, "c4", robot(4))
         print(f"plain Playwright, 1 page : {t_plain:.2f} s = {N / t_plain:.2f} forms/s")
+        print(f"plain Playwright, 4 ctx : {t_plain4:.2f} s = {N / t_plain4:.2f} forms/s "
+              f"({t_plain / t_plain4:.2f} x one page: what this machine allows)")
         print(f"robocore concurrency 1  : {t_c1:.2f} s = {N / t_c1:.2f} forms/s -> {t_c1 / t_plain:.3f} x plain "
               "wall time (target <= 1.05; whole `robo run` process included)")
         print(f"robocore concurrency 4  : {t_c4:.2f} s = {N / t_c4:.2f} forms/s -> {t_plain / t_c4:.2f} x plain "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging as std_logging
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -42,7 +42,7 @@ def _json_logs() -> None:
     from robocore.logging import configure
 
     configure("json", "info")
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "robocore.scheduling", "apscheduler"):
         logger = std_logging.getLogger(name)
         logger.handlers, logger.propagate = [_StdToStructlog()], False
         logger.setLevel(std_logging.INFO)
@@ -124,7 +124,7 @@ def serve(host: Annotated[str, typer.Option(help="Adresse d'écoute (127.0.0.1 :
 @tokens_app.command("create")
 def tokens_create(name: Annotated[str, typer.Option("--name", help="Nom unique, ex. agent-dupont")],
                   role: Annotated[str, typer.Option("--role", help="agent, engineer, manager ou admin")],
-                  groups: Annotated[Optional[str], typer.Option("--groups", help="Groupes d'agents : g1,g2")] = None
+                  groups: Annotated[str | None, typer.Option("--groups", help="Groupes d'agents : g1,g2")] = None
                   ) -> None:
     """Créer un jeton (affiché une seule fois) / create a token, shown once."""
     from robocore.server import queries

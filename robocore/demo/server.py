@@ -36,7 +36,9 @@ def run_portal(config: PortalConfig | None = None, host: str = "127.0.0.1",
     """Serve the portal on a free port in a background thread; yield its base URL; stop it on exit."""
     app = create_app(config or PortalConfig())
     # Bind the socket ourselves so the port is known before uvicorn starts and cannot be taken meanwhile.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets whose proto says TCP, and
+    # without it keep-alive responses wait ~40 ms on delayed ACKs.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
     port = sock.getsockname()[1]

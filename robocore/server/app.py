@@ -18,10 +18,19 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from robocore import settings
+from robocore import __version__, settings
 from robocore.executors.base import Executor
-from robocore.server import errors, metrics, queries, routes_admin, routes_reports, routes_robots, routes_run_data
-from robocore.server import routes_runs, routes_schedules
+from robocore.server import (
+    errors,
+    metrics,
+    queries,
+    routes_admin,
+    routes_reports,
+    routes_robots,
+    routes_run_data,
+    routes_runs,
+    routes_schedules,
+)
 from robocore.server.auth import Verifier
 from robocore.server.catalog import Catalog
 from robocore.server.state import Scheduler, ServerState, server_state
@@ -127,7 +136,7 @@ def create_app(store: Store, scheduler: Scheduler | None = None, executor: Execu
         state.stopping.set()  # live event streams end, so shutdown is not held by them
         log.info("server.stopping")
 
-    app = FastAPI(title="Robocore", version="1", description=DESCRIPTION, openapi_url=f"{API}/openapi.json",
+    app = FastAPI(title="Robocore", version=__version__, description=DESCRIPTION, openapi_url=f"{API}/openapi.json",
                   docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.robocore, app.state.verifier = state, state.verifier
     errors.install(app)

@@ -16,7 +16,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,7 +203,7 @@ def forbid(request: Request, who: Principal, why: str = "role") -> ApiError:
     return ApiError(403)
 
 
-def require(*roles: str) -> Callable[..., Principal]:
+def require(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """A dependency that lets only these roles (and admin) through; others get a logged 403."""
 
     async def dependency(request: Request, who: Principal = Depends(current)) -> Principal:

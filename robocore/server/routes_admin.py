@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from robocore.server import queries
 from robocore.server.auth import ROLES, Principal, create_token, require
 from robocore.server.errors import AUTHENTICATED, ApiError, documented
-from robocore.server.types import UtcDateTime
 from robocore.server.state import ServerState, server_state
+from robocore.server.types import UtcDateTime
 
 log = structlog.get_logger("robocore.server.admin")
 router = APIRouter(prefix="/api/v1", tags=["admin"], responses=AUTHENTICATED)

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path as FsPath
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel
@@ -18,8 +18,8 @@ from robocore.server import queries
 from robocore.server.auth import Principal, require
 from robocore.server.errors import AUTHENTICATED, ApiError, documented
 from robocore.server.routes_runs import FINAL, RUN_ID, visible_run
-from robocore.server.types import UtcDateTime
 from robocore.server.state import ServerState, server_state
+from robocore.server.types import UtcDateTime
 
 router = APIRouter(prefix="/api/v1/runs/{run_id}", tags=["runs"], responses={**AUTHENTICATED, **documented(404)})
 KEEPALIVE_SECONDS = 15.0

@@ -19,8 +19,8 @@ from robocore.server import queries
 from robocore.server.auth import Principal, forbid, require
 from robocore.server.errors import AUTHENTICATED, ApiError, documented
 from robocore.server.routes_robots import ROBOT_NAME, launchable
-from robocore.server.types import UtcDateTime
 from robocore.server.state import ServerState, server_state
+from robocore.server.types import UtcDateTime
 from robocore.server.uploads import receive_form
 from robocore.store.models import utcnow
 from robocore.store.repository import LEASE_SECONDS

@@ -136,7 +136,7 @@ async def receive_form(request: Request, dest: Path, file_fields: set[str],
     if declared and declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
         raise too_large(limit)
     form = _Form(dest, file_fields, limit)
-    parser = MultipartParser(boundary, form.callbacks())
+    parser = MultipartParser(boundary, form.callbacks())  # type: ignore[arg-type]
     received = 0
     try:
         async for chunk in request.stream():

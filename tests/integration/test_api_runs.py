@@ -19,7 +19,14 @@ from fastapi.testclient import TestClient
 from robocore.server import create_app, queries
 from robocore.server.auth import create_token
 from robocore.store import Store
-from tests.integration.api_support import FakeExecutor, bearer, execute, live_server, robots_folder, workbook
+from tests.integration.api_support import (
+    FakeExecutor,
+    bearer,
+    execute,
+    live_server,
+    robots_folder,
+    workbook,
+)
 
 
 class Api:
