@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -243,6 +244,18 @@ def load_robot(path: str | Path, registry: Registry | None = None) -> LoadedRobo
     return LoadedRobot(spec=parse_robot(text, str(p), registry), path=p.resolve(), content=text)
 
 
+def _robot_named(name: str, robots_dir: Path) -> Path | None:
+    """The robot file whose `robot:` name is `name` (its folder may be named otherwise)."""
+    pattern = re.compile(rf"^robot:\s*['\"]?{re.escape(name)}['\"]?\s*$", re.M)
+    for path in sorted(robots_dir.glob("*/robot.yaml")) if robots_dir.is_dir() else []:
+        try:
+            if pattern.search(path.read_text(encoding="utf-8", errors="replace")[:4000]):
+                return path
+        except OSError:
+            continue
+    return None
+
+
 def find_robot(name_or_path: str, robots_dir: Path) -> Path:
     """A robot by path, or by name in the robots folder."""
     p = Path(name_or_path)
@@ -251,6 +264,9 @@ def find_robot(name_or_path: str, robots_dir: Path) -> Path:
     candidate = robots_dir / name_or_path
     if candidate.exists():
         return candidate
+    by_name = _robot_named(name_or_path, robots_dir)
+    if by_name is not None:
+        return by_name
     known = sorted(d.name for d in robots_dir.glob("*") if (d / "robot.yaml").exists()) if robots_dir.exists() else []
     raise RobotDefinitionError(f"robot introuvable '{name_or_path}'{_suggest(name_or_path, known)} "
                                f"(robots : {', '.join(known) or 'aucun'}) / robot not found")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging as std_logging
+import threading
 from typing import Annotated, Any
 
 import typer
@@ -84,7 +85,18 @@ def _scheduler(store: Any) -> Any:
         return None
     service = SchedulerService(store)  # launches through dispatch.launch and the configured executor
     service.start()
+    threading.Thread(target=_recover_when_leader, args=(service, store), daemon=True,
+                     name="recovery").start()
     return service
+
+
+def _recover_when_leader(service: Any, store: Any) -> None:
+    """Once this server leads, hand orphaned runs (queued or abandoned) to the executor again."""
+    from robocore.cli.cmd_schedules import _recover
+
+    while not service.wait_leader(timeout=60):
+        pass
+    _recover(store)
 
 
 def serve(host: Annotated[str, typer.Option(help="Adresse d'écoute (127.0.0.1 : cette machine seule)")] = "127.0.0.1",
