@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from dataclasses import dataclass
+from pydantic.dataclasses import dataclass  # also the API's response model
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any

@@ -17,15 +17,7 @@ from robocore.server.state import ServerState, server_state
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], responses=AUTHENTICATED)
 
 
-class ReportLine(BaseModel):
-    """One group's figures."""
-
-    group: str
-    hours: float
-    items: int
-    runs: int
-    success_rate: float
-    fte: float
+ReportLine = reports.ReportLine
 
 
 class HoursSaved(BaseModel):

@@ -249,20 +249,18 @@ class Store:
         with self.engine.begin() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
-    def ledger_rows(self, start: datetime | None = None, end: datetime | None = None) -> list[dict[str, Any]]:
-        query = select(LEDGER)
+    def _between(self, column: Any, start: datetime | None, end: datetime | None) -> list[dict[str, Any]]:
+        """Rows of column's table with start <= column < end (either bound optional)."""
+        query = select(column.table).order_by(column.table.c.id)
         if start:
-            query = query.where(LEDGER.c.recorded_at >= start)
+            query = query.where(column >= start)
         if end:
-            query = query.where(LEDGER.c.recorded_at < end)
-        with self.engine.begin() as conn:
-            return [dict(r) for r in conn.execute(query.order_by(LEDGER.c.id)).mappings()]
-
-    def runs_between(self, start: datetime | None = None, end: datetime | None = None) -> list[dict[str, Any]]:
-        query = select(RUNS)
-        if start:
-            query = query.where(RUNS.c.started_at >= start)
-        if end:
-            query = query.where(RUNS.c.started_at < end)
+            query = query.where(column < end)
         with self.engine.begin() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
+
+    def ledger_rows(self, start: datetime | None = None, end: datetime | None = None) -> list[dict[str, Any]]:
+        return self._between(LEDGER.c.recorded_at, start, end)
+
+    def runs_between(self, start: datetime | None = None, end: datetime | None = None) -> list[dict[str, Any]]:
+        return self._between(RUNS.c.started_at, start, end)
