@@ -8,6 +8,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,3 +77,11 @@ def store_url(request: pytest.FixtureRequest, robo_home: Path, monkeypatch: pyte
 def robo_cmd() -> list[str]:
     """How to call the `robo` CLI of this checkout."""
     return [str(Path(sys.executable).parent / "robo")]
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> Any:
+    """A run Context whose robot and run folders are the test's tmp folder (actions called directly)."""
+    from robocore.context import Context
+
+    return Context(run_id="t", robot="t", robot_dir=tmp_path, run_dir=tmp_path)

@@ -5,7 +5,6 @@ No timing asserts (shared, noisy machines): the checks never inflate the hostile
 
 from __future__ import annotations
 
-import importlib.util
 import resource
 import zipfile
 from pathlib import Path
@@ -17,15 +16,8 @@ from robocore.actions.excel import append_rows, read_table
 from robocore.context import Context, RunSettings
 from robocore.errors import BusinessError
 
-_spec = importlib.util.spec_from_file_location(
-    "wb_builders", Path(__file__).parents[1] / "fixtures" / "workbooks" / "builders.py")
-b = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(b)  # type: ignore[union-attr]
+from tests.fixtures.workbooks import builders as b
 
-
-@pytest.fixture
-def ctx(tmp_path: Path) -> Context:
-    return Context(run_id="t", robot="t", robot_dir=tmp_path, run_dir=tmp_path)
 
 
 def _refused(ctx: Context, path: Path, match: str) -> None:

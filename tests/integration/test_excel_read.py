@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -12,16 +11,9 @@ from robocore.actions.excel import read_table
 from robocore.context import Context
 from robocore.errors import BusinessError
 
-_spec = importlib.util.spec_from_file_location(
-    "wb_builders", Path(__file__).parents[1] / "fixtures" / "workbooks" / "builders.py")
-builders = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(builders)  # type: ignore[union-attr]
+from tests.fixtures.workbooks import builders
 REAL = Path(__file__).parents[2].parent / "shared" / "data" / "real-workbooks"
 
-
-@pytest.fixture
-def ctx(tmp_path: Path) -> Context:
-    return Context(run_id="t", robot="t", robot_dir=tmp_path, run_dir=tmp_path)
 
 
 def test_messy_ledger(ctx: Context, tmp_path: Path) -> None:

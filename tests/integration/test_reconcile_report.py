@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
 
 from robocore.actions.excel import read_table, write_table
 from robocore.actions.reconcile import tables
 from robocore.context import Context
 
-_spec = importlib.util.spec_from_file_location(
-    "wb_builders", Path(__file__).parents[1] / "fixtures" / "workbooks" / "builders.py")
-b = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(b)  # type: ignore[union-attr]
+from tests.fixtures.workbooks import builders as b
 
-
-@pytest.fixture
-def ctx(tmp_path: Path) -> Context:
-    return Context(run_id="t", robot="t", robot_dir=tmp_path, run_dir=tmp_path)
 
 
 def test_report_workbook(ctx: Context, tmp_path: Path) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import pytest
 
@@ -11,15 +9,8 @@ from robocore.actions.reconcile import tables
 from robocore.context import Context
 from robocore.errors import BusinessError
 
-_spec = importlib.util.spec_from_file_location(
-    "wb_builders", Path(__file__).parents[1] / "fixtures" / "workbooks" / "builders.py")
-builders = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(builders)  # type: ignore[union-attr]
+from tests.fixtures.workbooks import builders
 
-
-@pytest.fixture
-def ctx(tmp_path: Path) -> Context:
-    return Context(run_id="t", robot="t", robot_dir=tmp_path, run_dir=tmp_path)
 
 
 def _run(ctx: Context, **kw):  # type: ignore[no-untyped-def]
