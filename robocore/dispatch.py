@@ -30,9 +30,23 @@ def launch(robot: str | Path, inputs: dict[str, Any], *, store: Store, trigger: 
     """
     loaded = load_robot(find_robot(str(robot), settings.robots_dir()))
     run_id = prepare(loaded, store, inputs, trigger=trigger, created_by=created_by)
-    try:
-        (executor or get_executor(executor_name())).submit(run_id, queue or loaded.spec.queue)
-    except Exception as exc:
-        store.finish_run(run_id, "failed", f"envoi à l'exécuteur impossible / executor refused: {exc}")
-        raise RobotDefinitionError(f"exécuteur indisponible / executor unavailable: {exc}") from exc
+    submit(store, run_id, queue or loaded.spec.queue, executor or get_executor(executor_name()))
     return run_id
+
+
+class ExecutorUnavailable(RobotDefinitionError):
+    """The executor refused a run (broker down, pool shut)."""
+
+
+def submit(store: Store, run_id: str, queue: str | None, executor: Executor, *, new_run: bool = True) -> None:
+    """Hand a recorded run to the executor; a refused new run is marked failed, never left queued.
+
+    Args:
+        new_run: False when resubmitting an existing run (resume): its status is left as it was.
+    """
+    try:
+        executor.submit(run_id, queue)
+    except Exception as exc:
+        if new_run:
+            store.finish_run(run_id, "failed", f"envoi à l'exécuteur impossible / executor refused: {exc}")
+        raise ExecutorUnavailable(f"exécuteur indisponible / executor unavailable: {exc}") from exc

@@ -6,7 +6,6 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -292,5 +291,3 @@ async def _drive(runner: Runner, started: float, owner: str | None = None) -> Ru
 def new_run_id() -> str:
     return uuid.uuid4().hex[:12]
 
-
-Starter = Callable[[], Awaitable[RunResult]]

@@ -62,8 +62,8 @@ async def _execute(loaded: LoadedRobot, store: Store, run_id: str, inputs: dict[
 
 
 def _settings_for(loaded: LoadedRobot, run_settings: RunSettings | None) -> RunSettings:
-    s = run_settings or RunSettings(timeout_ms=loaded.spec.timeout_ms)
-    return s
+    """The caller's settings, else the robot's defaults."""
+    return run_settings or RunSettings(timeout_ms=loaded.spec.timeout_ms)
 
 
 class RunBusy(RobotDefinitionError):

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from robocore import runs
+from robocore import dispatch, runs
 from robocore.engine import new_run_id
 from robocore.errors import RobotDefinitionError
 from robocore.loader import LoadedRobot
@@ -113,17 +113,21 @@ async def _json_inputs(request: Request) -> dict[str, Any]:
 
 
 def _record(state: ServerState, loaded: LoadedRobot, given: dict[str, Any], run_id: str, who: Principal) -> None:
-    """The steps of dispatch.launch, with the server's cached robot and a run id chosen before uploads."""
+    """dispatch.launch's steps, with the server's cached robot and a run id chosen before the uploads."""
     try:
         runs.prepare(loaded, state.store, given, trigger="api", created_by=who.name, run_id=run_id)
     except RobotDefinitionError as exc:
         raise ApiError(422, str(exc), "the inputs do not match the robot's declaration",
                        code="invalid_inputs") from None
+    _submit(state, run_id, loaded.spec.queue, new_run=True)
+
+
+def _submit(state: ServerState, run_id: str, queue: str | None, new_run: bool) -> None:
+    """dispatch.submit, answering 503 when the executor refuses."""
     try:
-        state.get_executor().submit(run_id, loaded.spec.queue)
-    except Exception as exc:
-        state.store.finish_run(run_id, "failed", f"envoi à l'exécuteur impossible / executor refused: {exc}")
-        log.error("api.executor_refused", run_id=run_id, error=str(exc))
+        dispatch.submit(state.store, run_id, queue, state.get_executor(), new_run=new_run)
+    except dispatch.ExecutorUnavailable as exc:
+        log.error("api.executor_refused", run_id=run_id, error=str(exc.__cause__ or exc))
         raise ApiError(503, "exécuteur indisponible", "executor unavailable", code="executor_unavailable") from None
 
 
@@ -215,10 +219,6 @@ def resume_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depe
     run = visible_run(request, state, who, run_id)
     if not _resumable(run):
         raise ApiError(409, f"l'exécution ne peut pas être reprise ({run['status']})", "run cannot be resumed")
-    try:
-        state.get_executor().submit(run_id, run["queue"])
-    except Exception as exc:
-        log.error("api.executor_refused", run_id=run_id, error=str(exc))
-        raise ApiError(503, "exécuteur indisponible", "executor unavailable", code="executor_unavailable") from None
+    _submit(state, run_id, run["queue"], new_run=False)
     log.info("api.resumed", run_id=run_id, token=who.name)
     return run
