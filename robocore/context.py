@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -144,13 +144,7 @@ class Context:
         return folder / safe_name(filename)
 
 
-@contextlib.contextmanager
-def nullcontext_value(value: T) -> Iterator[T]:
-    """A context manager yielding a value, for resources with nothing to close."""
-    yield value
-
-
 @contextlib.asynccontextmanager
 async def anull(value: T) -> AsyncIterator[T]:
-    """The async counterpart of nullcontext_value."""
+    """An async context manager yielding a value, for a resource with nothing to close."""
     yield value

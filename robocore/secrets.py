@@ -18,6 +18,7 @@ MASK = "********"
 _MIN_SCRUB_LENGTH = 4  # shorter values would mask ordinary words
 _lock = threading.Lock()
 _known: dict[str, None] = {}
+_ordered: tuple[str, ...] = ()  # _known longest first, rebuilt on register: scrub() runs on every log event
 
 
 class Secret:
@@ -65,23 +66,26 @@ def register(value: str) -> None:
     """Remember a secret value so that scrub() removes it and its encodings everywhere."""
     if len(value) < _MIN_SCRUB_LENGTH:
         return
+    global _ordered
     with _lock:
+        before = len(_known)
         for form in _encodings(value):
             if len(form) >= _MIN_SCRUB_LENGTH:
                 _known[form] = None
+        if len(_known) != before:
+            _ordered = tuple(sorted(_known, key=len, reverse=True))
 
 
 def known_values() -> list[str]:
     """The registered secret forms, longest first (so a longer form is replaced whole)."""
-    with _lock:
-        return sorted(_known, key=len, reverse=True)
+    return list(_ordered)
 
 
 def scrub(text: str) -> str:
     """Replace every registered secret value (and its common encodings) by a mask."""
-    if not _known or not text:
+    if not _ordered or not text:
         return text
-    for form in known_values():
+    for form in _ordered:
         if form in text:
             text = text.replace(form, MASK)
     return text

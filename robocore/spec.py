@@ -110,9 +110,6 @@ class Robot(_Strict):
     timeout_ms: int = Field(10_000, ge=100, le=600_000, description="Délai d'attente par défaut (ms)")
     steps: list[Step] = Field(min_length=1)
 
-    def step_ids(self) -> list[str]:
-        return [s.id for s in self.steps if s.id]
-
 
 def model_keys() -> dict[str, list[str]]:
     """Valid keys of each model, by alias, for 'did you mean' suggestions."""

@@ -22,7 +22,6 @@ from robocore.store.models import step_events as EVENTS
 from robocore.store.models import utcnow
 LEASE_SECONDS = 30.0  # a run whose heartbeat is older than this may be taken over
 HEARTBEAT_SECONDS = 5.0
-FINAL_ITEM = ("done", "business_error", "application_error", "skipped")
 
 # Hot-path statements are built once with bind parameters: building SQLAlchemy statements
 # per item cost more than the SQL itself (measured in bench/bench_core.py).
