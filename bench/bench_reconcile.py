@@ -4,7 +4,7 @@
 (b) the floor: python-calamine reads + a plain dict join + openpyxl write-only of the gaps;
 (c) the usual data-science way: pandas.read_excel(engine="openpyxl") + datacompy
     (a pandas merge when datacompy is not installed).
-Targets: (a) ≤ 1.5 × (b) and (c) / (a) ≥ 8. Prints medians of 3 runs.
+Targets: (a) ≤ 1.5 × (b) and (c) / (a) ≥ 8. Prints medians of runs taken in turns (3 by default).
 
     python bench/bench_reconcile.py [--rows 100000] [--repeat 3]
 """
@@ -114,12 +114,19 @@ def run_pandas(left: Path, right: Path, out: Path) -> str:
 
 
 def median_time(func: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(timed(func) for _ in range(repeat))
+
+
+def timed(func: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    func()
+    return time.perf_counter() - start
+
+
+def interleaved(a: Callable[[], object], b: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Medians of a and b timed in turns, so that a drift of the machine hits both alike."""
+    pairs = [(timed(a), timed(b)) for _ in range(repeat)]
+    return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
 
 
 def main() -> None:
@@ -134,8 +141,8 @@ def main() -> None:
         left, right = make_workbooks(folder, args.rows)
         counts = run_robocore(left, right, folder / "a.xlsx")["counts"]
         print("robocore counts:", counts)
-        a = median_time(lambda: run_robocore(left, right, folder / "a.xlsx"), args.repeat)
-        b = median_time(lambda: run_baseline(left, right, folder / "b.xlsx"), args.repeat)
+        a, b = interleaved(lambda: run_robocore(left, right, folder / "a.xlsx"),
+                           lambda: run_baseline(left, right, folder / "b.xlsx"), args.repeat)
         print(f"(a) reconcile.tables + report      {a:8.2f} s")
         print(f"(b) calamine + dict join + write   {b:8.2f} s   (a)/(b) = {a / b:.2f}  (target ≤ 1.5)")
         if args.skip_pandas:

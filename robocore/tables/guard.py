@@ -25,12 +25,13 @@ TEXT_FORMATS = {".csv", ".txt", ".tsv"}
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SHEET_ENTRY = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
-# a reference only counts when its cell has content: styled empty cells (`<c r=".." s="1"/>`)
-# are skipped by calamine, and Excel writes them as far as XFD1048576
-_FAR_REF = re.compile(rb'<c\b[^>]*? r="([A-Z]{2,3}|[A-Z](?=\d{6}))(\d+)"[^>]*(?<!/)>')
-_ROW_REF = re.compile(rb'<row r="(\d{6,})"')
-_FOLD = bytes.maketrans(b"0123456789BCDEFGHIJKLMNOPQRSTUVWXYZ", b"0" * 10 + b"A" * 25)
-
+# A cell whose first attribute is not its reference (`<c>`, `<c s="1" r="A1">`): the exact path.
+_UNREFERENCED = re.compile(rb'<c(?! r=")[ >/]')
+# References beyond column Z or row 99,999, with the rest of their tag (`/` ends an empty cell:
+# styled empty cells are skipped by calamine, and Excel writes them as far as XFD1048576).
+_FAR_CELL = re.compile(rb' r="([A-Z]{2,3}|[A-Z](?=\d{6}))(\d+)"([^>]*)>')
+_ANY_CELL = re.compile(rb'<c\b[^>]*? r="([A-Z]{1,3})(\d+)"[^>]*(?<!/)>')
+_ROW_NUMBER = re.compile(rb'<row\b[^>]*? r="(\d+)"')
 
 @dataclass(frozen=True)
 class Limits:
@@ -110,38 +111,48 @@ def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> No
 def _check_used_range(path: Path, chunks: Callable[[], Iterator[bytes]], limits: Limits) -> None:
     """Bound rows × columns from the cell references, without parsing the XML.
 
-    A chunk is first looked at with `bytes.count` on a copy whose digits and
-    letters are folded: only chunks holding references beyond column Z or row
-    99,999 (or cells without a reference) are scanned exactly with `re`.
+    The usual sheet (every cell's reference first, at most column Z and row
+    99,999) costs two regex scans at C speed; wider or longer sheets, and cells
+    without a reference, are measured exactly (`_exact_extent`).
     """
     width, height = 1, 0
     for chunk in chunks():
-        if _suspicious(chunk.translate(_FOLD)):
+        if _UNREFERENCED.search(chunk):
             w, h = _exact_extent(chunk)
-            width, height = max(width, w), max(height, h)
+        else:
+            w, h = _far_extent(chunk)
+        width, height = max(width, w), max(height, h)
     if height * width > limits.max_cells:
         raise refuse(path, f"Feuille démesurée (plage utilisée d'environ {height:_} lignes × "
                      f"{width} colonnes, limite {limits.max_cells:_} cellules)".replace("_", " "),
                      "sheet used range too large")
 
 
-def _suspicious(folded: bytes) -> bool:
-    if folded.count(b' r="AA') or folded.count(b' r="A000000'):
-        return True
-    if not folded.count(b'<row r="000000'):
-        return False
-    return folded.count(b"<c ") + folded.count(b"<c>") != folded.count(b' r="A')
+def _far_extent(chunk: bytes) -> tuple[int, int]:
+    """Width and height from the far references of a chunk whose cells all start with `r`."""
+    far = [(letters, row) for letters, row, tail in _FAR_CELL.findall(chunk) if not tail.endswith(b"/")]
+    if not far:
+        return 1, 0  # within Z99999: below the cell limit whatever the rest
+    width = max(_column_number(letters) for letters in {letters for letters, _ in far})
+    height = max(int(row) for _, row in far)
+    if width > 26:  # wide: narrow cells further down count too
+        height = max(height, _exact_extent(chunk)[1])
+    return width, height
 
 
 def _exact_extent(chunk: bytes) -> tuple[int, int]:
-    """Width and height implied by the chunk's wide or far references."""
-    refs = _FAR_REF.findall(chunk)
-    rows = [int(row) for _, row in refs]
+    """Width and height implied by every content cell's reference; cells without one are
+    placed as calamine places them (after the previous cell, in their row's line)."""
+    refs = _ANY_CELL.findall(chunk)
     width = max((_column_number(c) for c in {c for c, _ in refs}), default=1)
-    if chunk.count(b"<c ") + chunk.count(b"<c>") != chunk.count(b' r="') - chunk.count(b"<row "):
-        # cells without `r` take their row element's number
-        rows += [int(r) for r in _ROW_REF.findall(chunk)]
-    return width, max(rows, default=0)
+    height = max((int(row) for _, row in refs), default=0)
+    cells = chunk.count(b"<c ") + chunk.count(b"<c>")
+    if cells != chunk.count(b' r="') - chunk.count(b"<row "):
+        # some cells have no reference: bound them by their row's number and their rank
+        rows = [int(r) for r in _ROW_NUMBER.findall(chunk)]
+        height = max(height, max(rows, default=0) + chunk.count(b"<row") - len(rows))
+        width = max(width, max(part.count(b"<c ") + part.count(b"<c>") for part in chunk.split(b"<row")))
+    return width, height
 
 
 def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int = 8 * 2**20) -> Iterator[bytes]:

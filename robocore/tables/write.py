@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import copy
 import datetime as dt
 import os
 import re
+from itertools import repeat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,13 @@ class SheetWriter:
 
     def _cell(self, value: Any, euro: bool) -> Any:
         """A value, or a cell object when it needs a format or must stay text."""
+        kind = value.__class__
+        if kind is str:
+            return self._styled(value, "text") if value.startswith(DANGEROUS_START) else value
+        if kind is float or kind is int:
+            return self._styled(value, "euro") if euro else value
+        if value is None:
+            return None
         if isinstance(value, str):
             return self._styled(value, "text") if value.startswith(DANGEROUS_START) else value
         if isinstance(value, dt.datetime):
@@ -65,25 +72,29 @@ class SheetWriter:
 
     def _styled(self, value: Any, kind: str) -> Any:
         """A cell with one of a few styles, each registered once (openpyxl styles are costly)."""
-        from openpyxl.cell import WriteOnlyCell
-
-        if kind not in self._styles:
-            from openpyxl.styles import Alignment
-
-            template = WriteOnlyCell(self.sheet, value)
-            if kind == "text":
-                template.quotePrefix = True
-            elif kind == "euro":
-                template.number_format = EURO_FORMAT
-                template.alignment = Alignment(horizontal="right")
-            else:
-                template.number_format = DATE_FORMAT if kind == "date" else DATETIME_FORMAT
-            self._styles[kind] = template._style
-        cell = WriteOnlyCell(self.sheet, value)
-        cell._style = copy.copy(self._styles[kind])
+        style = self._styles.get(kind)
+        if style is None:
+            style = self._styles[kind] = self._style_of(kind)
+        cell = self._new_cell(self.sheet, value)
+        cell._style = style  # shared, never mutated: openpyxl only reads it
         if kind == "text":
             cell.data_type = "s"  # never a formula, whatever it starts with
         return cell
+
+    def _style_of(self, kind: str) -> Any:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Alignment
+
+        self._new_cell = WriteOnlyCell
+        template = WriteOnlyCell(self.sheet, None)
+        if kind == "text":
+            template.quotePrefix = True
+        elif kind == "euro":
+            template.number_format = EURO_FORMAT
+            template.alignment = Alignment(horizontal="right")
+        else:
+            template.number_format = DATE_FORMAT if kind == "date" else DATETIME_FORMAT
+        return template._style
 
     def header(self, widths_from: Iterable[Mapping[str, Any]] = ()) -> None:
         """Bold white header on blue, frozen, with a filter and column widths from a sample."""
@@ -114,8 +125,8 @@ class SheetWriter:
 
     def values(self, values: Sequence[Any], euro: Sequence[bool] | None = None) -> None:
         """Append one line of values given in column order."""
-        flags = euro or [False] * len(values)
-        self._append([self._cell(v, e) for v, e in zip(values, flags)])
+        cell = self._cell
+        self._append([cell(v, e) for v, e in zip(values, euro or repeat(False))])
 
     def _append(self, cells: list[Any]) -> None:
         if self.write_only:

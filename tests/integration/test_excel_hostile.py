@@ -86,6 +86,33 @@ def test_sparse_far_cell(ctx: Context, tmp_path: Path) -> None:
     _refused(ctx, tmp_path / "sparse.xlsx", "Feuille démesurée")
 
 
+def test_one_wide_cell_and_one_long_row(ctx: Context, tmp_path: Path) -> None:
+    """A cell in column ZZZ and another in row 99,999 make a 1.8-billion-cell grid: refused,
+    even when the long one hides in a row element numbered 1."""
+    sheet = (f'<worksheet {b.NS}><sheetData><row r="1"><c r="ZZZ1"><v>1</v></c>'
+             '<c r="A99999"><v>2</v></c></row></sheetData></worksheet>')
+    b.raw_xlsx(tmp_path / "wide.xlsx", sheet)
+    _refused(ctx, tmp_path / "wide.xlsx", "Feuille démesurée")
+
+
+def test_cells_without_references(ctx: Context, tmp_path: Path) -> None:
+    """Cells without `r` are placed one after the other: 20,000 of them in a row, 600 rows down."""
+    sheet = (f'<worksheet {b.NS}><sheetData><row r="1">' + "<c><v>1</v></c>" * 20_000
+             + '</row><row r="600"><c><v>1</v></c></row></sheetData></worksheet>')
+    b.raw_xlsx(tmp_path / "norefs.xlsx", sheet)
+    _refused(ctx, tmp_path / "norefs.xlsx", "Feuille démesurée")
+
+
+def test_reference_after_other_attributes_is_read(ctx: Context, tmp_path: Path) -> None:
+    """A writer that puts `r` after the style is measured exactly, and read normally."""
+    sheet = (f'<worksheet {b.NS}><sheetData><row r="1">' + b.text_cell("A1", "Nom")
+             + b.text_cell("B1", "Montant") + '</row><row r="2"><c s="0" r="A2" t="inlineStr">'
+             '<is><t>a</t></is></c><c s="0" r="B2"><v>4</v></c></row></sheetData></worksheet>')
+    b.raw_xlsx(tmp_path / "order.xlsx", sheet)
+    table = read_table(ctx, path=tmp_path / "order.xlsx")
+    assert table["count"] == 1 and table["rows"][0]["Montant"] == 4
+
+
 def test_million_formatted_empty_rows(ctx: Context, tmp_path: Path) -> None:
     """A sheet formatted down to row 1,048,576 reads its few data rows quickly."""
     empty = "".join(f'<row r="{i}" spans="1:5" s="1" customFormat="1"/>' for i in range(3, 1_048_577))

@@ -92,3 +92,17 @@ def test_linear_time_on_many_rows(ctx: Context) -> None:
     right = [{"K": f"k{i}", "M": i + (i % 100 == 0)} for i in range(20_000)]
     result = tables(ctx, left=left, right=right, left_key="K", right_key="K")
     assert result["counts"]["mismatched"] == 200 and result["counts"]["matched"] == 19_800
+
+
+def test_keys_with_inner_whitespace_and_missing_columns(ctx: Context) -> None:
+    """Tabs and runs of spaces inside keys are collapsed; rows lacking a compared column
+    are compared field by field (missing counts as empty), in the left side's order."""
+    left = [{"ref": "ab  12", "m": 1.0}, {"ref": "zz 9", "m": 2.0}, {"ref": "cd 3"},
+            {"ref": 7.0, "m": 4}]
+    right = [{"ref": "AB\t12 ", "m": 1.0}, {"ref": " CD 3", "m": 3.0}, {"ref": "zz 9", "m": 2.0},
+             {"ref": "7", "m": 4.0}]
+    result = tables(ctx, left=left, right=right, left_key="ref", right_key="ref", compare=["m"])
+    assert [e["key"] for e in result["matched"]] == ["AB 12", "ZZ 9", "7"]
+    assert [e["key"] for e in result["mismatched"]] == ["CD 3"]
+    assert result["mismatched"][0]["differences"][0]["left"] is None
+    assert result["counts"]["only_left"] == result["counts"]["only_right"] == 0

@@ -11,7 +11,7 @@ import pytest
 
 from robocore.tables.read import build_rows, detect_header
 from robocore.tables.rows import Row, fold, unique_headers
-from robocore.tables.values import as_date, normalise_key, parse_french_number, typed_cell
+from robocore.tables.values import as_date, normalise_key, parse_french_number, typed_cell, typed_column
 from robocore.tables.write import csv_safe, is_dangerous
 
 
@@ -27,6 +27,15 @@ def test_french_numbers_parse(text: str, expected: float) -> None:
 def test_non_numbers_stay_text(text: str) -> None:
     """Text that is not a French number is not parsed."""
     assert parse_french_number(text) is None
+
+
+def test_typed_column_is_typed_cell_per_cell() -> None:
+    cells = ["", "  a b ", " ", "x", 3.0, 2.5, -0.0, 2.0**60, float("nan"), True, 7, None,
+             dt.date(2024, 1, 1), dt.datetime(2024, 1, 1, 8, 30)]
+    typed = typed_column(cells)
+    expected = [typed_cell(c) for c in cells]
+    assert [type(v) for v in typed] == [type(v) for v in expected]
+    assert [repr(v) for v in typed] == [repr(v) for v in expected]
 
 
 def test_typed_cell_tidies_calamine_values() -> None:
