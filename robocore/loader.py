@@ -220,8 +220,50 @@ def parse_robot(text: str, source: str, registry: Registry | None = None) -> Rob
         checker.raise_if_any()
         raise
     _check_steps(spec, registry or load_registry(), checker)
+    _check_references(data.get("steps"), ("steps",), _Names(spec), checker)
     checker.raise_if_any()
     return spec
+
+
+# `secrets.compte`, `secrets['compte']`, `steps.demandes`, `steps["demandes"]` inside an expression
+_REFERENCE = re.compile(r"\b(secrets|steps)\s*(?:\.\s*([A-Za-z_]\w*)|\[\s*['\"]([^'\"]+)['\"]\s*\])")
+
+
+@dataclass(frozen=True)
+class _Names:
+    """What expressions may name: the declared secrets and the step ids of the robot."""
+
+    secrets: list[str]
+    steps: list[str]
+
+    def __init__(self, spec: Robot) -> None:
+        ids: list[str] = []
+        for step in spec.steps:
+            ids += [s.id for s in [step, *getattr(step, "steps", []), *getattr(step, "verify", [])] if s.id]
+        object.__setattr__(self, "secrets", list(spec.secrets))
+        object.__setattr__(self, "steps", ids)
+
+
+def _check_references(value: Any, path: tuple[Any, ...], names: _Names, checker: _Checker) -> None:
+    """An expression naming an undeclared secret or an unknown step id is an error before the run."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_references(v, path + (k,), names, checker)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_references(v, path + (i,), names, checker)
+    elif isinstance(value, str) and "{" in value:
+        for kind, dotted, quoted in _REFERENCE.findall(value):
+            name = dotted or quoted
+            known = names.secrets if kind == "secrets" else names.steps
+            if name not in known:
+                hint = _suggest(name, known)
+                if kind == "secrets":
+                    checker.add(path, f"secret non déclaré '{name}'{hint} : déclarez-le sous `secrets:` "
+                                      "/ undeclared secret")
+                else:
+                    checker.add(path, f"étape inconnue '{name}'{hint} : aucune étape n'a cet `id` "
+                                      "/ unknown step id")
 
 
 def load_robot(path: str | Path, registry: Registry | None = None) -> LoadedRobot:

@@ -60,6 +60,16 @@ def _numeric_password() -> bytes:
     return b"robot: chiffres\nsteps:\n  - use: flow.set\n    with:\n      values: {mot_de_passe: 123456}\n"
 
 
+def _undeclared_secret() -> bytes:
+    return (b"robot: secret\nsecrets:\n  compte_portail: {fields: [password]}\nsteps:\n  - use: flow.log\n"
+            b"    with: {message: \"{{ secrets['compte_portial'].password }}\"}\n")
+
+
+def _unknown_step() -> bytes:
+    return (b"robot: etapes\nsteps:\n  - id: demandes\n    use: flow.set\n    with: {values: {n: 1}}\n"
+            b"  - use: flow.log\n    with: {message: \"{{ steps.demande.n }}\"}\n")
+
+
 # name -> (file content or fixture name, line, column or None, words the message must hold)
 CASES: dict[str, tuple[str | bytes, int, int | None, tuple[str, ...]]] = {
     "alias_bomb": ("alias_bomb.yaml", 7, None, ("alias",)),
@@ -82,6 +92,9 @@ CASES: dict[str, tuple[str | bytes, int, int | None, tuple[str, ...]]] = {
     "control_character": (_control_character(), 4, 22, ("U+0000",)),
     "deep_expression": (_deep_expression(), 4, 21, ("nested too deeply",)),
     "huge_integer": (_huge_integer(), 4, 21, ("unreadable value",)),
+    "undeclared_secret": (_undeclared_secret(), 6, 21, ("'compte_portial'", "did you mean 'compte_portail'",
+                                                        "undeclared secret")),
+    "unknown_step": (_unknown_step(), 7, 21, ("'demande'", "did you mean 'demandes'", "unknown step id")),
 }
 
 

@@ -110,8 +110,9 @@ def test_literal_value_for_a_secret_parameter_is_refused(registry: Registry) -> 
     with pytest.raises(RobotDefinitionError) as info:
         parse_robot(_robot("{utilisateur: agent, mot_de_passe: hunter2}", "essai.connecter"), "robot.yaml", registry)
     assert "literal secret refused" in str(info.value) and "hunter2" not in str(info.value)
-    parse_robot(_robot("{utilisateur: agent, mot_de_passe: '{{ secrets.compte.password }}'}",
-                       "essai.connecter"), "robot.yaml", registry)
+    declared = "secrets:\n  compte: {fields: [password]}\n"
+    parse_robot(declared + _robot("{utilisateur: agent, mot_de_passe: '{{ secrets.compte.password }}'}",
+                                  "essai.connecter"), "robot.yaml", registry)
 
 
 def test_secret_reaches_only_parameters_typed_for_it(registry: Registry) -> None:
