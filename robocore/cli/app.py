@@ -246,7 +246,7 @@ def report(start: Annotated[Optional[str], typer.Option("--from", help="AAAA-MM-
     except ValueError as exc:
         raise _fail(RobotDefinitionError(f"date invalide (AAAA-MM-JJ attendu) : {exc}"), 2) from None
     lines = hours_saved(_store(), lo, hi, by)
-    period = f"du {lo or 'début'} au {hi or 'aujourd’hui'}"
+    period = _period(lo, hi)
     print_report(console, lines, by, period)
     if xlsx:
         export_xlsx(lines, xlsx, by, period)
@@ -290,6 +290,17 @@ def _register_extensions() -> None:
 
 
 _register_extensions()
+
+
+def _period(lo: date | None, hi: date | None) -> str:
+    """The report's period in French: « du 01/01/2026 au 31/01/2026 », « depuis le début »…"""
+    def fr(day: date) -> str:
+        return day.strftime("%d/%m/%Y")
+    if lo and hi:
+        return f"du {fr(lo)} au {fr(hi)}"
+    if lo:
+        return f"depuis le {fr(lo)}"
+    return f"jusqu’au {fr(hi)}" if hi else "depuis le début"
 
 
 def main() -> None:
