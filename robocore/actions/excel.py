@@ -14,7 +14,8 @@ def read_table(ctx: Context, path: Path, sheet: str | int | None = None, header_
     """Read one sheet (or a CSV) as rows keyed by its header line.
 
     Args:
-        path: .xlsx, .xlsm, .xlsb, .xls, .ods or .csv; relative to the robot's folder.
+        path: .xlsx, .xlsm, .xls, .ods or .csv (.xlsb is refused: its binary sheets cannot
+            be checked before reading); relative to the robot's folder.
         sheet: sheet name or 0-based index; the first sheet by default.
         header_row: 1-based line of the header; detected when omitted (titles are skipped).
         french_numbers: turn text such as `1 234,56 €` into numbers.

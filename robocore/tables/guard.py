@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -19,12 +20,16 @@ from typing import Any
 
 from robocore.errors import BusinessError
 
-ZIP_FORMATS = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xlsb", ".ods"}
+ZIP_FORMATS = {".xlsx", ".xlsm", ".xltx", ".xltm", ".ods"}
+# Binary Excel sheets (.xlsb) cannot be bounded before calamine expands them: one record
+# naming a far cell costs gigabytes. They are refused until a record scanner checks them.
+REFUSED_FORMATS = {".xlsb"}
 OLE_FORMATS = {".xls"}
 TEXT_FORMATS = {".csv", ".txt", ".tsv"}
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SHEET_ENTRY = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
+_BINARY_SHEET = re.compile(r"^xl/worksheets/[^/]+\.bin$", re.IGNORECASE)
 # A cell whose first attribute is not its reference (`<c>`, `<c s="1" r="A1">`): the exact path.
 _UNREFERENCED = re.compile(rb'<c(?! r=")[ >/]')
 # References beyond column Z or row 99,999, with the rest of their tag (`/` ends an empty cell:
@@ -32,6 +37,10 @@ _UNREFERENCED = re.compile(rb'<c(?! r=")[ >/]')
 _FAR_CELL = re.compile(rb' r="([A-Z]{2,3}|[A-Z](?=\d{6}))(\d+)"([^>]*)>')
 _ANY_CELL = re.compile(rb'<c\b[^>]*? r="([A-Z]{1,3})(\d+)"[^>]*(?<!/)>')
 _ROW_NUMBER = re.compile(rb'<row\b[^>]*? r="(\d+)"')
+# OpenDocument: rows and cells repeat by attribute; calamine expands the repeats of cells that hold a value
+_ODS_TAG = re.compile(rb'<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s>/])([^>]*?)(/?)>')
+_ODS_ROWS = re.compile(rb'number-rows-repeated="(\d+)"')
+_ODS_COLUMNS = re.compile(rb'number-columns-repeated="(\d+)"')
 
 @dataclass(frozen=True)
 class Limits:
@@ -66,12 +75,17 @@ def check_file(path: Path, limits: Limits) -> str:
         raise refuse(path, "Fichier vide", "empty file")
     with path.open("rb") as handle:
         magic = handle.read(8)
+    if suffix in REFUSED_FORMATS:
+        raise refuse(path, f"Format {suffix} non accepté (ses feuilles binaires ne peuvent pas être "
+                     "vérifiées avant lecture) : enregistrez le classeur au format .xlsx",
+                     f"{suffix} workbooks are not accepted; save as .xlsx")
     if suffix in TEXT_FORMATS:
         if size > limits.max_text_mb * 2**20:
             raise refuse(path, f"Fichier texte trop gros (> {limits.max_text_mb} Mo)",
                          "text file too large")
         return "text"
     if magic.startswith(_OLE_MAGIC):
+        _check_ole(path, limits)
         return "ole"
     if not magic.startswith(_ZIP_MAGIC) or suffix in OLE_FORMATS:
         raise refuse(path, "Classeur illisible (fichier tronqué ou non-zip)",
@@ -86,13 +100,34 @@ def check_zip(path: Path, limits: Limits) -> None:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
             _check_sizes(path, infos, limits)
+            if any(_BINARY_SHEET.match(info.filename) for info in infos):
+                raise refuse(path, "Format .xlsb non accepté (ses feuilles binaires ne peuvent pas être "
+                             "vérifiées avant lecture) : enregistrez le classeur au format .xlsx",
+                             "binary (.xlsb) sheets are not accepted; save as .xlsx")
             for info in infos:
                 if _SHEET_ENTRY.match(info.filename):
                     _check_used_range(path, partial(_chunks, archive, info), limits)
+                elif info.filename == "content.xml":
+                    _check_cells(path, *_ods_extent(partial(_chunks, archive, info, overlap=0)), limits)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
             NotImplementedError) as exc:
         raise refuse(path, "Classeur illisible (fichier tronqué ou non-zip)",
                      f"unreadable workbook (truncated or not a zip: {exc})") from exc
+
+
+def _check_ole(path: Path, limits: Limits) -> None:
+    """Bound an .xls sheet's used range from its cell records (see guard_xls)."""
+    from robocore.tables.guard_xls import xls_extent
+
+    try:
+        extent = xls_extent(path)
+    except (OSError, ValueError, struct.error, NotImplementedError) as exc:  # olefile's errors
+        raise refuse(path, "Classeur illisible (conteneur OLE endommagé)",
+                     f"unreadable workbook (damaged OLE container: {exc})") from exc
+    if extent is None:
+        return  # no workbook stream (an encrypted .xlsx…): calamine's own error names the problem
+    width, height = extent
+    _check_cells(path, width, height, limits)
 
 
 def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
@@ -122,6 +157,10 @@ def _check_used_range(path: Path, chunks: Callable[[], Iterator[bytes]], limits:
         else:
             w, h = _far_extent(chunk)
         width, height = max(width, w), max(height, h)
+    _check_cells(path, width, height, limits)
+
+
+def _check_cells(path: Path, width: int, height: int, limits: Limits) -> None:
     if height * width > limits.max_cells:
         raise refuse(path, f"Feuille démesurée (plage utilisée d'environ {height:_} lignes × "
                      f"{width} colonnes, limite {limits.max_cells:_} cellules)".replace("_", " "),
@@ -155,13 +194,43 @@ def _exact_extent(chunk: bytes) -> tuple[int, int]:
     return width, height
 
 
-def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int = 8 * 2**20) -> Iterator[bytes]:
+def _ods_extent(chunks: Callable[[], Iterator[bytes]]) -> tuple[int, int]:
+    """Width and height of the largest table of an OpenDocument spreadsheet, counting
+    repeated rows and cells the way calamine expands them: only up to the last cell that
+    holds a value (LibreOffice pads every sheet with huge repeats of empty cells and rows)."""
+    width = height = row = col = 0
+    repeat, valued_row, tail = 1, False, b""
+    for block in chunks():
+        data = tail + block
+        cut = data.rfind(b">") + 1  # a tag cut by the chunk's end waits for the next chunk
+        data, tail = data[:cut], data[cut:]
+        for closing, kind, attrs, empty in _ODS_TAG.findall(data):
+            if kind == b"table":
+                row = 0 if not closing else row
+            elif kind == b"table-row":
+                if not closing:
+                    found = _ODS_ROWS.search(attrs)
+                    repeat, col, valued_row = (int(found[1]) if found else 1), 0, False
+                if closing or empty:
+                    if valued_row:
+                        height = max(height, row + repeat)
+                    row, valued_row = row + repeat, False
+            elif not closing:
+                found = _ODS_COLUMNS.search(attrs)
+                col += int(found[1]) if found else 1
+                if not empty or b"value-type" in attrs:
+                    width, valued_row = max(width, col), True
+    return width, height
+
+
+def _chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo, size: int = 8 * 2**20,
+            overlap: int = 64) -> Iterator[bytes]:
     """The entry's bytes in chunks that overlap, so that no reference is cut in two."""
     tail = b""
     with archive.open(info) as handle:
         while block := handle.read(size):
             yield tail + block
-            tail = block[-64:]
+            tail = block[-overlap:] if overlap else b""
 
 
 def _column_number(letters: bytes) -> int:

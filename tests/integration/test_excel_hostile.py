@@ -28,6 +28,12 @@ def _refused(ctx: Context, path: Path, match: str) -> None:
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss < 200_000  # KiB
 
 
+def _tiny_workbook(path: Path) -> None:
+    workbook = Workbook()
+    workbook.active.append(["a", "b"])
+    workbook.save(path)
+
+
 def test_not_a_zip(ctx: Context, tmp_path: Path) -> None:
     """A text file named .xlsx is refused as unreadable."""
     (tmp_path / "x.xlsx").write_text("ceci n'est pas un classeur")
@@ -113,6 +119,83 @@ def test_reference_after_other_attributes_is_read(ctx: Context, tmp_path: Path) 
     assert table["count"] == 1 and table["rows"][0]["Montant"] == 4
 
 
+def test_opendocument_repeat_bomb(ctx: Context, tmp_path: Path) -> None:
+    """A 1 KB .ods whose one value cell is repeated 16,000 × 2,000 times (calamine would expand
+    32 million cells, 3 GB): refused from the repeat attributes."""
+    rows = f'<table:table-row table:number-rows-repeated="2000">{b.ods_cell("1", 16_000)}</table:table-row>'
+    b.raw_ods(tmp_path / "bomb.ods", rows)
+    _refused(ctx, tmp_path / "bomb.ods", "Feuille démesurée")
+
+
+def test_opendocument_padded_with_empty_repeats_is_read(ctx: Context, tmp_path: Path) -> None:
+    """LibreOffice pads sheets with huge repeats of empty cells and rows: they cost nothing."""
+    empty_cells = '<table:table-cell table:number-columns-repeated="1020"/>'
+    rows = (f"<table:table-row>{b.ods_cell('Nom')}{b.ods_cell('Montant')}{empty_cells}</table:table-row>"
+            f"<table:table-row>{b.ods_cell('a')}<table:table-cell office:value-type=\"float\" "
+            f'office:value="3"/>{empty_cells}</table:table-row>'
+            f'<table:table-row table:number-rows-repeated="1048574">{empty_cells}</table:table-row>')
+    b.raw_ods(tmp_path / "padded.ods", rows)
+    table = read_table(ctx, path=tmp_path / "padded.ods")
+    assert table["count"] == 1 and table["rows"][0]["montant"] == 3
+
+
+def test_binary_workbook_refused_before_reading(ctx: Context, tmp_path: Path) -> None:
+    """An .xlsb is refused with a way out (save as .xlsx), whatever it holds."""
+    _tiny_workbook(tmp_path / "classeur.xlsb")
+    _refused(ctx, tmp_path / "classeur.xlsb", "enregistrez le classeur au format .xlsx")
+    with zipfile.ZipFile(tmp_path / "deguise.dat", "w") as archive:  # binary sheets under another name
+        archive.writestr("xl/worksheets/sheet1.bin", b"\x00" * 16)
+    _refused(ctx, tmp_path / "deguise.dat", "enregistrez le classeur au format .xlsx")
+
+
+def test_legacy_xls_far_cell(ctx: Context, tmp_path: Path) -> None:
+    """A 5.6 KB .xls with cells at A1 and IV65536 (1.2 GB once calamine expands it, measured):
+    refused from its cell records."""
+    import xlwt
+
+    workbook = xlwt.Workbook()
+    sheet = workbook.add_sheet("Feuil1")
+    sheet.write(0, 0, "a")
+    sheet.write(65_535, 255, 1.0)
+    workbook.save(str(tmp_path / "loin.xls"))
+    _refused(ctx, tmp_path / "loin.xls", "Feuille démesurée")
+
+
+def test_legacy_xls_is_read_and_measured_as_calamine_does(ctx: Context, tmp_path: Path) -> None:
+    """A normal .xls reads; its measured extent is the one calamine finds, blank cells aside."""
+    import datetime as dt
+
+    import python_calamine as pc
+    import xlwt
+
+    from robocore.tables.guard_xls import xls_extent
+
+    workbook = xlwt.Workbook()
+    sheet = workbook.add_sheet("Demandes")
+    for col, name in enumerate(["Numéro", "Montant", "Date"]):
+        sheet.write(0, col, name)
+    day = xlwt.easyxf(num_format_str="DD/MM/YYYY")
+    for row in range(1, 301):
+        sheet.write(row, 0, f"D-{row:03d}")
+        sheet.write(row, 1, row * 1.5)
+        sheet.write(row, 2, dt.date(2026, 1, 1) + dt.timedelta(days=row % 28), day)
+    sheet.write(400, 9, None, xlwt.easyxf("pattern: pattern solid"))  # formatted, no content
+    workbook.add_sheet("Vide")
+    workbook.save(str(tmp_path / "demandes.xls"))
+    assert xls_extent(tmp_path / "demandes.xls") == (3, 301)
+    data = pc.CalamineWorkbook.from_path(str(tmp_path / "demandes.xls")).get_sheet_by_name("Demandes")
+    assert (data.width, data.height) == (3, 301)
+    table = read_table(ctx, path=tmp_path / "demandes.xls", sheet="Demandes")
+    assert table["count"] == 300 and table["rows"][-1]["Montant"] == 450
+    assert table["rows"][0]["Date"] == dt.date(2026, 1, 2)
+
+
+def test_damaged_ole_container(ctx: Context, tmp_path: Path) -> None:
+    """An .xls that starts like an OLE file but is garbage is refused as unreadable."""
+    (tmp_path / "abime.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
+    _refused(ctx, tmp_path / "abime.xls", "illisible")
+
+
 def test_million_formatted_empty_rows(ctx: Context, tmp_path: Path) -> None:
     """A sheet formatted down to row 1,048,576 reads its few data rows quickly."""
     empty = "".join(f'<row r="{i}" spans="1:5" s="1" customFormat="1"/>' for i in range(3, 1_048_577))
@@ -126,9 +209,7 @@ def test_million_formatted_empty_rows(ctx: Context, tmp_path: Path) -> None:
 
 def test_corrupt_zip_entry(ctx: Context, tmp_path: Path) -> None:
     """A zip whose sheet entry is damaged is refused as unreadable."""
-    workbook = Workbook()
-    workbook.active.append(["a", "b"])
-    workbook.save(tmp_path / "w.xlsx")
+    _tiny_workbook(tmp_path / "w.xlsx")
     with zipfile.ZipFile(tmp_path / "w.xlsx") as archive:
         offset = archive.getinfo("xl/worksheets/sheet1.xml").header_offset
     data = bytearray((tmp_path / "w.xlsx").read_bytes())
