@@ -120,6 +120,19 @@ def build_rows(raw: list[list[Any]], first_line: int, header_row: int | None,
     columns = unique_headers(header + [None] * (width - len(header)))
     if not body:
         return _named_only(columns, header), []
+    first = first_line + index + 1
+    if max_rows is not None and len(body) > 2 * max_rows + 100:  # a preview: type a window first
+        keys, rows = _typed_rows(body[:2 * max_rows + 100], header, columns, first, french_numbers)
+        if len(rows) >= max_rows:
+            return keys, rows[:max_rows]
+    keys, rows = _typed_rows(body, header, columns, first, french_numbers)
+    return keys, rows if max_rows is None else rows[:max_rows]
+
+
+def _typed_rows(body: list[list[Any]], header: list[Any], columns: list[str], first: int,
+                french_numbers: bool) -> tuple[list[str], list[Row]]:
+    """Typed rows of the body lines (the first is line `first`); unnamed empty columns dropped."""
+    width = len(columns)
     if any(len(r) < width for r in body):  # ragged CSV lines: pad, so that zip keeps every row
         body = [list(r) + [None] * (width - len(r)) if len(r) < width else r for r in body]
     cells = [typed_column(column) for column in islice(zip(*body), width)]
@@ -128,14 +141,9 @@ def build_rows(raw: list[list[Any]], first_line: int, header_row: int | None,
     named = [c not in ("", None) for c in header] + [False] * width
     kept = [i for i, column in enumerate(cells) if named[i] or column.count(None) != len(column)]
     keys = [columns[i] for i in kept] + [LINE_KEY]
-    first = first_line + index + 1
-    lines = range(first, first + len(body))
     blank = len(kept)
-    tuples = zip(*(cells[i] for i in kept), lines)
-    rows = [Row(zip(keys, t)) for t in tuples if t.count(None) != blank]
-    if max_rows is not None:
-        del rows[max_rows:]
-    return keys[:-1], rows
+    tuples = zip(*(cells[i] for i in kept), range(first, first + len(body)))
+    return keys[:-1], [Row(zip(keys, t)) for t in tuples if t.count(None) != blank]
 
 
 def _named_only(columns: list[str], header: list[Any]) -> list[str]:

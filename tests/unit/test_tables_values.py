@@ -110,3 +110,14 @@ def test_dates_from_text() -> None:
 def test_formula_like_text_is_dangerous(text: str) -> None:
     """Text a spreadsheet would execute is flagged and neutralised for CSV."""
     assert is_dangerous(text) and csv_safe(text) == "'" + text
+
+
+def test_max_rows_reads_past_a_window_of_empty_lines() -> None:
+    """A preview (max_rows) types a window first, then the whole sheet when the window
+    holds too few filled lines; lines and ragged rows stay right either way."""
+    raw = [["Nom", "Montant"]] + [["", ""]] * 500 + [["a", 1.0], ["b"], ["c", 3.0, "x"]]
+    columns, rows = build_rows(raw, first_line=1, header_row=None, french_numbers=False, max_rows=2)
+    assert columns == ["Nom", "Montant"]
+    assert [(r["Nom"], r["Montant"], r.line) for r in rows] == [("a", 1, 502), ("b", None, 503)]
+    many = [["Nom", "Montant"]] + [[f"n{i}", float(i)] for i in range(1000)]
+    assert [r.line for r in build_rows(many, 1, None, False, 3)[1]] == [2, 3, 4]
