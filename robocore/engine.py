@@ -20,6 +20,7 @@ from robocore.plugins import Registry
 from robocore.secrets import scrub
 from robocore.spec import ActionStep, ForEach
 from robocore.store import Store
+from robocore.tables.gcpause import release_frozen
 
 log = structlog.get_logger("robocore.engine")
 
@@ -98,6 +99,8 @@ class Runner:
                 ctx.log.warning("step.error_ignored", step=ctx.step_id, error=_error_text(exc))
                 return None
             raise
+        finally:
+            release_frozen()  # what a table action froze goes back to the oldest generation
         if step.id:
             scope["steps"][step.id] = result
         return result

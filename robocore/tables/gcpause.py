@@ -5,7 +5,9 @@ allocations start a collection that walks the young objects, and the older
 generations are walked again and again as the table grows. Measured on a
 100,000-row sheet: building the rows takes 0.27 s with the collector, 0.09 s
 without. The rows hold no reference cycles, so nothing is lost by pausing: the
-collector runs again as soon as the outermost pause ends.
+collector runs again as soon as the outermost pause ends. On leaving, what is alive is
+frozen (`gc.freeze`): otherwise the first young collection would walk the whole new table
+at once (measured: 0.1 s more per reconciliation of 2 × 100,000 rows).
 """
 
 from __future__ import annotations
@@ -41,5 +43,7 @@ def paused_gc() -> Iterator[None]:
 
 
 def release_frozen() -> None:
-    """Give frozen objects back to the collector (the engine calls this when a run ends)."""
+    """Give frozen objects back to the collector's oldest generation (the engine calls this
+    after each step and when a run ends), so that garbage frozen with a table is collected
+    by the next full collection instead of living as long as the process."""
     gc.unfreeze()

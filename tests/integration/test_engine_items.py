@@ -97,6 +97,29 @@ def test_run_level_failure_fails_the_run(robo_home: Path, tmp_path: Path) -> Non
     assert store.ledger_rows() == []
 
 
+def test_tables_frozen_by_a_step_are_released_after_it(robo_home: Path, tmp_path: Path) -> None:
+    """excel.read_table freezes what it built (gc.freeze); the engine gives it back to the
+    collector right after the step, so nothing stays frozen for the rest of the run."""
+    import gc
+
+    from openpyxl import Workbook
+
+    folder = tmp_path / "r"
+    folder.mkdir()
+    workbook = Workbook()
+    workbook.active.append(["Nom", "Montant"])
+    workbook.active.append(["a", 1])
+    workbook.save(folder / "t.xlsx")
+    (folder / "robot.yaml").write_text(
+        "robot: gel\nsteps:\n  - id: t\n    use: excel.read_table\n    with: {path: t.xlsx}\n"
+        "  - use: flow.assert\n    with: {that: \"{{ steps.t.count == 1 }}\"}\n")
+    gc.unfreeze()
+    store = Store(f"sqlite:///{robo_home / 'robocore.db'}")
+    result = asyncio.run(runs.start(load_robot(folder), store, {}))
+    assert result.status == "succeeded", result.error
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+
+
 def test_item_left_running_is_verified_not_redone(store_url: str, tmp_path: Path) -> None:
     """An item found `running` after a crash whose verify steps pass is marked done without redoing it."""
     from sqlalchemy import create_engine, text
