@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -109,18 +110,59 @@ def robot_folder(tmp: Path, concurrency: int) -> Path:
     return folder
 
 
+def _cpu_by_pid() -> dict[str, float]:
+    """CPU seconds used so far by each process a form-filling run involves: Chromium's,
+    Playwright's driver, the portal and Python (this one and `robo run`)."""
+    found, tick = {}, os.sysconf("SC_CLK_TCK")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                cmd = fh.read()
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if any(word in cmd for word in (b"chromium", b"playwright", b"robo", b"python")):
+            found[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
+class CpuSampler(threading.Thread):
+    """Samples the processes every 0.2 s, so that those ending before the run does count too."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.first, self.last, self.done = _cpu_by_pid(), {}, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.2):
+            self.last.update(_cpu_by_pid())
+
+    def seconds(self) -> float:
+        self.done.set()
+        self.join()
+        self.last.update(_cpu_by_pid())
+        return sum(cpu - self.first.get(pid, 0.0) for pid, cpu in self.last.items())
+
+
+BUSY: dict[str, float] = {}
+
+
 def measure(tmp: Path, label: str, run) -> float:  # type: ignore[no-untyped-def]
-    times = []
+    times, busy = [], []
     for i in range(REPEAT):
         data = tmp / f"portal-{label}-{i}"
         proc, url = start_portal(data)
         try:
-            t0 = time.perf_counter()
+            sampler, t0 = CpuSampler(), time.perf_counter()
+            sampler.start()
             run(url)
             times.append(time.perf_counter() - t0)
+            busy.append(sampler.seconds() / times[-1])
         finally:
             proc.terminate()
             proc.wait(10)
+    BUSY[label] = statistics.median(busy)
     return statistics.median(times)
 
 
@@ -142,6 +184,8 @@ def main() -> None:
         print(f"plain Playwright, 1 page : {t_plain:.2f} s = {N / t_plain:.2f} forms/s")
         print(f"plain Playwright, 4 ctx : {t_plain4:.2f} s = {N / t_plain4:.2f} forms/s "
               f"({t_plain / t_plain4:.2f} x one page: what this machine allows)")
+        print(f"cores kept busy (of {os.cpu_count()}): plain 1 page {BUSY['plain']:.2f}, "
+              f"plain 4 ctx {BUSY['plain4']:.2f}, robocore c1 {BUSY['c1']:.2f}, c4 {BUSY['c4']:.2f}")
         print(f"robocore concurrency 1  : {t_c1:.2f} s = {N / t_c1:.2f} forms/s -> {t_c1 / t_plain:.3f} x plain "
               "wall time (target <= 1.05; whole `robo run` process included)")
         print(f"robocore concurrency 4  : {t_c4:.2f} s = {N / t_c4:.2f} forms/s -> {t_plain / t_c4:.2f} x plain "
