@@ -2,7 +2,9 @@
 
 python-calamine holds a sheet as a dense grid and inflates a whole zip entry
 in memory, so a 300 KB file can cost gigabytes. Everything here reads the zip
-directory and scans sheet XML at C speed (zlib and `re`), never building a tree.
+directory and scans sheet XML at C speed (zlib and `re`), never building a tree:
+cell references for .xlsx, repeat attributes for .ods; .xls cell records are read
+in `guard_xls`; .xlsb is refused.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ _UNREFERENCED = re.compile(rb'<c(?! r=")[ >/]')
 # References beyond column Z or row 99,999, with the rest of their tag (`/` ends an empty cell:
 # styled empty cells are skipped by calamine, and Excel writes them as far as XFD1048576).
 _FAR_CELL = re.compile(rb' r="([A-Z]{2,3}|[A-Z](?=\d{6}))(\d+)"([^>]*)>')
+_NEAR_CELLS = 26 * 99_999  # what the fast path lets through unmeasured (A1:Z99999)
 _ANY_CELL = re.compile(rb'<c\b[^>]*? r="([A-Z]{1,3})(\d+)"[^>]*(?<!/)>')
 _ROW_NUMBER = re.compile(rb'<row\b[^>]*? r="(\d+)"')
 # OpenDocument: rows and cells repeat by attribute; calamine expands the repeats of cells that hold a value
@@ -151,8 +154,9 @@ def _check_used_range(path: Path, chunks: Callable[[], Iterator[bytes]], limits:
     without a reference, are measured exactly (`_exact_extent`).
     """
     width, height = 1, 0
+    exact = limits.max_cells < _NEAR_CELLS  # a lower limit than the fast path can vouch for
     for chunk in chunks():
-        if _UNREFERENCED.search(chunk):
+        if exact or _UNREFERENCED.search(chunk):
             w, h = _exact_extent(chunk)
         else:
             w, h = _far_extent(chunk)

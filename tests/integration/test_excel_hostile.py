@@ -196,6 +196,18 @@ def test_damaged_ole_container(ctx: Context, tmp_path: Path) -> None:
     _refused(ctx, tmp_path / "abime.xls", "illisible")
 
 
+def test_lower_cell_limit_is_measured_exactly(tmp_path: Path) -> None:
+    """A run may lower the cell limit below what the fast scan vouches for (Z99999): then
+    every sheet is measured exactly."""
+    sheet = (f'<worksheet {b.NS}><sheetData><row r="1">{b.text_cell("A1", "x")}</row>'
+             '<row r="50000"><c r="Z50000"><v>1</v></c></row></sheetData></worksheet>')
+    b.raw_xlsx(tmp_path / "moyen.xlsx", sheet)
+    strict = Context(run_id="t", robot="t", robot_dir=tmp_path, run_dir=tmp_path,
+                     settings=RunSettings(extra={"excel_max_cells": 1_000_000}))
+    with pytest.raises(BusinessError, match="Feuille démesurée"):
+        read_table(strict, path=tmp_path / "moyen.xlsx")
+
+
 def test_million_formatted_empty_rows(ctx: Context, tmp_path: Path) -> None:
     """A sheet formatted down to row 1,048,576 reads its few data rows quickly."""
     empty = "".join(f'<row r="{i}" spans="1:5" s="1" customFormat="1"/>' for i in range(3, 1_048_577))
