@@ -220,7 +220,7 @@ def parse_robot(text: str, source: str, registry: Registry | None = None) -> Rob
         checker.raise_if_any()
         raise
     _check_steps(spec, registry or load_registry(), checker)
-    _check_references(data.get("steps"), ("steps",), _Names(spec), checker)
+    _check_references(data.get("steps"), ("steps",), _known_names(spec), checker)
     checker.raise_if_any()
     return spec
 
@@ -229,22 +229,16 @@ def parse_robot(text: str, source: str, registry: Registry | None = None) -> Rob
 _REFERENCE = re.compile(r"\b(secrets|steps)\s*(?:\.\s*([A-Za-z_]\w*)|\[\s*['\"]([^'\"]+)['\"]\s*\])")
 
 
-@dataclass(frozen=True)
-class _Names:
+def _known_names(spec: Robot) -> dict[str, list[str]]:
     """What expressions may name: the declared secrets and the step ids of the robot."""
-
-    secrets: list[str]
-    steps: list[str]
-
-    def __init__(self, spec: Robot) -> None:
-        ids: list[str] = []
-        for step in spec.steps:
-            ids += [s.id for s in [step, *getattr(step, "steps", []), *getattr(step, "verify", [])] if s.id]
-        object.__setattr__(self, "secrets", list(spec.secrets))
-        object.__setattr__(self, "steps", ids)
+    steps: list[ActionStep | ForEach] = []
+    for step in spec.steps:
+        steps += [step, *step.steps, *step.verify] if isinstance(step, ForEach) else [step]
+    return {"secrets": list(spec.secrets), "steps": [s.id for s in steps if s.id]}
 
 
-def _check_references(value: Any, path: tuple[Any, ...], names: _Names, checker: _Checker) -> None:
+def _check_references(value: Any, path: tuple[Any, ...], names: dict[str, list[str]],
+                      checker: _Checker) -> None:
     """An expression naming an undeclared secret or an unknown step id is an error before the run."""
     if isinstance(value, dict):
         for k, v in value.items():
@@ -254,8 +248,7 @@ def _check_references(value: Any, path: tuple[Any, ...], names: _Names, checker:
             _check_references(v, path + (i,), names, checker)
     elif isinstance(value, str) and "{" in value:
         for kind, dotted, quoted in _REFERENCE.findall(value):
-            name = dotted or quoted
-            known = names.secrets if kind == "secrets" else names.steps
+            name, known = dotted or quoted, names[kind]
             if name not in known:
                 hint = _suggest(name, known)
                 if kind == "secrets":

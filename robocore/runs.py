@@ -24,7 +24,6 @@ from robocore.plugins import load_registry
 from robocore.secrets import default_providers, resolve, scrub_any
 from robocore.store import NewRun, Store
 from robocore.store.repository import LEASE_SECONDS
-from robocore.tables.gcpause import release_frozen
 
 log = structlog.get_logger("robocore.runs")
 
@@ -58,11 +57,8 @@ async def _execute(loaded: LoadedRobot, store: Store, run_id: str, inputs: dict[
                                          "dir": str(run_dir)}}
         runner = Runner(loaded, store, run_id, ctx, scope, load_registry(), progress)
         log.info("run.started", inputs=scrub_any(_json_inputs(inputs)), owner=owner)
-        try:
-            with Heartbeat(store, run_id, owner, runner.cancel):
-                return await _drive(runner, started, owner)
-        finally:
-            release_frozen()  # tables built during the run go back to the cyclic collector
+        with Heartbeat(store, run_id, owner, runner.cancel):
+            return await _drive(runner, started, owner)
 
 
 def _settings_for(loaded: LoadedRobot, run_settings: RunSettings | None) -> RunSettings:

@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from robocore import Context, action
+from robocore.tables.gcpause import paused_gc
 
 
 @action("reconcile.tables")
+@paused_gc()  # one entry per matched pair is built: see tables/gcpause.py
 def tables(ctx: Context, left: list[dict[str, Any]] | dict[str, Any],
            right: list[dict[str, Any]] | dict[str, Any], left_key: str | list[str],
            right_key: str | list[str], compare: dict[str, str] | list[str] | None = None,
@@ -32,17 +34,6 @@ def tables(ctx: Context, left: list[dict[str, Any]] | dict[str, Any],
     Returns lists `matched`, `mismatched` (with `differences`), `only_left`, `only_right`,
     `duplicates_left`, `duplicates_right`, plus `counts`, `totals`, `ok` and `report`.
     """
-    from robocore.tables.gcpause import paused_gc
-
-    with paused_gc():
-        return _tables(ctx, left, right, left_key, right_key, compare, tolerance, date_tolerance_days,
-                       key_pattern, output, left_name, right_name, matched_in_report)
-
-
-def _tables(ctx: Context, left: Any, right: Any, left_key: str | list[str], right_key: str | list[str],
-            compare: dict[str, str] | list[str] | None, tolerance: float, date_tolerance_days: int,
-            key_pattern: str | None, output: Path | None, left_name: str, right_name: str,
-            matched_in_report: int | None) -> dict[str, Any]:
     import re
 
     from robocore.tables import reconcile as rec

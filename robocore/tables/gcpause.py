@@ -44,6 +44,6 @@ def paused_gc() -> Iterator[None]:
 
 def release_frozen() -> None:
     """Give frozen objects back to the collector's oldest generation (the engine calls this
-    after each step and when a run ends), so that garbage frozen with a table is collected
+    after each step), so that garbage frozen with a table is collected
     by the next full collection instead of living as long as the process."""
     gc.unfreeze()

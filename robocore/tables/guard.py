@@ -79,9 +79,7 @@ def check_file(path: Path, limits: Limits) -> str:
     with path.open("rb") as handle:
         magic = handle.read(8)
     if suffix in REFUSED_FORMATS:
-        raise refuse(path, f"Format {suffix} non accepté (ses feuilles binaires ne peuvent pas être "
-                     "vérifiées avant lecture) : enregistrez le classeur au format .xlsx",
-                     f"{suffix} workbooks are not accepted; save as .xlsx")
+        raise _binary_refused(path)
     if suffix in TEXT_FORMATS:
         if size > limits.max_text_mb * 2**20:
             raise refuse(path, f"Fichier texte trop gros (> {limits.max_text_mb} Mo)",
@@ -104,9 +102,7 @@ def check_zip(path: Path, limits: Limits) -> None:
             infos = archive.infolist()
             _check_sizes(path, infos, limits)
             if any(_BINARY_SHEET.match(info.filename) for info in infos):
-                raise refuse(path, "Format .xlsb non accepté (ses feuilles binaires ne peuvent pas être "
-                             "vérifiées avant lecture) : enregistrez le classeur au format .xlsx",
-                             "binary (.xlsb) sheets are not accepted; save as .xlsx")
+                raise _binary_refused(path)
             for info in infos:
                 if _SHEET_ENTRY.match(info.filename):
                     _check_used_range(path, partial(_chunks, archive, info), limits)
@@ -118,6 +114,13 @@ def check_zip(path: Path, limits: Limits) -> None:
                      f"unreadable workbook (truncated or not a zip: {exc})") from exc
 
 
+def _binary_refused(path: Path) -> BusinessError:
+    """The error for binary (.xlsb) sheets, whatever the file's name."""
+    return refuse(path, "Format .xlsb non accepté (ses feuilles binaires ne peuvent pas être "
+                  "vérifiées avant lecture) : enregistrez le classeur au format .xlsx",
+                  "binary (.xlsb) sheets are not accepted; save as .xlsx")
+
+
 def _check_ole(path: Path, limits: Limits) -> None:
     """Bound an .xls sheet's used range from its cell records (see guard_xls)."""
     from robocore.tables.guard_xls import xls_extent
@@ -127,10 +130,8 @@ def _check_ole(path: Path, limits: Limits) -> None:
     except (OSError, ValueError, struct.error, NotImplementedError) as exc:  # olefile's errors
         raise refuse(path, "Classeur illisible (conteneur OLE endommagé)",
                      f"unreadable workbook (damaged OLE container: {exc})") from exc
-    if extent is None:
-        return  # no workbook stream (an encrypted .xlsx…): calamine's own error names the problem
-    width, height = extent
-    _check_cells(path, width, height, limits)
+    if extent is not None:  # None: no workbook stream (an encrypted .xlsx…), calamine says what
+        _check_cells(path, *extent, limits)
 
 
 def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> None:

@@ -50,6 +50,9 @@ class SheetWriter:
                      for c in self.columns]
         self.next_row = 1
         self._styles: dict[str, Any] = {}
+        from openpyxl.cell import WriteOnlyCell
+
+        self._new_cell = WriteOnlyCell
 
     def _cell(self, value: Any, euro: bool) -> Any:
         """A value, or a cell object when it needs a format or must stay text."""
@@ -82,11 +85,9 @@ class SheetWriter:
         return cell
 
     def _style_of(self, kind: str) -> Any:
-        from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Alignment
 
-        self._new_cell = WriteOnlyCell
-        template = WriteOnlyCell(self.sheet, None)
+        template = self._new_cell(self.sheet, None)
         if kind == "text":
             template.quotePrefix = True
         elif kind == "euro":
