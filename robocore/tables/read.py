@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -18,18 +19,60 @@ from robocore.tables.values import french_or_text, typed_column
 HEADER_SCAN_ROWS = 30
 
 
+@dataclass(frozen=True)
+class Source:
+    """One sheet to read and how (the parameters of excel.read_table)."""
+
+    path: Path
+    sheet: str | int | None = None
+    header_row: int | None = None
+    french_numbers: bool = False
+    max_rows: int | None = None
+
+
 def read_table(path: Path, sheet: str | int | None = None, header_row: int | None = None,
                french_numbers: bool = False, max_rows: int | None = None,
                limits: Limits | None = None) -> dict[str, Any]:
     """Read a sheet (or CSV) as {"rows", "count", "columns", "sheet", "path"}; see excel.read_table."""
+    source = Source(path, sheet, header_row, french_numbers, max_rows)
     kind = check_file(path, limits or Limits())
     with paused_gc():
-        if kind == "text":
-            name, first_line, raw = path.stem, 1, _csv_rows(path)
-        else:
-            name, first_line, raw = _sheet_rows(path, sheet)
-        columns, rows = build_rows(raw, first_line, header_row, french_numbers, max_rows)
-    return {"rows": rows, "count": len(rows), "columns": columns, "sheet": name, "path": str(path)}
+        return _table(source, _cells(source, kind))
+
+
+def read_tables(sources: Sequence[Source], limits: Limits | None = None) -> list[dict[str, Any]]:
+    """Several sheets read at once, each as `read_table` returns it, in the order given.
+
+    calamine releases the GIL while it parses a sheet, so each file is parsed in a
+    worker thread as soon as its guard has passed, while this thread checks the next
+    file, then types the cells of each in turn. Two 100,000-row workbooks: 0.78 s read
+    one after the other, 0.55 s this way on two cores (bench/bench_reconcile.py).
+    A file is never parsed before its own guard has passed; the first error wins and
+    no parse is left running when it is raised.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    bounds = limits or Limits()
+    with paused_gc(), ThreadPoolExecutor(max_workers=max(len(sources), 1),
+                                         thread_name_prefix="robocore-read") as pool:
+        pending = []
+        for source in sources:
+            kind = check_file(source.path, bounds)
+            pending.append((source, pool.submit(_cells, source, kind)))
+        return [_table(source, cells.result()) for source, cells in pending]
+
+
+def _cells(source: Source, kind: str) -> tuple[str, int, list[list[Any]]]:
+    """The sheet's name, the line number of its first used row, and its raw cells."""
+    if kind == "text":
+        return source.path.stem, 1, _csv_rows(source.path)
+    return _sheet_rows(source.path, source.sheet)
+
+
+def _table(source: Source, cells: tuple[str, int, list[list[Any]]]) -> dict[str, Any]:
+    name, first_line, raw = cells
+    columns, rows = build_rows(raw, first_line, source.header_row, source.french_numbers, source.max_rows)
+    return {"rows": rows, "count": len(rows), "columns": columns, "sheet": name, "path": str(source.path)}
 
 
 def _sheet_rows(path: Path, sheet: str | int | None) -> tuple[str, int, list[list[Any]]]:
