@@ -4,7 +4,8 @@
 - baseline: a plain async Playwright script, one page, the same fills and clicks by label;
 - robocore, concurrency 1 (target wall time <= 1.05 x baseline);
 - robocore, concurrency 4 (target throughput >= 1.3 x baseline).
-Each measured REPEAT times (median), each on a fresh portal database.
+Each measured REPEAT times in turns (plain, c1, plain 4 ctx, c4, then again), each on a fresh
+portal database; medians are printed, and the c1/plain ratio of each turn.
 """
 
 from __future__ import annotations
@@ -145,25 +146,24 @@ class CpuSampler(threading.Thread):
         return sum(cpu - self.first.get(pid, 0.0) for pid, cpu in self.last.items())
 
 
-BUSY: dict[str, float] = {}
+BUSY: dict[str, list[float]] = {}
+TIMES: dict[str, list[float]] = {}
 
 
-def measure(tmp: Path, label: str, run) -> float:  # type: ignore[no-untyped-def]
-    times, busy = [], []
-    for i in range(REPEAT):
-        data = tmp / f"portal-{label}-{i}"
-        proc, url = start_portal(data)
-        try:
-            sampler, t0 = CpuSampler(), time.perf_counter()
-            sampler.start()
-            run(url)
-            times.append(time.perf_counter() - t0)
-            busy.append(sampler.seconds() / times[-1])
-        finally:
-            proc.terminate()
-            proc.wait(10)
-    BUSY[label] = statistics.median(busy)
-    return statistics.median(times)
+def measure_once(tmp: Path, label: str, run) -> None:  # type: ignore[no-untyped-def]
+    """One timed run of a configuration, on a fresh portal database."""
+    data = tmp / f"portal-{label}-{len(TIMES.get(label, []))}"
+    proc, url = start_portal(data)
+    try:
+        sampler, t0 = CpuSampler(), time.perf_counter()
+        sampler.start()
+        run(url)
+        elapsed = time.perf_counter() - t0
+        TIMES.setdefault(label, []).append(elapsed)
+        BUSY.setdefault(label, []).append(sampler.seconds() / elapsed)
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def main() -> None:
@@ -177,17 +177,22 @@ def main() -> None:
             return lambda url: subprocess.run([ROBO, "run", str(folder), "-q", "-i", f"portail={url}"],
                                               env=env, check=True, capture_output=True)
 
-        t_plain = measure(tmp, "plain", lambda url: asyncio.run(plain(url)))
-        t_plain4 = measure(tmp, "plain4", lambda url: asyncio.run(plain(url, 4)))
-        t_c1 = measure(tmp, "c1", robot(1))
-        t_c4 = measure(tmp, "c4", robot(4))
+        configs = {"plain": lambda url: asyncio.run(plain(url)), "c1": robot(1),
+                   "plain4": lambda url: asyncio.run(plain(url, 4)), "c4": robot(4)}
+        for _ in range(REPEAT):  # in turns, so that a drift of the machine hits every one alike
+            for label, run in configs.items():
+                measure_once(tmp, label, run)
+        t_plain, t_plain4, t_c1, t_c4 = (statistics.median(TIMES[k]) for k in ("plain", "plain4", "c1", "c4"))
+        busy = {k: statistics.median(v) for k, v in BUSY.items()}
+        pairs = [c / p for c, p in zip(TIMES["c1"], TIMES["plain"])]
         print(f"plain Playwright, 1 page : {t_plain:.2f} s = {N / t_plain:.2f} forms/s")
         print(f"plain Playwright, 4 ctx : {t_plain4:.2f} s = {N / t_plain4:.2f} forms/s "
               f"({t_plain / t_plain4:.2f} x one page: what this machine allows)")
-        print(f"cores kept busy (of {os.cpu_count()}): plain 1 page {BUSY['plain']:.2f}, "
-              f"plain 4 ctx {BUSY['plain4']:.2f}, robocore c1 {BUSY['c1']:.2f}, c4 {BUSY['c4']:.2f}")
+        print(f"cores kept busy (of {os.cpu_count()}): plain 1 page {busy['plain']:.2f}, "
+              f"plain 4 ctx {busy['plain4']:.2f}, robocore c1 {busy['c1']:.2f}, c4 {busy['c4']:.2f}")
         print(f"robocore concurrency 1  : {t_c1:.2f} s = {N / t_c1:.2f} forms/s -> {t_c1 / t_plain:.3f} x plain "
               "wall time (target <= 1.05; whole `robo run` process included)")
+        print(f"  c1 / plain, run by run: {', '.join(f'{r:.3f}' for r in pairs)}")
         print(f"robocore concurrency 4  : {t_c4:.2f} s = {N / t_c4:.2f} forms/s -> {t_plain / t_c4:.2f} x plain "
               "throughput (target >= 1.3)")
 
