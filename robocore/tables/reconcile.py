@@ -15,7 +15,6 @@ from robocore.tables.rows import LINE_KEY, columns_of, fold, resolve_column
 from robocore.tables.values import as_date, as_number, normalise_key, same_text
 
 _get = dict.get  # columns are resolved to their exact names first: no lenient lookup needed
-_INNER_SPACE = re.compile(r"[^\S \x00]|  ")  # what normalise_key would still change after strip()
 CATEGORIES = ("matched", "mismatched", "only_left", "only_right", "duplicates_left", "duplicates_right")
 
 
@@ -85,14 +84,27 @@ def key_values(rows: list[Mapping[str, Any]], keys: list[str], pattern: re.Patte
     if len(keys) > 1:
         joined = ["|".join(normalise_key(row.get(k), pattern) for k in keys) for row in rows]
         return ["" if not key.strip("|") else key for key in joined]
-    column = keys[0]
-    values = [_get(row, column) for row in rows]
+    values = _column(rows, keys[0])
     if pattern is not None:
         return [normalise_key(v, pattern) for v in values]
-    keys = [v.strip().upper() if v.__class__ is str else normalise_key(v) for v in values]
-    if _INNER_SPACE.search("\x00".join(keys)):  # rare: tabs or runs of spaces inside keys
+    try:
+        keys = list(map(str.upper, map(str.strip, values)))  # all text: the usual case
+    except TypeError:  # numbers or empty cells among the keys
+        keys = [v.strip().upper() if v.__class__ is str else normalise_key(v) for v in values]
+    joined = "|".join(keys)
+    # Only ASCII spaces are printable whitespace: anything else normalise_key would still
+    # change (tabs, no-break spaces, runs of spaces) sends every key the slow way.
+    if "  " in joined or not joined.isprintable():
         return [normalise_key(v) for v in values]
     return keys
+
+
+def _column(rows: list[Mapping[str, Any]], column: str) -> list[Any]:
+    """One column of the rows (None where a row lacks it), at C speed when every row has it."""
+    try:
+        return list(map(itemgetter(column), rows))
+    except KeyError:
+        return [_get(row, column) for row in rows]
 
 
 def differences(left: Mapping[str, Any], right: Mapping[str, Any], opts: Options) -> list[dict[str, Any]]:
@@ -188,12 +200,12 @@ def totals(out: Mapping[str, list[dict[str, Any]]], opts: Options) -> dict[str, 
             if lcol not in opts.amounts:
                 continue
             if category in ("matched", "mismatched"):
-                lsum = _sum([_get(row, lcol) for row in map(_LEFT, entries)])
-                rsum = _sum([_get(row, rcol) for row in map(_RIGHT, entries)])
+                lsum = _sum(_column(list(map(_LEFT, entries)), lcol))
+                rsum = _sum(_column(list(map(_RIGHT, entries)), rcol))
                 sums[lcol] = {"left": lsum, "right": rsum, "difference": round(lsum - rsum, 2)}
             else:
                 col = lcol if category.endswith("left") else rcol
-                sums[lcol] = {category.rsplit("_", 1)[1]: _sum([_get(row, col) for row in map(_ROW, entries)])}
+                sums[lcol] = {category.rsplit("_", 1)[1]: _sum(_column(list(map(_ROW, entries)), col))}
         result[category] = sums
     return result
 

@@ -106,3 +106,15 @@ def test_keys_with_inner_whitespace_and_missing_columns(ctx: Context) -> None:
     assert [e["key"] for e in result["mismatched"]] == ["CD 3"]
     assert result["mismatched"][0]["differences"][0]["left"] is None
     assert result["counts"]["only_left"] == result["counts"]["only_right"] == 0
+
+
+def test_text_keys_with_unusual_whitespace_are_normalised(ctx: Context) -> None:
+    """All-text keys take the fast path, unless one holds a no-break space, a tab or a run
+    of spaces: then every key is normalised the slow way, with the same result."""
+    left = [{"ref": "ab\u00a012", "m": 1.0}, {"ref": " zz 9 ", "m": 2.0}, {"ref": "é\u202f3", "m": 3.0}]
+    right = [{"ref": "AB 12", "m": 1.0}, {"ref": "ZZ\t9", "m": 2.0}, {"ref": "É  3", "m": 3.0}]
+    result = tables(ctx, left=left, right=right, left_key="ref", right_key="ref", compare=["m"])
+    assert [e["key"] for e in result["matched"]] == ["AB 12", "ZZ 9", "É 3"]
+    plain = tables(ctx, left=left[1:2], right=[{"ref": "zz 9", "m": 2.0}], left_key="ref",
+                   right_key="ref", compare=["m"])
+    assert [e["key"] for e in plain["matched"]] == ["ZZ 9"]
