@@ -106,7 +106,7 @@ def _read_workbooks(ctx: Context, left: Any, right: Any) -> tuple[Any, Any]:
     return tables.get("left", left), tables.get("right", right)
 
 
-_FRENCH = {"extra_forbidden": "clé inconnue / ", "missing": "manquante / "}
+_FRENCH_PROBLEMS = {"extra_forbidden": "clé inconnue / ", "missing": "manquante / "}
 
 
 def _source(value: Any, side: str, french: str) -> WorkbookSource | None:
@@ -119,7 +119,7 @@ def _source(value: Any, side: str, french: str) -> WorkbookSource | None:
         return WorkbookSource.model_validate(dict(value))
     except ValidationError as exc:
         problems = "; ".join(f"'{side}.{'.'.join(map(str, e['loc']))}' : "
-                             f"{_FRENCH.get(e['type'], '')}{e['msg']}" for e in exc.errors())
+                             f"{_FRENCH_PROBLEMS.get(e['type'], '')}{e['msg']}" for e in exc.errors())
         raise BusinessError(f"Classeur du côté {french} mal décrit / {side} workbook: {problems} "
                             "(clés possibles / allowed keys: path, sheet, header_row, "
                             "french_numbers)") from None
