@@ -93,17 +93,19 @@ def _read_workbooks(ctx: Context, left: Any, right: Any) -> tuple[Any, Any]:
     from robocore.tables.guard import limits_from
     from robocore.tables.read import Source, read_tables
 
-    sides = [(left, "left", "gauche"), (right, "right", "droite")]
-    wanted = {name: _source(value, name, french) for value, name, french in sides}
-    sources = {name: Source(ctx.resolve_path(s.path), s.sheet, s.header_row, s.french_numbers)
-               for name, s in wanted.items() if s is not None}
+    sources: dict[str, Source] = {}
+    for value, name, french in ((left, "left", "gauche"), (right, "right", "droite")):
+        given = _source(value, name, french)
+        if given is not None:
+            sources[name] = Source(ctx.resolve_path(given.path), given.sheet, given.header_row,
+                                   given.french_numbers)
     if not sources:
         return left, right
-    tables = dict(zip(sources, read_tables(list(sources.values()), limits_from(ctx.settings.extra))))
-    for name, table in tables.items():
+    read = dict(zip(sources, read_tables(list(sources.values()), limits_from(ctx.settings.extra))))
+    for name, table in read.items():
         ctx.log.info("excel.read_table", side=name, path=table["path"], sheet=table["sheet"],
                      count=table["count"])
-    return tables.get("left", left), tables.get("right", right)
+    return read.get("left", left), read.get("right", right)
 
 
 _FRENCH_PROBLEMS = {"extra_forbidden": "clé inconnue / ", "missing": "manquante / "}

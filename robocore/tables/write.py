@@ -6,8 +6,8 @@ import contextlib
 import datetime as dt
 import os
 import re
-from itertools import repeat
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +99,6 @@ class SheetWriter:
 
     def header(self, widths_from: Iterable[Mapping[str, Any]] = ()) -> None:
         """Bold white header on blue, frozen, with a filter and column widths from a sample."""
-        from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font, PatternFill
         from openpyxl.utils import get_column_letter
 
@@ -108,7 +107,7 @@ class SheetWriter:
         self.sheet.freeze_panes = "A2"
         cells = []
         for name in self.columns:
-            cell = WriteOnlyCell(self.sheet, name)
+            cell = self._new_cell(self.sheet, name)
             cell.data_type = "s"
             cell.font = Font(bold=True, color="FFFFFF")
             cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
