@@ -23,10 +23,20 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# Python packages: exactly the locked versions, with their hashes (requirements/README.md).
+# LOCK=requirements/bench.txt adds the benchmarks' baselines; VENV picks another folder.
+venv=${VENV:-.venv}
+lock=${LOCK:-requirements/test.txt}
 python=${PYTHON:-python3}
-[ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/python -m pip install -q -e ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/python -c "import robocore, playwright, openpyxl, python_calamine" \
+[ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+if ! "$venv/bin/uv" --version 2>/dev/null | grep -qF "$(grep -oP '^uv==\K[^ ]+' requirements/bootstrap.txt)"; then
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --require-hashes \
+    -r requirements/bootstrap.txt 2>&1 | grep -v "^WARNING: Location" || true
+fi
+"$venv/bin/uv" pip sync -q --python "$venv/bin/python" --require-hashes "$lock" \
+  || { echo "setup: installing $lock failed" >&2; exit 1; }
+"$venv/bin/uv" pip install -q --python "$venv/bin/python" --no-deps --no-build-isolation -e . \
+  || { echo "setup: installing robocore failed" >&2; exit 1; }
+"$venv/bin/python" -c "import robocore, playwright, openpyxl, python_calamine" \
   || { echo "setup: the Python install failed" >&2; exit 1; }
-echo "setup: ready (.venv)" >&2
+echo "setup: ready ($venv, $lock)" >&2
