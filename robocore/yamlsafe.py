@@ -50,6 +50,24 @@ def _mark(node_or_mark: Any) -> tuple[int, int]:
 
 
 def _precheck(text: str, source: str) -> None:
+    """Refuse absurd nesting and alias expansion before composing (see _walk_events).
+
+    libyaml stops deep flow nesting itself, with its own wording, while it scans ahead of the
+    events we count; on any libyaml error the walk is done again by PyYAML's pure-Python parser,
+    which scans lazily, so a nesting error is ours whatever the library version.
+    """
+    try:
+        try:
+            _walk_events(text, source, _Loader)
+        except yaml.MarkedYAMLError:
+            if _Loader is yaml.SafeLoader:
+                raise
+            _walk_events(text, source, yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        raise _yaml_error(exc, source) from None
+
+
+def _walk_events(text: str, source: str, loader: type) -> None:
     """Walk parser events (iteratively) to refuse absurd nesting and alias expansion before composing.
 
     The size of every anchored node is counted once, so an alias adds the size of what it
@@ -59,7 +77,7 @@ def _precheck(text: str, source: str) -> None:
     sizes: dict[str, int] = {}
     total = 0
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        for event in yaml.parse(text, Loader=loader):
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 open_nodes.append([event.anchor, 1])
                 if len(open_nodes) > MAX_DEPTH:
@@ -85,8 +103,6 @@ def _precheck(text: str, source: str) -> None:
             if total > MAX_NODES:
                 raise _event_error(event, source, f"document trop grand après expansion des alias "
                                                   f"(> {MAX_NODES} nœuds) / alias expansion too large")
-    except yaml.MarkedYAMLError as exc:
-        raise _yaml_error(exc, source) from None
     except yaml.reader.ReaderError as exc:  # a control character: not a MarkedYAMLError
         line = text.count("\n", 0, exc.position) + 1
         col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1

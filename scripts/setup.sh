@@ -33,10 +33,16 @@ if ! "$venv/bin/uv" --version 2>/dev/null | grep -qF "$(grep -oP '^uv==\K[^ ]+' 
   "$venv/bin/python" -m pip install -q --disable-pip-version-check --require-hashes \
     -r requirements/bootstrap.txt 2>&1 | grep -v "^WARNING: Location" || true
 fi
-"$venv/bin/uv" pip sync -q --python "$venv/bin/python" --require-hashes "$lock" \
-  || { echo "setup: installing $lock failed" >&2; exit 1; }
-"$venv/bin/uv" pip install -q --python "$venv/bin/python" --no-deps --no-build-isolation -e . \
-  || { echo "setup: installing robocore failed" >&2; exit 1; }
+if [ -n "${LATEST:-}" ]; then  # make test-latest: the newest versions allowed, not the lock
+  "$venv/bin/uv" pip install -q --python "$venv/bin/python" --upgrade --reinstall-package robocore \
+    -e ".[test,postgres]" || { echo "setup: installing the latest versions failed" >&2; exit 1; }
+else
+  "$venv/bin/uv" pip sync -q --python "$venv/bin/python" --require-hashes "$lock" \
+    || { echo "setup: installing $lock failed" >&2; exit 1; }
+  "$venv/bin/uv" pip install -q --python "$venv/bin/python" --no-deps --no-build-isolation -e . \
+    || { echo "setup: installing robocore failed" >&2; exit 1; }
+fi
 "$venv/bin/python" -c "import robocore, playwright, openpyxl, python_calamine" \
   || { echo "setup: the Python install failed" >&2; exit 1; }
-echo "setup: ready ($venv, $lock)" >&2
+what=$lock; [ -z "${LATEST:-}" ] || what="newest versions allowed"
+echo "setup: ready ($venv, $what)" >&2

@@ -24,14 +24,25 @@ def _answers(host: str, port: int) -> bool:
         return False
 
 
-def need_service(name: str, host: str, port: int) -> None:
-    """Skip (or fail in CI) when a service the test needs does not answer."""
-    if _answers(host, port):
+def need(available: bool, message: str) -> None:
+    """Skip when something the test needs is missing; fail instead where it must be there (CI)."""
+    if available:
         return
-    message = f"{name} ne répond pas sur {host}:{port} — lancez-le (voir shared/TESTING.md)"
     if os.environ.get("ROBOCORE_REQUIRE_SERVICES"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+def need_service(name: str, host: str, port: int) -> None:
+    """Skip (or fail in CI) when a service the test needs does not answer."""
+    need(_answers(host, port), f"{name} ne répond pas sur {host}:{port} — lancez-le (voir shared/TESTING.md)")
+
+
+def need_chromium() -> None:
+    """Skip (or fail in CI) when no Chromium can be found (scripts/setup.sh installs Debian's)."""
+    from robocore.actions._browser_session import find_chromium
+
+    need(find_chromium() is not None, "Chromium absent — apt-get install chromium (scripts/setup.sh le fait)")
 
 
 @pytest.fixture

@@ -19,14 +19,20 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from robocore.actions import browser
-from robocore.actions._browser_session import PAGE, RUNTIME, Runtime, find_chromium, open_runtime
+from robocore.actions._browser_session import PAGE, RUNTIME, Runtime, open_runtime
 from robocore.context import Context, RunSettings, anull
 from robocore.errors import ApplicationError, BusinessError
 from robocore.secrets import Secret
+from tests.conftest import need_chromium
 
 T = TypeVar("T")
 PAGES = Path(__file__).parent / "pages"
-pytestmark = pytest.mark.skipif(find_chromium() is None, reason="Chromium absent : apt-get install chromium")
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _chromium_required() -> None:
+    need_chromium()
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from robocore.demo import PortalConfig, count_demandes, list_demandes, run_portal
+from tests.conftest import need
 
 USER, PASSWORD = "agent.demo", "demo-portail-2026"
 FORM_URL = "/demandes/nouvelle"
@@ -317,9 +318,8 @@ def test_shuffle_mode_changes_ids_and_order_but_keeps_labels(shuffled_portal: tu
 @pytest.mark.browser
 def test_chromium_fills_shuffled_form_by_labels(shuffled_portal: tuple[str, PortalConfig]) -> None:
     """Real Chromium logs in and submits the shuffled form using only labels and roles, then sees the confirmation."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    need(Path(CHROMIUM).exists(), f"Chromium absent de {CHROMIUM} — apt-get install chromium")
+    from playwright import sync_api
     url, config = shuffled_portal
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)

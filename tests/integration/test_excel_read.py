@@ -11,6 +11,7 @@ from robocore.actions.excel import read_table
 from robocore.context import Context
 from robocore.errors import BusinessError
 
+from tests.conftest import need
 from tests.fixtures.workbooks import builders
 REAL = Path(__file__).parents[2].parent / "shared" / "data" / "real-workbooks"
 
@@ -67,8 +68,8 @@ def test_csv_sniffs_delimiter(ctx: Context, tmp_path: Path, delimiter: str, enco
     assert [(r["numéro"], r["Montant"], r.line) for r in table["rows"]] == [("A1", 1234.56, 2), ("A2", -3.5, 4)]
 
 
-@pytest.mark.skipif(not REAL.is_dir(), reason="shared/data/real-workbooks is not beside the repository")
 def test_libreoffice_ods(ctx: Context) -> None:
     """An .ods saved by LibreOffice is read by calamine."""
+    need(REAL.is_dir(), "shared/data/real-workbooks absent à côté du dépôt")
     table = read_table(ctx, path=REAL / "date.ods")
     assert table["count"] == 3 and isinstance(table["rows"][0][table["columns"][0]], dt.datetime)

@@ -9,12 +9,12 @@ import pytest
 from robocore.actions.excel import read_table
 from robocore.context import Context
 from robocore.errors import BusinessError
+from tests.conftest import need
 
 CORPUS = Path(__file__).parents[2].parent / "shared" / "data" / "real-workbooks"
 BROKEN = {"issue252.xlsx": "illisible", "pass_protected.xlsx": "mot de passe",
           "pass_protected.ods": "mot de passe", "issue_594_dos.ods": "démesurée"}
 FILES = sorted(p.name for p in CORPUS.glob("*") if p.suffix in (".xlsx", ".ods")) if CORPUS.is_dir() else []
-pytestmark = pytest.mark.skipif(not FILES, reason=f"corpus not found at {CORPUS} (shared/ beside the repo)")
 
 
 def _sheets(path: Path) -> list[str]:
@@ -27,6 +27,7 @@ def _sheets(path: Path) -> list[str]:
 @pytest.mark.parametrize("name", FILES or ["<none>"])
 def test_corpus_file(name: str, tmp_path: Path) -> None:
     """Every valid workbook reads on every sheet; the broken ones give a clear BusinessError."""
+    need(bool(FILES), f"corpus absent de {CORPUS} (shared/ à côté du dépôt)")
     ctx = Context(run_id="t", robot="t", robot_dir=CORPUS, run_dir=tmp_path)
     path = CORPUS / name
     if name in BROKEN:
