@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from robocore.errors import RobotDefinitionError
 from robocore.expressions import check_syntax
+from robocore.problems import describe
 from robocore.plugins import Registry, check_param, load_registry
 from robocore.secrets import Secret
 from robocore.spec import SECRET_NAME_RE, ActionStep, ForEach, Robot, is_expression, model_keys
@@ -123,7 +124,7 @@ def _pydantic_errors(exc: ValidationError, data: Any, checker: _Checker) -> None
         elif err["type"] == "missing":
             checker.add(path[:-1], f"clé obligatoire manquante '{path[-1]}' / missing key", key=True)
         else:
-            checker.add(path, f"'{'.'.join(map(str, path))}' : {err['msg']}")
+            checker.add(path, f"'{'.'.join(map(str, path))}' : {describe(err)}")
 
 
 def _literal_secret(value: Any) -> bool:

@@ -80,7 +80,7 @@ CASES: dict[str, tuple[str | bytes, int, int | None, tuple[str, ...]]] = {
     "python_tag": ("python_tag.yaml", 5, 16, ("python/object/apply", "tag not allowed")),
     "unknown_action": ("unknown_action.yaml", 5, 10, ("'flow.lgo'", "did you mean 'flow.log'")),
     "unknown_key": ("unknown_key.yaml", 4, 5, ("'wiht'", "did you mean 'with'")),
-    "wrong_type": ("wrong_type.yaml", 5, 16, ("'seconds'", "'flow.wait'", "valid number")),
+    "wrong_type": ("wrong_type.yaml", 5, 16, ("'seconds'", "'flow.wait'", "nombre attendu")),
     "missing_parameter": ("missing_parameter.yaml", 5, 10, ("'seconds'", "'flow.wait'", "missing parameter")),
     "literal_secret_section": ("literal_secret_section.yaml", 5, 5, ("'compte'", "literal secret refused")),
     "literal_password_with": ("literal_password_with.yaml", 7, 19, ("'password'", "literal secret refused")),

@@ -75,11 +75,11 @@ def test_parameters_come_from_the_signature(registry: Registry) -> None:
 
 
 @pytest.mark.parametrize(("with_", "line_words"), [
-    ("{montant: douze, quantite: 1}", ("'montant'", "valid number")),
-    ("{montant: 1, quantite: 2.5}", ("'quantite'", "integer")),
+    ("{montant: douze, quantite: 1}", ("'montant'", "nombre attendu")),
+    ("{montant: 1, quantite: 2.5}", ("'quantite'", "nombre entier attendu")),
     ("{montant: 1, quantite: 1, mode: turbo}", ("'mode'", "'rapide'")),
-    ("{montant: 1, quantite: 1, actif: peut-etre}", ("'actif'", "boolean")),
-    ("{montant: 1, quantite: 1, notes: texte}", ("'notes'", "list")),
+    ("{montant: 1, quantite: 1, actif: peut-etre}", ("'actif'", "booléen attendu")),
+    ("{montant: 1, quantite: 1, notes: texte}", ("'notes'", "liste attendue")),
     ("{montant: 1}", ("'quantite'", "missing parameter")),
     ("{montant: 1, quantite: 1, quantitee: 2}", ("'quantitee'", "did you mean 'quantite'")),
 ])
