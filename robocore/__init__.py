@@ -4,7 +4,6 @@ The public API is small: `action` to declare an action, `Context` it receives,
 the error types that decide retries, and `Secret`.
 """
 
-import robocore._startup  # noqa: F401  (first: see its docstring)
 from robocore.context import Context, RunSettings
 from robocore.errors import ApplicationError, BusinessError, RobotDefinitionError
 from robocore.plugins import action

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +10,13 @@ from robocore.errors import RobotDefinitionError
 from robocore.executors.base import Executor, get_executor
 from robocore.loader import find_robot, load_robot
 from robocore.runs import prepare
+from robocore.statuses import RunStatus
 from robocore.store import Store
 
 
 def executor_name() -> str:
     """ROBOCORE_EXECUTOR: 'local' (default) or 'celery', or a plugin's executor name."""
-    return os.environ.get("ROBOCORE_EXECUTOR", "local")
+    return settings.get_settings().executor
 
 
 def launch(robot: str | Path, inputs: dict[str, Any], *, store: Store, trigger: str = "api",
@@ -29,8 +29,9 @@ def launch(robot: str | Path, inputs: dict[str, Any], *, store: Store, trigger: 
         queue: overrides the robot's `queue:` (Celery routing).
     """
     loaded = load_robot(find_robot(str(robot), settings.robots_dir()))
+    executor = executor or get_executor(executor_name())  # a broken or unknown one: no run left queued
     run_id = prepare(loaded, store, inputs, trigger=trigger, created_by=created_by)
-    submit(store, run_id, queue or loaded.spec.queue, executor or get_executor(executor_name()))
+    submit(store, run_id, queue or loaded.spec.queue, executor)
     return run_id
 
 
@@ -48,5 +49,5 @@ def submit(store: Store, run_id: str, queue: str | None, executor: Executor, *, 
         executor.submit(run_id, queue)
     except Exception as exc:
         if new_run:
-            store.finish_run(run_id, "failed", f"envoi à l'exécuteur impossible / executor refused: {exc}")
+            store.finish_run(run_id, RunStatus.FAILED, f"envoi à l'exécuteur impossible / executor refused: {exc}")
         raise ExecutorUnavailable(f"exécuteur indisponible / executor unavailable: {exc}") from exc

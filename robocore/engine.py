@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import structlog
 from pydantic import ValidationError
 
+from robocore import ledger
 from robocore.context import Context
 from robocore.errors import ApplicationError, BusinessError, ExpressionError
 from robocore.expressions import evaluate, render, truthy
@@ -19,8 +20,8 @@ from robocore.loader import LoadedRobot
 from robocore.plugins import Registry
 from robocore.secrets import scrub
 from robocore.spec import ActionStep, ForEach
-from robocore.store import Store
-from robocore.tables.gcpause import release_frozen
+from robocore.statuses import ITEM_FAILED, ITEM_TO_RETRY, RUN_COMPLETED, ItemStatus, RunStatus, StepStatus
+from robocore.store import ItemCounts, Store
 
 log = structlog.get_logger("robocore.engine")
 
@@ -29,7 +30,7 @@ class Progress(Protocol):
     """What a front end (CLI bar, server events) is told while a run goes."""
 
     def block_started(self, block: str, total: int, already: int) -> None: ...
-    def item_finished(self, block: str, key: str, status: str) -> None: ...
+    def item_finished(self, block: str, key: str, status: ItemStatus) -> None: ...
     def block_finished(self, block: str) -> None: ...
 
 
@@ -39,15 +40,15 @@ class RunResult:
 
     run_id: str
     robot: str
-    status: str
-    counts: dict[str, int] = field(default_factory=dict)
+    status: RunStatus
+    counts: ItemCounts = field(default_factory=dict)
     minutes_saved: float = 0.0
     duration_s: float = 0.0
     error: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.status == "succeeded"
+        return self.status is RunStatus.SUCCEEDED
 
 
 class _Stop(Exception):
@@ -74,6 +75,7 @@ class Runner:
         self.run_id, self.ctx, self.scope = run_id, ctx, scope
         self.registry, self.progress = registry, progress
         self.failed_items = 0
+        self.minutes = ledger.MinutesInForce.of(loaded.spec)  # the version the run was recorded with
         self.cancel = threading.Event()  # set by the heartbeat when someone asks to cancel
 
     # ---- steps -------------------------------------------------------------------
@@ -99,8 +101,6 @@ class Runner:
                 ctx.log.warning("step.error_ignored", step=ctx.step_id, error=_error_text(exc))
                 return None
             raise
-        finally:
-            release_frozen()  # what a table action froze goes back to the oldest generation
         if step.id:
             scope["steps"][step.id] = result
         return result
@@ -110,7 +110,7 @@ class Runner:
             await self.call(step, ctx, scope, self._where(step, i))
 
     # ---- the run ------------------------------------------------------------------
-    async def run(self) -> str:
+    async def run(self) -> RunStatus:
         """Run every top-level step; returns the run status."""
         for i, step in enumerate(self.spec.steps):
             where = self._where(step, i)
@@ -121,22 +121,23 @@ class Runner:
                         continue
                     stop = await self.for_each(step, i, where)
                     if self.cancel.is_set():
-                        return "cancelled"
+                        return RunStatus.CANCELLED
                     if stop:
-                        return "failed"
+                        return RunStatus.FAILED
                 else:
                     await self.call(step, self.ctx, self.scope, where)
             except Exception as exc:
-                self._event(step.id or getattr(step, "use", "for_each"), "failed", started, _error_text(exc))
+                self._event(step.id or getattr(step, "use", "for_each"), StepStatus.FAILED, started,
+                            _error_text(exc))
                 evidence = await self.ctx.collect_evidence(exc)
                 raise _Stop(_error_text(exc) + (f" (preuves : {', '.join(map(str, evidence))})" if evidence else "")) from exc
-            self._event(step.id or getattr(step, "use", "for_each"), "done", started)
-        return "completed_with_errors" if self.failed_items else "succeeded"
+            self._event(step.id or getattr(step, "use", "for_each"), StepStatus.DONE, started)
+        return RunStatus.COMPLETED_WITH_ERRORS if self.failed_items else RunStatus.SUCCEEDED
 
-    def _event(self, step: str, status: str, started: float, message: str | None = None,
+    def _event(self, step: str, status: StepStatus, started: float, message: str | None = None,
                item: str | None = None) -> None:
-        self.store.add_events([dict(run_id=self.run_id, item_key=item, step=step, status=status,
-                                    duration_ms=(time.perf_counter() - started) * 1000, message=message)])
+        self.store.add_event(self.run_id, step, status, duration_ms=(time.perf_counter() - started) * 1000,
+                             message=message, item_key=item)
 
     # ---- durable work items ----------------------------------------------------------
     def _keys(self, block: ForEach, where: str) -> list[tuple[str, Any]]:
@@ -165,8 +166,8 @@ class Runner:
         pairs = self._keys(block, where)
         self.store.add_items(self.run_id, name, [k for k, _ in pairs])
         states = self.store.item_states(self.run_id)
-        todo = [(k, v, states.get(k) == "running") for k, v in pairs
-                if states.get(k) in ("pending", "running", "application_error")]
+        todo = [(k, v, states.get(k) is ItemStatus.RUNNING) for k, v in pairs
+                if states.get(k) in ITEM_TO_RETRY]
         if self.progress:
             self.progress.block_started(name, len(pairs), len(pairs) - len(todo))
         stop = asyncio.Event()
@@ -180,7 +181,7 @@ class Runner:
                 while not stop.is_set() and not self.cancel.is_set() and not queue.empty():
                     key, value, was_running = queue.get_nowait()
                     status = await self.item(block, name, lane_ctx, key, value, was_running, where)
-                    if status in ("business_error", "application_error"):
+                    if status in ITEM_FAILED:
                         self.failed_items += 1
                         if block.stop_on_failure:
                             stop.set()
@@ -188,37 +189,32 @@ class Runner:
                 await lane_ctx.aclose()
 
         await asyncio.gather(*(lane() for _ in range(min(block.concurrency, len(todo)) or 0)))
-        failed_before = sum(1 for k, _ in pairs if states.get(k) == "business_error")
+        failed_before = sum(1 for k, _ in pairs if states.get(k) is ItemStatus.BUSINESS_ERROR)
         self.failed_items += failed_before
         if self.progress:
             self.progress.block_finished(name)
         if block.id:
-            self.scope["steps"][block.id] = self.store.counts(self.run_id)
+            # plain text keys: robot expressions see `steps.<id>.done` as they always did
+            self.scope["steps"][block.id] = {s.value: n for s, n in self.store.counts(self.run_id).items()}
         return stop.is_set()
 
-    def _ledger(self) -> dict[str, Any] | None:
-        process = self.spec.process
-        if process is None:
-            return None
-        return dict(robot=self.spec.robot, process_name=process.name, service=process.service,
-                    minutes=process.manual_minutes_per_item)
-
     async def item(self, block: ForEach, name: str, lane: Context, key: str, value: Any,
-                   was_running: bool, where: str) -> str:
+                   was_running: bool, where: str) -> ItemStatus:
         """Process one item to a final status (retrying application errors)."""
         structlog.contextvars.bind_contextvars(item=key)
         try:
             if isinstance(value, _Duplicate):
-                return self._finish(name, key, "business_error", f"clé en double « {key} » / duplicate key", [])
+                return self._finish(name, key, ItemStatus.BUSINESS_ERROR,
+                                    f"clé en double « {key} » / duplicate key", [])
             scope = {**self.scope, "steps": dict(self.scope["steps"]), block.as_: value,
                      "loop": {"key": key}}
             if was_running and block.verify and await self._verified(block, lane, key, scope):
-                return self._finish(name, key, "done", None, [], verified=True)
+                return self._finish(name, key, ItemStatus.DONE, None, [], verified=True)
             attempt = 0
             while True:
                 attempt += 1
                 status, error, evidence = await self._attempt(block, lane, key, scope)
-                if status != "application_error" or attempt > block.retries:
+                if status is not ItemStatus.APPLICATION_ERROR or attempt > block.retries:
                     return self._finish(name, key, status, error, evidence)
                 delay = min(block.backoff_seconds * 2 ** (attempt - 1), 60.0)
                 log.info("item.retry", attempt=attempt, delay_s=delay, error=error)
@@ -239,25 +235,26 @@ class Runner:
             await ctx.aclose()
 
     async def _attempt(self, block: ForEach, lane: Context, key: str,
-                       scope: dict[str, Any]) -> tuple[str, str | None, list[str]]:
+                       scope: dict[str, Any]) -> tuple[ItemStatus, str | None, list[str]]:
         ctx = lane.for_item(key)
         self.store.start_item(self.run_id, key)
         try:
             await self.run_steps(block.steps, ctx, dict(scope, steps=dict(scope["steps"])))
-            return "done", None, []
+            return ItemStatus.DONE, None, []
         except Exception as exc:
-            status = "business_error" if _is_business(exc) else "application_error"
+            status = ItemStatus.BUSINESS_ERROR if _is_business(exc) else ItemStatus.APPLICATION_ERROR
             evidence = [str(p) for p in await ctx.collect_evidence(exc)]
             log.info("item.failed", status=status, error=_error_text(exc), evidence=evidence)
             return status, _error_text(exc), evidence
         finally:
             await ctx.aclose()
 
-    def _finish(self, block: str, key: str, status: str, error: str | None, evidence: list[str],
-                verified: bool = False) -> str:
-        ledger = self._ledger() if status == "done" else None
-        self.store.finish_item(self.run_id, key, status, error=error, evidence=evidence,
-                               verified=verified, ledger=ledger)
+    def _finish(self, block: str, key: str, status: ItemStatus, error: str | None, evidence: list[str],
+                verified: bool = False) -> ItemStatus:
+        if status is ItemStatus.DONE:
+            ledger.record_done(self.store, self.run_id, key, self.minutes, verified=verified)
+        else:
+            self.store.finish_item(self.run_id, key, status, error=error, evidence=evidence)
         if self.progress:
             self.progress.item_finished(block, key, status)
         return status
@@ -271,7 +268,7 @@ class _Duplicate:
 
 
 async def _drive(runner: Runner, started: float, owner: str | None = None) -> RunResult:
-    status, error = "failed", None
+    status, error = RunStatus.FAILED, None
     try:
         status = await runner.run()
     except _Stop as exc:
@@ -280,14 +277,16 @@ async def _drive(runner: Runner, started: float, owner: str | None = None) -> Ru
     finally:
         await runner.ctx.aclose()
     spec, store = runner.spec, runner.store
-    if status in ("succeeded", "completed_with_errors") and spec.process and spec.process.manual_minutes_per_run > 0:
-        store.record_run_minutes(runner.run_id, dict(
-            robot=spec.robot, process_name=spec.process.name, service=spec.process.service,
-            minutes=spec.process.manual_minutes_per_run))
+    counts = store.counts(runner.run_id)
+    # A completed run saved its fixed minutes unless it had items and none was done: then the
+    # agent still does the whole job by hand (DESIGN: failed or skipped items save nothing).
+    if status in RUN_COMPLETED and (not counts or counts.get(ItemStatus.DONE, 0) > 0):
+        ledger.record_run(store, runner.run_id, runner.minutes)
     store.finish_run(runner.run_id, status, error, owner)
-    result = RunResult(runner.run_id, spec.robot, status, store.counts(runner.run_id),
+    result = RunResult(runner.run_id, spec.robot, status, counts,
                        store.run_minutes(runner.run_id), time.perf_counter() - started, error)
-    log.info("run.finished", status=status, counts=result.counts, minutes_saved=result.minutes_saved)
+    log.info("run.finished", status=status.value, counts={s.value: n for s, n in result.counts.items()},
+             minutes_saved=result.minutes_saved)
     return result
 
 

@@ -36,3 +36,11 @@ class ExpressionError(RobocoreError):
 
 class StoreError(RobocoreError):
     """The store (database) is unreachable or inconsistent."""
+
+
+class SettingsError(RobocoreError):
+    """A ROBOCORE_* variable has a wrong value; the message names the variable."""
+
+    def __init__(self, message: str, *, variables: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.variables = variables

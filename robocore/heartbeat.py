@@ -11,8 +11,7 @@ from types import TracebackType
 
 import structlog
 
-from robocore.store import Store
-from robocore.store.repository import HEARTBEAT_SECONDS
+from robocore.store import HEARTBEAT_SECONDS, Store
 
 log = structlog.get_logger("robocore.heartbeat")
 

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import difflib
 import inspect
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any, TypeVar, get_args, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 
+from robocore import extensions
 from robocore.errors import BusinessError, PluginError
+from robocore.problems import describe
 from robocore.secrets import Secret
 
-ENTRY_POINT_GROUP = "robocore.plugins"
+ENTRY_POINT_GROUP = extensions.ACTIONS.group
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -54,7 +54,7 @@ class ActionDef:
         try:
             model = self.params.model_validate(values)
         except ValidationError as exc:
-            problems = "; ".join(f"'{'.'.join(map(str, e['loc']))}' : {e['msg']}" for e in exc.errors())
+            problems = "; ".join(f"'{'.'.join(map(str, e['loc']))}' : {describe(e)}" for e in exc.errors())
             raise BusinessError(f"paramètre invalide pour '{self.name}' / invalid parameter: {problems}") from None
         return {name: getattr(model, name) for name in fields}
 
@@ -151,6 +151,7 @@ class Registry:
 
     def __init__(self) -> None:
         self._actions: dict[str, ActionDef] = {}
+        self.providers: list[str] = []  # the plugins whose actions were added
         self.broken: dict[str, str] = {}  # provider → why it could not be loaded
 
     def add(self, action_def: ActionDef) -> None:
@@ -162,6 +163,7 @@ class Registry:
         self._actions[action_def.name] = action_def
 
     def add_module(self, module: ModuleType, provider: str) -> None:
+        self.providers.append(provider)
         for action_def in actions_of(module):
             action_def.provider = provider
             self.add(action_def)
@@ -183,33 +185,22 @@ class Registry:
 _registry: Registry | None = None
 
 
-def log_broken(provider: str, exc: BaseException) -> None:
-    """Warn (once per process) that a plugin could not be loaded."""
-    import structlog
-
-    structlog.get_logger("robocore.plugins").warning(
-        "plugin.load_failed", provider=provider, error=f"{type(exc).__name__}: {exc}")
-
-
 def load_registry(refresh: bool = False) -> Registry:
     """Discover every plugin once per process (ROBOCORE_PLUGINS limits which, comma-separated)."""
     global _registry
     if _registry is not None and not refresh:
         return _registry
-    only = {p.strip() for p in os.environ.get("ROBOCORE_PLUGINS", "").split(",") if p.strip()}
+    from robocore.settings import get_settings  # lazily: `robo --help` imports this module
+
+    only = set(get_settings().plugins)
+    if refresh:
+        extensions.forget(extensions.ACTIONS)
+    loaded = extensions.load(extensions.ACTIONS, only=only or None)
     registry = Registry()
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if only and ep.name not in only:
-            continue
-        dist = ep.dist.name if ep.dist else "?"
-        provider = f"plugin '{ep.name}' ({dist}: {ep.value})"
-        try:
-            module = ep.load()
-        except Exception as exc:  # a broken plugin must not stop robots that do not use it
-            registry.broken[provider] = f"{type(exc).__name__}: {exc}"
-            log_broken(provider, exc)
-            continue
-        registry.add_module(module, provider)
+    for broken in loaded.broken.values():  # reported and skipped: robots that use it fail at load, naming it
+        registry.broken[broken.label] = broken.error
+    for plugin in loaded:
+        registry.add_module(plugin.obj, plugin.label)
     _registry = registry
     return registry
 
@@ -220,6 +211,6 @@ def check_param(action_def: ActionDef, name: str, value: Any) -> str | None:
         action_def.check_literal(name, value)
     except ValidationError as exc:
         err = exc.errors()[0]
-        return (f"paramètre '{name}' de '{action_def.name}' : {err['msg']} (reçu {value!r}) "
+        return (f"paramètre '{name}' de '{action_def.name}' : {describe(err)} (reçu {value!r}) "
                 "/ invalid parameter")
     return None

@@ -12,6 +12,10 @@ from typing import Any
 _Words = Callable[[Mapping[str, Any]], str]
 
 
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _expected(ctx: Mapping[str, Any]) -> str:
     return str(ctx.get("expected", "")).replace(" or ", " ou ")
 
@@ -41,10 +45,10 @@ _BY_TYPE: dict[str, _Words] = {
     "enum": lambda c: f"valeur attendue parmi {_expected(c)} / one of the allowed values expected",
     "missing": lambda c: "paramètre obligatoire manquant / missing parameter",
     "extra_forbidden": lambda c: "clé inconnue / unknown key",
-    "greater_than": lambda c: f"valeur attendue > {c.get('gt')} / too small",
-    "greater_than_equal": lambda c: f"valeur attendue ≥ {c.get('ge')} / too small",
-    "less_than": lambda c: f"valeur attendue < {c.get('lt')} / too large",
-    "less_than_equal": lambda c: f"valeur attendue ≤ {c.get('le')} / too large",
+    "greater_than": lambda c: f"valeur attendue > {_number(c.get('gt'))} / too small",
+    "greater_than_equal": lambda c: f"valeur attendue ≥ {_number(c.get('ge'))} / too small",
+    "less_than": lambda c: f"valeur attendue < {_number(c.get('lt'))} / too large",
+    "less_than_equal": lambda c: f"valeur attendue ≤ {_number(c.get('le'))} / too large",
     "string_too_short": lambda c: f"texte trop court (au moins {c.get('min_length')}) / too short",
     "string_too_long": lambda c: f"texte trop long (au plus {c.get('max_length')}) / too long",
     "too_short": lambda c: f"trop peu d'éléments (au moins {c.get('min_length')}) / too short",

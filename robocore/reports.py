@@ -1,106 +1,132 @@
-"""Hours saved by process, service, robot or month; full-time equivalents; Excel export."""
+"""Reports for managers: the ledger's figures per group as shown (rounded, in FTE), and their Excel export.
+
+Figures come summed from `robocore.ledger`; here they are only rounded, for display: hours to
+0.01 h, FTE to 0.001, success rates to 0.1 % but never to 100 % when one failed (nor to 0 %
+when one succeeded): a manager reading 100 % knows that every item or run succeeded.
+"""
 
 from __future__ import annotations
 
 import os
-from collections import defaultdict
-from pydantic.dataclasses import dataclass  # also the API's response model
-from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
-from robocore.store import Store
+from pydantic.dataclasses import dataclass  # also the API's response model
 
-ANNUAL_HOURS = float(os.environ.get("ROBOCORE_ANNUAL_HOURS", "1607"))  # French civil service legal time
-GROUPINGS = ("process", "service", "robot", "month")
-_OK_RUNS = ("succeeded", "completed_with_errors")
+from robocore import ledger
+from robocore.ledger import Figures, HoursSaved
+from robocore.settings import get_settings
+
+GROUPINGS = ledger.GROUPINGS
+LABELS = {"process": "Processus", "service": "Service", "robot": "Robot", "month": "Mois"}
+_NO_GROUP = {"process": "(sans processus)", "service": "(sans service)", "robot": "?", "month": "?"}
+
+
+def shown_rate(part: int, whole: int) -> float | None:
+    """part / whole to 0.1 % (half up), kept off 100 % and 0 % unless exact; None when whole is 0."""
+    if not whole:
+        return None
+    permille = (part * 2000 + whole) // (2 * whole)
+    return min(max(permille, int(part > 0)), 1000 - int(part < whole)) / 1000
 
 
 @dataclass
 class ReportLine:
-    """One group's figures."""
+    """One group's figures as shown; `minutes` is exact, `hours` and `fte` are rounded."""
 
     group: str
     hours: float
-    items: int
-    runs: int
-    success_rate: float
+    items: int  # items done (as in API v1)
+    runs: int  # runs finished
+    success_rate: float  # runs succeeded / finished, 0.0 when none (as in API v1)
     fte: float
+    minutes: float
+    items_done: int
+    items_attempted: int
+    business_errors: int
+    application_errors: int
+    item_success_rate: float | None
+    runs_succeeded: int
+    runs_with_errors: int
+    run_success_rate: float | None
+
+    @classmethod
+    def of(cls, group: str, figures: Figures, annual_hours: float) -> ReportLine:
+        """A line from unrounded figures: FTE = hours / the annual working time."""
+        run_rate = shown_rate(figures.runs_succeeded, figures.runs_finished)
+        return cls(group, round(figures.hours, 2), figures.items_done, figures.runs_finished, run_rate or 0.0,
+                   round(figures.hours / annual_hours, 3), figures.minutes, figures.items_done,
+                   figures.items_attempted, figures.business_errors, figures.application_errors,
+                   shown_rate(figures.items_done, figures.items_attempted), figures.runs_succeeded,
+                   figures.runs_with_errors, run_rate)
 
 
-def _group_of(row: dict[str, Any], by: str) -> str:
-    if by == "process":
-        return row.get("process_name") or "(sans processus)"
-    if by == "service":
-        return row.get("service") or "(sans service)"
-    if by == "robot":
-        return str(row["robot"])
-    stamp = row.get("recorded_at") or row.get("started_at")
-    return stamp.strftime("%Y-%m") if stamp else "?"
+@dataclass
+class Report:
+    """Every group's line and the total line, computed from the unrounded total."""
+
+    by: str
+    annual_hours: float
+    lines: list[ReportLine]
+    total: ReportLine
 
 
-def hours_saved(store: Store, start: date | None, end: date | None, by: str = "process",
-                annual_hours: float = ANNUAL_HOURS) -> list[ReportLine]:
-    """Aggregate the ledger; FTE = hours / the annual working time (1,607 h by default)."""
-    lo = datetime.combine(start, datetime.min.time()) if start else None
-    hi = datetime.combine(end, datetime.min.time()) if end else None
-    minutes: dict[str, float] = defaultdict(float)
-    items: dict[str, int] = defaultdict(int)
-    for row in store.ledger_rows(lo, hi):
-        group = _group_of(row, by)
-        minutes[group] += row["minutes"]
-        items[group] += row["kind"] == "item"
-    runs: dict[str, int] = defaultdict(int)
-    ok: dict[str, int] = defaultdict(int)
-    for run in store.runs_between(lo, hi):
-        if run["status"] == "running":
-            continue
-        group = _group_of(dict(run, recorded_at=run["started_at"]), by)
-        runs[group] += 1
-        ok[group] += run["status"] in _OK_RUNS
-    lines = []
-    for group in sorted(set(minutes) | set(runs)):
-        hours = minutes[group] / 60
-        rate = ok[group] / runs[group] if runs[group] else 0.0
-        lines.append(ReportLine(group, round(hours, 2), items[group], runs[group], rate,
-                                round(hours / annual_hours, 3)))
-    return lines
+def present(saved: HoursSaved, annual_hours: float | None = None) -> Report:
+    """Round the ledger's figures for display; the total is rounded from the exact total, not summed.
+
+    Args:
+        annual_hours: hours of one FTE; default ROBOCORE_ANNUAL_HOURS (1,607 h, French civil service).
+    """
+    annual_hours = annual_hours or get_settings().annual_hours
+    lines = [ReportLine.of(line.group or _NO_GROUP[saved.by], line.figures, annual_hours) for line in saved.lines]
+    return Report(saved.by, annual_hours, lines, ReportLine.of("Total", saved.total, annual_hours))
 
 
-def export_xlsx(lines: list[ReportLine], path: Path, by: str, period: str) -> Path:
-    """An Excel report: styled table with filters, frozen header and a native bar chart."""
+_HEADER = ["Heures économisées", "ETP", "Éléments réussis", "Éléments traités", "Réussite des éléments",
+           "Erreurs métier", "Erreurs techniques", "Exécutions réussies", "Exécutions terminées",
+           "Réussite des exécutions"]
+
+
+def _cells(line: ReportLine) -> list[object]:
+    return [line.group, line.hours, line.fte, line.items_done, line.items_attempted, line.item_success_rate,
+            line.business_errors, line.application_errors, line.runs_succeeded, line.runs, line.run_success_rate]
+
+
+def export_xlsx(report: Report, path: Path, period: str) -> Path:
+    """An Excel report: styled table with filters, frozen header, a total row and a native bar chart."""
     from openpyxl import Workbook
     from openpyxl.chart import BarChart, Reference
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    labels = {"process": "Processus", "service": "Service", "robot": "Robot", "month": "Mois"}
     wb = Workbook()
     ws = wb.active
     ws.title = "Heures gagnées"
     ws.append([f"Heures de travail manuel économisées — {period}"])
     ws["A1"].font = Font(bold=True, size=13)
-    header = [labels[by], "Heures économisées", "Éléments traités", "Exécutions", "Taux de réussite", "ETP"]
-    ws.append(header)
+    ws.append([LABELS[report.by], *_HEADER])
     for cell in ws[2]:
         cell.font, cell.fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="000091")
         cell.alignment = Alignment(horizontal="center", wrap_text=True)
-    for line in lines:
-        ws.append([line.group, line.hours, line.items, line.runs, line.success_rate, line.fte])
+    for line in report.lines:
+        ws.append(_cells(line))
         ws.cell(ws.max_row, 1).data_type = "s"  # a group name is never a formula
-    for row in ws.iter_rows(min_row=3, min_col=2, max_col=6):
-        row[0].number_format, row[3].number_format, row[4].number_format = "#,##0.00", "0.0 %", "0.000"
+    last = ws.max_row
+    ws.append(_cells(report.total))  # the exact total's values: no formula, no sum of rounded hours
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    for row in ws.iter_rows(min_row=3, min_col=2, max_col=11):
+        row[0].number_format, row[1].number_format = "#,##0.00", "0.000"
+        row[4].number_format = row[9].number_format = "0.0 %"
     ws.freeze_panes = "A3"
-    ws.auto_filter.ref = f"A2:F{max(ws.max_row, 2)}"
-    for col, width in zip("ABCDEF", (42, 20, 18, 14, 18, 10)):
+    ws.auto_filter.ref = f"A2:K{max(last, 2)}"
+    for col, width in zip("ABCDEFGHIJK", (42, 14, 10, 12, 12, 14, 12, 12, 13, 13, 14), strict=True):
         ws.column_dimensions[col].width = width
-    if lines:
+    if report.lines:
         chart = BarChart()
         chart.title, chart.y_axis.title = "Heures économisées", "heures"
-        chart.add_data(Reference(ws, min_col=2, min_row=2, max_row=ws.max_row), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=ws.max_row))
-        ws.add_chart(chart, "H2")
+        chart.add_data(Reference(ws, min_col=2, min_row=2, max_row=last), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=last))
+        ws.add_chart(chart, "M2")
     tmp = path.with_suffix(".tmp.xlsx")
     wb.save(tmp)
     os.replace(tmp, path)
     return path
-

@@ -22,8 +22,8 @@ from robocore.loader import LoadedRobot, parse_robot
 from robocore.logging import run_log
 from robocore.plugins import load_registry
 from robocore.secrets import default_providers, resolve, scrub_any
-from robocore.store import NewRun, Store
-from robocore.store.repository import LEASE_SECONDS
+from robocore.statuses import RunStatus
+from robocore.store import LEASE_SECONDS, NewRun, Store
 
 log = structlog.get_logger("robocore.runs")
 
@@ -109,25 +109,26 @@ async def execute(run_id: str, store: Store, *, run_settings: RunSettings | None
                   progress: Progress | None = None, log_level: str = "info", owner: str | None = None,
                   loaded: LoadedRobot | None = None) -> RunResult:
     """Execute a queued run, or finish an interrupted or failed one, with the robot version it was
-    recorded with. Done items are never redone; raises RunBusy when a live process holds it."""
+    recorded with (`run_id` exact). Done items are never redone; raises RunBusy when a live process
+    holds it."""
     run = store.get_run(run_id)
     if run is None:
         raise RobotDefinitionError(f"exécution introuvable '{run_id}' / run not found (robo runs)")
-    if run["status"] == "succeeded":
-        raise RobotDefinitionError(f"l'exécution {run['id']} est déjà terminée avec succès / already succeeded")
+    if run.status is RunStatus.SUCCEEDED:
+        raise RobotDefinitionError(f"l'exécution {run.id} est déjà terminée avec succès / already succeeded")
     if loaded is None:
-        content = store.robot_content(run["version_id"])
-        path = Path(run["robot_path"])
+        content = store.robot_content(run.version_id)
+        path = Path(run.robot_path)
         loaded = LoadedRobot(spec=parse_robot(content, str(path)), path=path, content=content)
-    inputs = resolve_inputs(loaded.spec, run["inputs"], loaded.folder)
+    inputs = resolve_inputs(loaded.spec, run.inputs, loaded.folder)
     secrets = _secrets(loaded)
     owner = owner or new_owner()
-    dead_here = (run["status"] == "running" and run["host"] == socket.gethostname()
-                 and run["pid"] is not None and not _alive(run["pid"]))
-    if not store.claim_run(run["id"], owner, stale_after_s=0 if dead_here else LEASE_SECONDS):
-        raise RunBusy(f"l'exécution {run['id']} est en cours dans un autre processus ({run['owner']}) "
+    dead_here = (run.status is RunStatus.RUNNING and run.host == socket.gethostname()
+                 and run.pid is not None and not _alive(run.pid))
+    if not store.claim_run(run.id, owner, stale_after_s=0 if dead_here else LEASE_SECONDS):
+        raise RunBusy(f"l'exécution {run.id} est en cours dans un autre processus ({run.owner}) "
                       "/ run is being executed elsewhere")
-    return await _execute(loaded, store, run["id"], inputs, secrets, _settings_for(loaded, run_settings),
+    return await _execute(loaded, store, run.id, inputs, secrets, _settings_for(loaded, run_settings),
                           progress, log_level, owner)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-import functools
+import hmac
 import os
 import stat
 import threading
@@ -41,11 +41,18 @@ class Secret:
     def __repr__(self) -> str:
         return f"Secret({self.name!r}, {MASK})"
 
+    # Two Secrets are equal when their values are, whatever their names: the name is a label
+    # (`compte.password`, or `template` once rendered into a text), while what is masked, and
+    # what a set or dict of secrets to redact must hold once, is the value. The hash follows
+    # the value too, so that equal secrets always hash equal (str hashes are salted per
+    # process: the hash tells nothing about the value). compare_digest: no timing hint.
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode(), other._value.encode())
 
     def __hash__(self) -> int:
-        return hash(("Secret", self.name))
+        return hash(("Secret", self._value))
 
 
 def _encodings(value: str) -> Iterable[str]:
@@ -158,18 +165,38 @@ class FileProvider:
 
 def default_providers(home: Path) -> list[SecretProvider]:
     """Environment first, then <home>/secrets.yaml (or ROBOCORE_SECRETS_FILE), then plugins."""
-    path = Path(os.environ.get("ROBOCORE_SECRETS_FILE", home / "secrets.yaml"))
+    from robocore.settings import get_settings  # lazily: `robo --help` imports this module
+
+    path = get_settings().secrets_file or home / "secrets.yaml"
     providers: list[SecretProvider] = [EnvProvider(), FileProvider(path)]
-    providers.extend(cls() for cls in _plugin_provider_classes())
+    providers.extend(plugin_providers())
     return providers
 
 
-@functools.cache
-def _plugin_provider_classes() -> tuple[type, ...]:
-    """Secret providers from plugins, looked up once per process (scanning entry points is slow)."""
-    from importlib.metadata import entry_points
+class UnavailableProvider:
+    """Stands for a plugin provider that could not be loaded or created: it provides nothing, and
+    its report is given with any secret not found (it may have been the one holding it)."""
 
-    return tuple(ep.load() for ep in entry_points(group="robocore.secret_providers"))
+    def __init__(self, report: str) -> None:
+        self.report = report
+
+    def get(self, name: str, field: str) -> str | None:
+        return None
+
+
+def plugin_providers() -> list[SecretProvider]:
+    """A new instance of each provider of the `robocore.secret_providers` entry points (loaded once
+    per process); a broken one is reported, skipped, and stands in as an UnavailableProvider."""
+    from robocore import extensions
+
+    loaded = extensions.load(extensions.SECRET_PROVIDERS)
+    providers: list[SecretProvider] = [UnavailableProvider(b.report) for b in loaded.broken.values()]
+    for plugin in loaded:
+        try:
+            providers.append(plugin.obj())
+        except Exception as exc:  # its constructor failed: the same policy as a failed import
+            providers.append(UnavailableProvider(extensions.report_broken(plugin.origin, exc).report))
+    return providers
 
 
 def resolve(declared: Mapping[str, Iterable[str]], providers: list[SecretProvider],
@@ -181,8 +208,10 @@ def resolve(declared: Mapping[str, Iterable[str]], providers: list[SecretProvide
         for field in fields:
             value = next((v for p in providers if (v := p.get(name, field)) is not None), None)
             if value is None:
+                unloaded = "".join(f" ; extension non chargée / not loaded: {p.report}"
+                                   for p in providers if isinstance(p, UnavailableProvider))
                 raise RobotDefinitionError(
                     f"secret '{name}.{field}' introuvable / not found: set {env_var(name, field)} "
-                    "or add it to the secrets file", path=robot)
+                    f"or add it to the secrets file{unloaded}", path=robot)
             out[name][field] = Secret(value, f"{name}.{field}")
     return out

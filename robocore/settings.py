@@ -1,16 +1,126 @@
-"""Where Robocore keeps its data: ROBOCORE_HOME, the database URL, the robots folder."""
+"""Every `ROBOCORE_*` setting in one typed object, read from the environment and validated once.
+
+`get_settings()` is the only reader of these variables. It keeps the last `Settings` it built
+with the `ROBOCORE_*` items it was built from, and builds a new one only when those items change:
+one validation per process in service, while tests that `monkeypatch.setenv` (or a parent that
+hands its variables to pool processes) are seen at the next call, with no cache to reset.
+The per-secret `ROBOCORE_SECRET_<NAME>_<FIELD>` variables are secret values, not settings: the
+environment secret provider reads them (`robocore.secrets`).
+
+This module imports pydantic-settings: modules imported by `robo --help` import it lazily.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated, Any, get_args
+
+from annotated_types import Ge, Gt, MinLen
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as UnreadableSettings
+
+from robocore.errors import SettingsError
+
+PREFIX = "ROBOCORE_"
+_SECRET_PREFIX = "ROBOCORE_SECRET_"
+
+
+class Settings(BaseSettings):
+    """Robocore's settings; the field `home` is read from ROBOCORE_HOME, and so on."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_ignore_empty=True, frozen=True, extra="ignore")
+
+    home: Path | None = Field(default=None, description=(
+        "Data folder: SQLite store, run folders, secrets.yaml; unset: the user data folder "
+        "(`~/.local/share/robocore` on Linux)."))
+    database_url: str | None = Field(default=None, description=(
+        "SQLAlchemy URL of the store, e.g. `postgresql+psycopg://user@host/db`; unset: SQLite "
+        "`robocore.db` in the data folder."))
+    robots: Path = Field(default=Path("robots"), description="Folder of the robots (one sub-folder per robot).")
+    schedules: Path = Field(default=Path("schedules"), description="Folder of the schedule files (`*.yaml`).")
+    secrets_file: Path | None = Field(default=None, description=(
+        "Secrets file (`{name: {field: value}}`, owner-only); unset: `secrets.yaml` in the data folder."))
+    executor: str = Field(default="local", description=(
+        "Where launched runs go: `local`, `celery`, or the name of a plugin's executor."))
+    local_workers: int = Field(default=2, ge=1, description="Processes of the local executor's pool.")
+    busy_retry_seconds: float = Field(default=5.0, gt=0, description=(
+        "Seconds before a worker asks again for a run whose lease another process holds."))
+    broker_url: str = Field(default="redis://127.0.0.1:6379/0", description=(
+        "Celery broker: Redis (`redis://...`) or RabbitMQ (`amqp://guest:guest@127.0.0.1:5672//`)."))
+    default_queue: str = Field(default="robocore", min_length=1, description=(
+        "Celery queue of the robots that name none (`queue:` in robot.yaml)."))
+    visibility_timeout: float = Field(default=300.0, gt=0, description=(
+        "Redis broker: seconds before a run nobody acknowledged is delivered again."))
+    plugins: Annotated[tuple[str, ...], NoDecode] = Field(default=(), description=(
+        "Comma-separated names of the plugins to load (e.g. `flow,files`); unset: all installed."))
+    chromium: Path | None = Field(default=None, description=(
+        "Chromium executable; unset: `/usr/bin/chromium` when present, else Playwright's own."))
+    upload_max_mb: float = Field(default=20.0, gt=0, description=(
+        "Most megabytes one launch may upload, all files together."))
+    auth_failures_per_minute: int = Field(default=10, ge=1, description=(
+        "Failed API authentications allowed per minute from one address before 429."))
+    annual_hours: float = Field(default=1607.0, gt=0, description=(
+        "Annual working hours of one full-time equivalent (French civil service legal time: 1,607 h)."))
+
+    @field_validator("plugins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """`flow, files,` → ("flow", "files"): names around commas, blanks dropped."""
+        if isinstance(value, str):
+            return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
+
+
+def variable(field: str) -> str:
+    """The environment variable of a field: `local_workers` → `ROBOCORE_LOCAL_WORKERS`."""
+    return PREFIX + field.upper()
+
+
+_cached: tuple[tuple[tuple[str, str], ...], Settings] | None = None
+
+
+def _environment() -> tuple[tuple[str, str], ...]:
+    """The ROBOCORE_* items the settings come from (secret values left out): the cache's key."""
+    return tuple(sorted((k, v) for k, v in os.environ.items()
+                        if k[:9].upper() == PREFIX and not k.upper().startswith(_SECRET_PREFIX)))
+
+
+def get_settings() -> Settings:
+    """The settings of the current environment; raises SettingsError naming any wrong variable."""
+    global _cached
+    environment = _environment()
+    cached = _cached
+    if cached is not None and cached[0] == environment:
+        return cached[1]
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise _error(exc) from None
+    except UnreadableSettings as exc:
+        raise SettingsError(f"réglages illisibles / unreadable settings: {exc}") from None
+    _cached = (environment, settings)
+    return settings
+
+
+def _error(exc: ValidationError) -> SettingsError:
+    """Every wrong variable on one line, in our words: `ROBOCORE_X='abc' : nombre entier attendu / ...`."""
+    from robocore.problems import describe
+
+    parts, names = [], []
+    for error in exc.errors(include_url=False):
+        name = variable(str(error["loc"][0])) if error["loc"] else PREFIX + "*"
+        names.append(name)
+        parts.append(f"{name}={str(error.get('input'))[:60]!r} : {describe(error)}")
+    return SettingsError("réglage invalide / invalid setting: " + " ; ".join(parts), variables=tuple(names))
 
 
 def home() -> Path:
-    """The data folder (ROBOCORE_HOME, or the user's data directory)."""
-    env = os.environ.get("ROBOCORE_HOME")
-    if env:
-        path = Path(env).expanduser()
+    """The data folder (ROBOCORE_HOME, or the user's data directory), created if missing."""
+    configured = get_settings().home
+    if configured:
+        path = configured.expanduser()
     else:
         from platformdirs import user_data_path
 
@@ -21,15 +131,50 @@ def home() -> Path:
 
 def database_url() -> str:
     """ROBOCORE_DATABASE_URL, or the embedded SQLite file in the data folder."""
-    return os.environ.get("ROBOCORE_DATABASE_URL") or f"sqlite:///{home() / 'robocore.db'}"
+    return get_settings().database_url or f"sqlite:///{home() / 'robocore.db'}"
 
 
 def robots_dir() -> Path:
     """ROBOCORE_ROBOTS, or ./robots."""
-    return Path(os.environ.get("ROBOCORE_ROBOTS", "robots"))
+    return get_settings().robots
 
 
 def run_dir(run_id: str) -> Path:
     path = home() / "runs" / run_id
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+_TYPES = {int: "integer", float: "number", str: "text", Path: "path"}
+
+
+def _type_text(name: str) -> str:
+    info = Settings.model_fields[name]
+    if info.annotation == tuple[str, ...]:
+        text = "comma-separated names"
+    else:  # X or X | None: the type of X (None is the "unset" default)
+        kind = next(a for a in get_args(info.annotation) or (info.annotation,) if a is not type(None))
+        text = _TYPES.get(kind, getattr(kind, "__name__", str(kind)))
+    for rule in info.metadata:
+        if isinstance(rule, Ge):
+            text += f" ≥ {rule.ge}"
+        elif isinstance(rule, Gt):
+            text += f" > {rule.gt}"
+        elif isinstance(rule, MinLen) and rule.min_length == 1:
+            text += ", not empty"
+    return text
+
+
+def _default_text(value: Any) -> str:
+    if value is None or value == ():
+        return "—"
+    return f"`{value:g}`" if isinstance(value, float) else f"`{value}`"
+
+
+def settings_table_markdown() -> str:
+    """The README's table of settings (variable, type, default, description), from the model."""
+    rows = ["| variable | type | default | description |", "|---|---|---|---|"]
+    for name, info in Settings.model_fields.items():
+        rows.append(f"| `{variable(name)}` | {_type_text(name)} | {_default_text(info.default)} "
+                    f"| {info.description} |")
+    return "\n".join(rows) + "\n"

@@ -39,6 +39,23 @@ class ItemStatus(StrEnum):
         return self in ITEM_FINAL
 
 
+class StepStatus(StrEnum):
+    """The outcome of a recorded step (run-level steps and failing item steps)."""
+
+    DONE = "done"
+    FAILED = "failed"
+
+
+class FireStatus(StrEnum):
+    """What became of one fire time of a schedule."""
+
+    LAUNCHED = "launched"
+    SKIPPED_OVERLAP = "skipped_overlap"
+    SKIPPED_HOLIDAY = "skipped_holiday"
+    MISSED = "missed"
+    FAILED = "failed"
+
+
 RUN_FINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.COMPLETED_WITH_ERRORS, RunStatus.FAILED,
                        RunStatus.CANCELLED})
 # A run that got through its steps (some items may have been refused): its fixed minutes count.
@@ -58,4 +75,4 @@ ITEM_ATTEMPTED = frozenset({ItemStatus.DONE, *ITEM_FAILED})
 ITEM_TO_RETRY = frozenset({ItemStatus.PENDING, ItemStatus.RUNNING, ItemStatus.APPLICATION_ERROR})
 
 __all__ = ["ITEM_ATTEMPTED", "ITEM_FAILED", "ITEM_FINAL", "ITEM_TO_RETRY", "RUN_COMPLETED", "RUN_FINAL",
-           "RUN_NEVER_RERUN", "RUN_RESUMABLE", "ItemStatus", "RunStatus"]
+           "RUN_NEVER_RERUN", "RUN_RESUMABLE", "FireStatus", "ItemStatus", "RunStatus", "StepStatus"]

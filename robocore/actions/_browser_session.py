@@ -33,6 +33,7 @@ from robocore.actions._browser_errors import browser_error, guarded, not_found, 
 from robocore.context import Context, RunSettings
 from robocore.errors import ApplicationError
 from robocore.secrets import known_values, scrub
+from robocore.settings import get_settings
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Locator, Page, Playwright
@@ -64,9 +65,9 @@ log = structlog.get_logger("robocore.browser")
 
 def find_chromium() -> str | None:
     """The Chromium to launch: $ROBOCORE_CHROMIUM, /usr/bin/chromium, else Playwright's own (None)."""
-    env = os.environ.get("ROBOCORE_CHROMIUM")
-    if env:
-        return env
+    configured = get_settings().chromium
+    if configured:
+        return str(configured)
     return SYSTEM_CHROMIUM if os.access(SYSTEM_CHROMIUM, os.X_OK) else None
 
 

@@ -10,11 +10,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from robocore import Context, action
 from robocore.errors import BusinessError
-from robocore.tables.gcpause import paused_gc
 
 
 @action("reconcile.tables")
-@paused_gc()  # one entry per matched pair is built: see tables/gcpause.py
 def tables(ctx: Context, left: list[dict[str, Any]] | dict[str, Any] | Path,
            right: list[dict[str, Any]] | dict[str, Any] | Path, left_key: str | list[str],
            right_key: str | list[str], compare: dict[str, str] | list[str] | None = None,

@@ -7,12 +7,16 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 
 from robocore.errors import PluginError, RobocoreError, RobotDefinitionError, StoreError
+from robocore.statuses import RunStatus
+
+if TYPE_CHECKING:
+    from robocore.store import Store
 
 app = typer.Typer(help="Robocore — robots logiciels des administrations / RPA for public administrations.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -29,11 +33,22 @@ def _fail(exc: Exception, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _store():  # type: ignore[no-untyped-def]
+def _store() -> Store:
     from robocore import settings
     from robocore.store import Store
 
     return Store(settings.database_url())
+
+
+@app.callback()
+def _check_settings() -> None:
+    """Validate every ROBOCORE_* variable before any command runs (one line naming a wrong one)."""
+    from robocore.settings import get_settings  # not at import: `robo --help` stays light
+
+    try:
+        get_settings()
+    except RobocoreError as exc:
+        raise _fail(exc, 2) from None
 
 
 @app.command()
@@ -95,8 +110,14 @@ def _execute(start, quiet: bool) -> None:  # type: ignore[no-untyped-def]
     finally:
         store.close()
     print_result(console, result)
-    if result.status == "failed":
+    if result.status == RunStatus.FAILED:
         raise typer.Exit(1)
+
+
+def _full_id(store: Store, prefix: str) -> str:
+    """The id of the one run starting with `prefix` (the CLI accepts a run id's beginning)."""
+    found = store.find_run(prefix)
+    return found.id if found else prefix  # unknown: the run's own "not found" error follows
 
 
 @app.command()
@@ -108,7 +129,7 @@ def resume(run_id: Annotated[str, typer.Argument(help="Identifiant (ou début) d
 
     configure("pretty", "warning")
     try:
-        _execute(lambda store, progress: _runs().resume(run_id, store, progress=progress,
+        _execute(lambda store, progress: _runs().resume(_full_id(store, run_id), store, progress=progress,
                                                         run_settings=RunSettings(headed=headed)), quiet)
     except (RobocoreError, OSError) as exc:
         raise _fail(exc) from None
@@ -167,9 +188,10 @@ def schema(output: Annotated[Optional[Path], typer.Option("--output", "-o")] = N
 
 @app.command()
 def plugins() -> None:
-    """Lister les actions installées / list installed actions."""
+    """Lister les actions et les extensions installées / list installed actions and extensions."""
     from rich.table import Table
 
+    from robocore import extensions
     from robocore.plugins import load_registry
 
     try:
@@ -181,8 +203,19 @@ def plugins() -> None:
         params = ", ".join(n + ("" if n in a.required else "?") for n in a.param_names)
         table.add_row(a.name, params, a.doc, a.provider.split(" (")[0])
     console.print(table)
-    for provider, why in registry.broken.items():
-        err.print(f"[red]Extension non chargée / plugin not loaded[/] : {provider} — {why}", highlight=False)
+    loaded = Table("Type / kind", "Extension")
+    broken = [(extensions.ACTIONS.kind, provider, why) for provider, why in registry.broken.items()]
+    for provider in registry.providers:
+        loaded.add_row(extensions.ACTIONS.kind, provider)
+    for point in extensions.POINTS:
+        if point is not extensions.ACTIONS:  # actions: the registry's, which ROBOCORE_PLUGINS restricts
+            found = extensions.load(point)
+            for ext in found:
+                loaded.add_row(point.kind, ext.label)
+            broken += [(point.kind, b.label, b.error) for b in found.broken.values()]
+    console.print(loaded)
+    for kind, label, why in broken:
+        err.print(f"[red]Extension non chargée / {kind} not loaded[/] : {label} — {why}", highlight=False)
 
 
 @app.command("list")
@@ -223,10 +256,10 @@ def logs(run_id: str, follow: bool = False) -> None:
     from robocore.cli.summary import print_log
 
     store = _store()
-    run_row = store.get_run(run_id)
+    run_row = store.find_run(run_id)
     if run_row is None:
         raise _fail(RobotDefinitionError(f"exécution introuvable '{run_id}' / run not found"))
-    print_log(console, settings.home() / "runs" / run_row["id"] / "log.jsonl")
+    print_log(console, settings.home() / "runs" / run_row.id / "log.jsonl")
 
 
 @app.command()
@@ -234,9 +267,10 @@ def report(start: Annotated[Optional[str], typer.Option("--from", help="AAAA-MM-
            end: Annotated[Optional[str], typer.Option("--to", help="AAAA-MM-JJ (exclu)")] = None,
            by: Annotated[str, typer.Option(help="process | service | robot | month")] = "process",
            xlsx: Annotated[Optional[Path], typer.Option(help="Exporter en Excel")] = None) -> None:
-    """Heures économisées / hours saved, items, runs, success rate, FTE (1 607 h/an)."""
+    """Heures économisées / hours saved, FTE (1 607 h/an), items and runs succeeded apart."""
+    from robocore import ledger
     from robocore.cli.summary import print_report
-    from robocore.reports import GROUPINGS, export_xlsx, hours_saved
+    from robocore.reports import GROUPINGS, export_xlsx, present
 
     if by not in GROUPINGS:
         raise _fail(RobotDefinitionError(f"--by doit être parmi {', '.join(GROUPINGS)}"), 2)
@@ -245,11 +279,11 @@ def report(start: Annotated[Optional[str], typer.Option("--from", help="AAAA-MM-
         hi = date.fromisoformat(end) if end else None
     except ValueError as exc:
         raise _fail(RobotDefinitionError(f"date invalide (AAAA-MM-JJ attendu) : {exc}"), 2) from None
-    lines = hours_saved(_store(), lo, hi, by)
+    shown = present(ledger.hours_saved(_store(), lo, hi, ledger.grouping(by)))
     period = _period(lo, hi)
-    print_report(console, lines, by, period)
+    print_report(console, shown, period)
     if xlsx:
-        export_xlsx(lines, xlsx, by, period)
+        export_xlsx(shown, xlsx, period)
         err.print(f"Rapport Excel écrit : {xlsx}")
 
 

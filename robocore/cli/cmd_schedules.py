@@ -54,8 +54,6 @@ def list_schedules(ctx: typer.Context, folder: DirOption = None) -> None:
         return
     from rich.table import Table
 
-    from robocore.scheduling.records import aware_utc
-
     try:
         infos = _service(folder).list_schedules()
     except RobocoreError as exc:
@@ -67,7 +65,7 @@ def list_schedules(ctx: typer.Context, folder: DirOption = None) -> None:
             table.add_row(info.name, "", "", "", "[red]invalide", f"[red]{info.error}", "")
             continue
         last = info.last_fire
-        last_text = f"{_when(aware_utc(last.fire_time), info.timezone)} {last.status}" if last else "—"
+        last_text = f"{_when(last.fire_time_utc, info.timezone)} {last.status}" if last else "—"
         table.add_row(info.name, info.robot, info.trigger, info.timezone, "[green]oui" if info.enabled else "[yellow]non",
                       "\n".join(_when(t, info.timezone) for t in info.next_fire_times) or "—", last_text)
     if not infos:

@@ -139,12 +139,12 @@ def tokens_create(name: Annotated[str, typer.Option("--name", help="Nom unique, 
                   groups: Annotated[str | None, typer.Option("--groups", help="Groupes d'agents : g1,g2")] = None
                   ) -> None:
     """Créer un jeton (affiché une seule fois) / create a token, shown once."""
-    from robocore.server import queries
     from robocore.server.auth import create_token
+    from robocore.store import Conflict
 
     try:
         token = create_token(_store(), name, role, (groups or "").split(","))
-    except queries.Conflict:
+    except Conflict:
         raise _fail(ValueError(f"un jeton nommé '{name}' existe déjà / token name taken")) from None
     except (ValueError, RobocoreError) as exc:
         raise _fail(exc) from None
@@ -158,22 +158,18 @@ def tokens_list() -> None:
     """Lister les jetons (jamais leur valeur) / list tokens."""
     from rich.table import Table
 
-    from robocore.server import queries
-
     table = Table("Nom", "Rôle", "Groupes", "Créé le", "Dernier usage", "Révoqué le")
-    for t in queries.list_tokens(_store()):
-        table.add_row(t["name"], t["role"], ", ".join(t["groups"] or []), f"{t['created_at']:%Y-%m-%d %H:%M}",
-                      f"{t['last_used_at']:%Y-%m-%d %H:%M}" if t["last_used_at"] else "—",
-                      f"{t['revoked_at']:%Y-%m-%d %H:%M}" if t["revoked_at"] else "")
+    for t in _store().list_tokens():
+        table.add_row(t.name, t.role, ", ".join(t.groups), f"{t.created_at:%Y-%m-%d %H:%M}",
+                      f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "—",
+                      f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "")
     console.print(table)
 
 
 @tokens_app.command("revoke")
 def tokens_revoke(name: Annotated[str, typer.Argument(help="Nom du jeton")]) -> None:
     """Révoquer un jeton (effet immédiat) / revoke a token."""
-    from robocore.server import queries
-
-    if not queries.revoke_token(_store(), name):
+    if not _store().revoke_token(name):
         raise _fail(ValueError(f"jeton actif introuvable '{name}' / no live token with this name"))
     console.print(f"Jeton « {name} » révoqué.", highlight=False)
 
@@ -182,18 +178,14 @@ def tokens_revoke(name: Annotated[str, typer.Argument(help="Nom du jeton")]) -> 
 def grants_add(robot: Annotated[str, typer.Argument(help="Nom du robot")],
                group: Annotated[str, typer.Argument(help="Groupe d'agents")]) -> None:
     """Autoriser un robot à un groupe / grant a robot to a group."""
-    from robocore.server import queries
-
-    added = queries.add_grant(_store(), robot, group)
+    added = _store().add_grant(robot, group)
     console.print(f"{'Autorisé' if added else 'Déjà autorisé'} : {robot} → {group}", highlight=False)
 
 
 @grants_app.command("remove")
 def grants_remove(robot: Annotated[str, typer.Argument()], group: Annotated[str, typer.Argument()]) -> None:
     """Retirer une autorisation / remove a grant."""
-    from robocore.server import queries
-
-    if not queries.remove_grant(_store(), robot, group):
+    if not _store().remove_grant(robot, group):
         raise _fail(ValueError(f"autorisation introuvable {robot} → {group} / grant not found"))
     console.print(f"Retiré : {robot} → {group}", highlight=False)
 
@@ -203,11 +195,9 @@ def grants_list() -> None:
     """Lister les autorisations / list grants."""
     from rich.table import Table
 
-    from robocore.server import queries
-
     table = Table("Robot", "Groupe")
-    for grant in queries.list_grants(_store()):
-        table.add_row(grant["robot"], grant["group"])
+    for grant in _store().list_grants():
+        table.add_row(grant.robot, grant.group)
     console.print(table)
 
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from robocore.errors import RobocoreError, StoreError
+from robocore.statuses import RUN_FINAL, RunStatus
+
+if TYPE_CHECKING:
+    from robocore.store import Run, Store
 
 console = Console()
 err = Console(stderr=True)
-FINAL = ("succeeded", "failed", "completed_with_errors", "cancelled")
 
 
 def worker(queues: Annotated[str | None, typer.Option(
@@ -52,17 +55,17 @@ def register(app: typer.Typer) -> None:
     app.command("worker")(worker)
 
 
-def wait_final(store: Any, run_id: str, timeout: float | None = None, every: float = 0.5) -> dict[str, Any]:
+def wait_final(store: Store, run_id: str, timeout: float | None = None, every: float = 0.5) -> Run:
     """Poll the store until the run is final (succeeded, failed...); returns the run row."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
-        run: dict[str, Any] | None = store.get_run(run_id)
+        run = store.get_run(run_id)
         if run is None:
             raise StoreError(f"exécution introuvable '{run_id}' / run not found")
-        if run["status"] in FINAL:
+        if run.status in RUN_FINAL:
             return run
         if deadline is not None and time.monotonic() > deadline:
-            raise StoreError(f"l'exécution {run_id} n'est pas terminée ({run['status']}) / run not finished")
+            raise StoreError(f"l'exécution {run_id} n'est pas terminée ({run.status}) / run not finished")
         time.sleep(every)
 
 
@@ -89,9 +92,9 @@ def remote_run(robot: str, inputs: dict[str, str], *, wait: bool = False, timeou
         if wait or local is not None:
             run = wait_final(store, run_id, timeout)
             counts = ", ".join(f"{k} {v}" for k, v in sorted(store.counts(run_id).items()))
-            err.print(f"{run_id} : {run['status']}" + (f" ({counts})" if counts else "")
-                      + (f" — {run['error']}" if run.get("error") else ""), highlight=False, soft_wrap=True)
-            if run["status"] == "failed":
+            err.print(f"{run_id} : {run.status}" + (f" ({counts})" if counts else "")
+                      + (f" — {run.error}" if run.error else ""), highlight=False, soft_wrap=True)
+            if run.status is RunStatus.FAILED:
                 raise typer.Exit(1)
         return run_id
     finally:

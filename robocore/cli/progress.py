@@ -7,6 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from robocore.statuses import ItemStatus
+
 
 class BarProgress:
     """Implements the engine's Progress protocol with one rich bar per loop."""
@@ -33,12 +35,12 @@ class BarProgress:
         self.stats[block] = {"done": 0, "failed": 0, "t0": time.perf_counter(), "n": 0}
         self.tasks[block] = self.bar.add_task(block, total=total, completed=already, done=0, failed=0, rate="")
 
-    def item_finished(self, block: str, key: str, status: str) -> None:
+    def item_finished(self, block: str, key: str, status: ItemStatus) -> None:
         import time
 
         st = self.stats[block]
         st["n"] += 1
-        st["done" if status == "done" else "failed"] += 1
+        st["done" if status is ItemStatus.DONE else "failed"] += 1
         elapsed = max(time.perf_counter() - st["t0"], 1e-6)
         self.bar.update(self.tasks[block], advance=1, done=int(st["done"]), failed=int(st["failed"]),
                         rate=f"{st['n'] / elapsed:.1f} él./s")

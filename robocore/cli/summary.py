@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-STATUS_FR = {
-    "succeeded": "[green]réussie[/]", "completed_with_errors": "[yellow]terminée avec erreurs[/]",
-    "failed": "[red]échouée[/]", "running": "[cyan]en cours / interrompue[/]",
+from robocore.statuses import ITEM_FAILED, ItemStatus, RunStatus
+
+if TYPE_CHECKING:
+    from robocore.reports import Report
+    from robocore.store import Item, Store
+
+STATUS_FR: dict[str, str] = {
+    RunStatus.SUCCEEDED: "[green]réussie[/]", RunStatus.COMPLETED_WITH_ERRORS: "[yellow]terminée avec erreurs[/]",
+    RunStatus.FAILED: "[red]échouée[/]", RunStatus.RUNNING: "[cyan]en cours / interrompue[/]",
 }
-ITEM_FR = {"done": "faits", "business_error": "erreurs métier", "application_error": "erreurs techniques",
-           "skipped": "ignorés", "pending": "en attente", "running": "en cours"}
+ITEM_FR: dict[str, str] = {
+    ItemStatus.DONE: "faits", ItemStatus.BUSINESS_ERROR: "erreurs métier",
+    ItemStatus.APPLICATION_ERROR: "erreurs techniques", ItemStatus.SKIPPED: "ignorés",
+    ItemStatus.PENDING: "en attente", ItemStatus.RUNNING: "en cours",
+}
 
 
 def fmt_minutes(minutes: float) -> str:
@@ -23,15 +32,15 @@ def fmt_minutes(minutes: float) -> str:
     return f"{hours} h {rest:02d} min" if hours else f"{rest} min"
 
 
-def print_failures(console: Console, items: list[dict[str, Any]], limit: int = 15) -> None:
+def print_failures(console: Console, items: list[Item], limit: int = 15) -> None:
     """The failed items of a run: key, kind, message, evidence."""
-    failed = [i for i in items if i["status"] in ("business_error", "application_error")]
+    failed = [i for i in items if i.status in ITEM_FAILED]
     if not failed:
         return
     table = Table("Élément", "Type", "Message", "Preuves", title=f"Éléments en échec ({len(failed)})")
     for item in failed[:limit]:
-        kind = "métier" if item["status"] == "business_error" else "technique"
-        table.add_row(item["key"], kind, (item["error"] or "")[:300], "\n".join(item["evidence"] or []))
+        kind = "métier" if item.status is ItemStatus.BUSINESS_ERROR else "technique"
+        table.add_row(item.key, kind, (item.error or "")[:300], "\n".join(item.evidence))
     console.print(table)
     if len(failed) > limit:
         console.print(f"… et {len(failed) - limit} autres (robo logs RUN_ID)")
@@ -48,19 +57,19 @@ def print_result(console: Console, result: Any) -> None:
     if result.error:
         table.add_row("Erreur / error", f"[red]{result.error}")
     console.print(table)
-    if result.status == "running":
+    if result.status == RunStatus.RUNNING:
         console.print(f"Reprendre : robo resume {result.run_id}")
 
 
-def print_runs(console: Console, store: Any, limit: int, robot: str | None) -> None:
+def print_runs(console: Console, store: Store, limit: int, robot: str | None) -> None:
     table = Table("Exécution", "Robot", "Début (UTC)", "Statut", "Éléments", "Minutes", "Déclencheur")
-    for run in store.list_runs(limit, robot):
-        counts = store.counts(run["id"])
-        done = counts.get("done", 0)
+    for run in store.list_runs(limit=limit, robot=robot):
+        counts = store.counts(run.id)
+        done = counts.get(ItemStatus.DONE, 0)
         total = sum(counts.values())
-        table.add_row(run["id"], run["robot"], f"{run['started_at']:%Y-%m-%d %H:%M:%S}",
-                      STATUS_FR.get(run["status"], run["status"]), f"{done}/{total}",
-                      f"{store.run_minutes(run['id']):g}", run["trigger"])
+        table.add_row(run.id, run.robot, f"{run.started_at:%Y-%m-%d %H:%M:%S}",
+                      STATUS_FR.get(run.status, run.status.value), f"{done}/{total}",
+                      f"{store.run_minutes(run.id):g}", run.trigger)
     console.print(table)
 
 
@@ -79,15 +88,29 @@ def print_log(console: Console, path: Path) -> None:
                       highlight=False, markup=False)
 
 
-def print_report(console: Console, lines: list[Any], by: str, period: str) -> None:
-    labels = {"process": "Processus", "service": "Service", "robot": "Robot", "month": "Mois"}
-    table = Table(labels[by], "Heures économisées", "Éléments", "Exécutions", "Réussite", "ETP",
+def _fr(value: float, digits: int) -> str:
+    """French number: thin groups, decimal comma."""
+    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+
+
+def _share(part: int, whole: int, rate: float | None) -> str:
+    """'49/50 · 98,0 %' (100 % only when every one succeeded: see reports.shown_rate)."""
+    return f"{part}/{whole} · {_fr(rate * 100, 1)} %" if rate is not None else f"{part}/{whole}"
+
+
+def print_report(console: Console, report: Report, period: str) -> None:
+    """Hours saved per group, items and runs apart, and the total from the unrounded figures."""
+    from rich.markup import escape
+
+    from robocore.reports import LABELS
+
+    table = Table(LABELS[report.by], "Heures économisées", "ETP", "Éléments réussis", "Erreurs métier",
+                  "Erreurs techniques", "Exécutions réussies",
                   title=f"Heures de travail manuel économisées — {period}")
-    for line in lines:
-        table.add_row(line.group, f"{line.hours:,.2f}".replace(",", " ").replace(".", ","), str(line.items),
-                      str(line.runs), f"{line.success_rate:.0%}", f"{line.fte:.3f}".replace(".", ","))
-    total_h = sum(x.hours for x in lines)
-    table.add_row("[bold]Total", f"[bold]{total_h:,.2f}".replace(",", " ").replace(".", ","),
-                  str(sum(x.items for x in lines)), str(sum(x.runs for x in lines)), "",
-                  f"{sum(x.fte for x in lines):.3f}".replace(".", ","))
+    for line in [*report.lines, report.total]:
+        style = "bold" if line is report.total else None
+        table.add_row(escape(line.group), _fr(line.hours, 2), _fr(line.fte, 3),
+                      _share(line.items_done, line.items_attempted, line.item_success_rate),
+                      str(line.business_errors), str(line.application_errors),
+                      _share(line.runs_succeeded, line.runs, line.run_success_rate), style=style)
     console.print(table)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
+
+from robocore.settings import get_settings
 
 DEFAULT_USERNAME = "agent.demo"
 DEFAULT_PASSWORD = "demo-portail-2026"
@@ -17,7 +18,7 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 def default_data_dir() -> Path:
     """<ROBOCORE_HOME or the user data dir>/demo-portail."""
-    home = os.environ.get("ROBOCORE_HOME") or platformdirs.user_data_dir("robocore")
+    home = get_settings().home or platformdirs.user_data_dir("robocore")
     return Path(home) / "demo-portail"
 
 

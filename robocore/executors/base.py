@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
 from typing import Protocol
 
+from robocore import extensions
 from robocore.errors import PluginError
 
-ENTRY_POINT_GROUP = "robocore.executors"
+ENTRY_POINT_GROUP = extensions.EXECUTORS.group
 
 
 class Executor(Protocol):
@@ -26,11 +26,20 @@ _instances: dict[str, Executor] = {}
 
 
 def get_executor(name: str) -> Executor:
-    """The executor of that name, created once per process."""
+    """The executor of that name, created once per process (only its own entry point is imported).
+
+    Raises:
+        PluginError: no executor has that name, or it could not be loaded or created (the
+            message is its report: entry point, distribution, error).
+    """
     if name not in _instances:
-        found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
-        if name not in found:
-            raise PluginError(f"exécuteur inconnu '{name}' (disponibles : {', '.join(sorted(found))}) "
+        loaded = extensions.load(extensions.EXECUTORS, only={name})
+        found = loaded.get(name)
+        if found is None:
+            raise PluginError(f"exécuteur inconnu '{name}' (disponibles : {', '.join(loaded.available)}) "
                               "/ unknown executor")
-        _instances[name] = found[name].load()()
+        try:
+            _instances[name] = found.obj()
+        except Exception as exc:  # its constructor failed: the same report as a failed import
+            raise extensions.BrokenExtensionError(extensions.report_broken(found.origin, exc)) from exc
     return _instances[name]

@@ -16,10 +16,10 @@ from typing import Any
 import structlog
 from celery import Celery, Task
 from celery.signals import setup_logging
-from sqlalchemy.exc import DBAPIError
 
-from robocore.errors import StoreError
 from robocore.executors.local import busy_retry_seconds, execute_once, worker_store
+from robocore.settings import get_settings
+from robocore.store import DATABASE_ERRORS
 
 log = structlog.get_logger("robocore.executors.celery")
 
@@ -28,17 +28,17 @@ TASK = "robocore.execute_run"
 
 def broker_url() -> str:
     """ROBOCORE_BROKER_URL: redis://127.0.0.1:6379/0 (default) or amqp://guest:guest@127.0.0.1:5672//."""
-    return os.environ.get("ROBOCORE_BROKER_URL") or "redis://127.0.0.1:6379/0"
+    return get_settings().broker_url
 
 
 def default_queue() -> str:
     """ROBOCORE_DEFAULT_QUEUE: the queue of robots that name none (default `robocore`)."""
-    return os.environ.get("ROBOCORE_DEFAULT_QUEUE") or "robocore"
+    return get_settings().default_queue
 
 
 def visibility_timeout() -> float:
     """ROBOCORE_VISIBILITY_TIMEOUT (Redis): seconds before an unacknowledged run is redelivered."""
-    return float(os.environ.get("ROBOCORE_VISIBILITY_TIMEOUT", "300"))
+    return get_settings().visibility_timeout
 
 
 def make_app(url: str | None = None) -> Celery:
@@ -72,7 +72,7 @@ def execute_run(self: Task, run_id: str, waited: bool = False) -> str:
     """Execute or resume a run; while another live worker holds it, ask again later (never twice at once)."""
     try:
         outcome = execute_once(run_id, worker_store(), waited=waited)
-    except (StoreError, DBAPIError) as exc:  # the database is unreachable: the run waits, as recorded
+    except DATABASE_ERRORS as exc:  # the database is unreachable: the run waits, as recorded
         log.warning("executor.store_unavailable", run_id=run_id, error=str(exc).splitlines()[0])
         raise self.retry(args=(run_id,), kwargs={"waited": waited}, countdown=busy_retry_seconds()) from None
     if outcome == "busy":

@@ -14,17 +14,20 @@ from collections import OrderedDict
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 
 from robocore.errors import RobocoreError
+from robocore.settings import get_settings
+from robocore.statuses import RUN_FINAL, RUN_NEVER_RERUN, RunStatus
+
+if TYPE_CHECKING:
+    from robocore.store import Run, Store
 
 log = structlog.get_logger("robocore.executors")
 
 Outcome = Literal["executed", "final", "busy", "missing", "failed"]
-NEVER_RERUN = ("succeeded", "cancelled")
-FINAL = ("succeeded", "failed", "completed_with_errors", "cancelled")
 MAX_CRASH_RETRIES = 3
 
 _store: Any = None
@@ -34,7 +37,7 @@ _robots: OrderedDict[tuple[int, str], Any] = OrderedDict()
 
 def busy_retry_seconds() -> float:
     """ROBOCORE_BUSY_RETRY_SECONDS: how long to wait before asking again for a run held elsewhere."""
-    return float(os.environ.get("ROBOCORE_BUSY_RETRY_SECONDS", "5"))
+    return get_settings().busy_retry_seconds
 
 
 def worker_store() -> Any:
@@ -49,11 +52,11 @@ def worker_store() -> Any:
     return _store
 
 
-def _loaded(run: dict[str, Any], store: Any) -> Any:
+def _loaded(run: Run, store: Store) -> Any:
     """The robot version the run was recorded with, parsed once per process."""
     from robocore.loader import LoadedRobot, parse_robot
 
-    key = (int(run["version_id"]), str(run["robot_path"]))
+    key = (run.version_id, run.robot_path)
     if key not in _robots:
         content = store.robot_content(key[0])
         _robots[key] = LoadedRobot(spec=parse_robot(content, key[1]), path=Path(key[1]), content=content)
@@ -62,18 +65,18 @@ def _loaded(run: dict[str, Any], store: Any) -> Any:
     return _robots[key]
 
 
-def _record_failure(store: Any, run_id: str, owner: str, error: str) -> None:
+def _record_failure(store: Store, run_id: str, owner: str, error: str) -> None:
     """Mark a run failed when the engine could not (only if still ours or still queued)."""
     run = store.get_run(run_id)
     if run is None:
         return
-    if run["owner"] == owner and run["status"] == "running":
-        store.finish_run(run_id, "failed", error, owner=owner)
-    elif run["status"] == "queued":
-        store.finish_run(run_id, "failed", error)
+    if run.owner == owner and run.status is RunStatus.RUNNING:
+        store.finish_run(run_id, RunStatus.FAILED, error, owner=owner)
+    elif run.status is RunStatus.QUEUED:
+        store.finish_run(run_id, RunStatus.FAILED, error)
 
 
-def execute_once(run_id: str, store: Any, *, waited: bool = False) -> Outcome:
+def execute_once(run_id: str, store: Store, *, waited: bool = False) -> Outcome:
     """Execute or resume one run in this process, at most one executor at a time (through its lease).
 
     A first delivery executes a queued, interrupted or failed run (resume semantics); after a wait
@@ -85,14 +88,14 @@ def execute_once(run_id: str, store: Any, *, waited: bool = False) -> Outcome:
     if run is None:
         log.error("executor.run_missing", run_id=run_id)
         return "missing"
-    if run["status"] in (FINAL if waited else NEVER_RERUN):
-        log.info("executor.run_already_final", run_id=run_id, status=run["status"])
+    if run.status in (RUN_FINAL if waited else RUN_NEVER_RERUN):
+        log.info("executor.run_already_final", run_id=run_id, status=run.status.value)
         return "final"
     owner = runs.new_owner()
     try:
         asyncio.run(runs.execute(run_id, store, owner=owner, loaded=_loaded(run, store)))
     except runs.RunBusy:
-        log.info("executor.run_busy", run_id=run_id, holder=run["owner"])
+        log.info("executor.run_busy", run_id=run_id, holder=run.owner)
         return "busy"
     except RobocoreError as exc:
         log.error("executor.run_refused", run_id=run_id, error=str(exc))
@@ -124,7 +127,7 @@ def _work(run_id: str, waited: bool) -> Outcome:
 
 def local_workers() -> int:
     """ROBOCORE_LOCAL_WORKERS: size of the local pool (default 2)."""
-    return max(1, int(os.environ.get("ROBOCORE_LOCAL_WORKERS", "2")))
+    return get_settings().local_workers
 
 
 class LocalExecutor:

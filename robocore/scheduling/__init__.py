@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["FireRecord", "LoadedSchedule", "ScheduleInfo", "ScheduleSpec", "SchedulerService",
+__all__ = ["LoadedSchedule", "ScheduleInfo", "ScheduleSpec", "SchedulerService",
            "default_schedules_dir", "load_all", "load_schedule"]
 
-_WHERE = {"FireRecord": "records", "LoadedSchedule": "load", "load_all": "load", "load_schedule": "load",
+_WHERE = {"LoadedSchedule": "load", "load_all": "load", "load_schedule": "load",
           "ScheduleInfo": "service", "SchedulerService": "service", "default_schedules_dir": "service",
           "ScheduleSpec": "spec"}
 

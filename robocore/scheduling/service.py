@@ -16,14 +16,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from robocore.errors import RobotDefinitionError
-from robocore.scheduling import records, state
+from robocore.scheduling import state
 from robocore.scheduling.holidays import holiday_name
-from robocore.scheduling.leader import LeaderLock, leader_lock
 from robocore.scheduling.load import LoadedSchedule, load_all, schedule_files
-from robocore.scheduling.records import FireRecord
 from robocore.scheduling.spec import ScheduleSpec
 from robocore.scheduling.triggers import build_trigger, fire_times, next_times
-from robocore.store import Store
+from robocore.statuses import FireStatus
+from robocore.store import LeaderLock, ScheduleFire, Store
 
 log = logging.getLogger("robocore.scheduling")
 MAX_MISSED_RECORDS = 1000  # after a very long downtime only the latest missed fires are recorded
@@ -47,9 +46,9 @@ def _now() -> dt.datetime:
 
 def default_schedules_dir() -> Path:
     """ROBOCORE_SCHEDULES, or ./schedules."""
-    import os
+    from robocore.settings import get_settings
 
-    return Path(os.environ.get("ROBOCORE_SCHEDULES", "schedules"))
+    return get_settings().schedules
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ class ScheduleInfo:
     robot: str
     enabled: bool
     next_fire_time: dt.datetime | None
-    last_fire: FireRecord | None
+    last_fire: ScheduleFire | None
     trigger: str = ""
     timezone: str = ""
     misfire: str = ""
@@ -74,7 +73,7 @@ class SchedulerService:
 
     def __init__(self, store: Store, schedules_dir: Path | None = None, launch: LaunchFn | None = None, *,
                  robots_dir: Path | None = None, poll_seconds: float = 1.0) -> None:
-        self.store, self.engine = store, store.engine
+        self.store = store
         self.schedules_dir = schedules_dir or default_schedules_dir()
         self.robots_dir = robots_dir
         if launch is None:
@@ -83,7 +82,7 @@ class SchedulerService:
             launch = dispatch_launch
         self._launch = launch
         self.poll_seconds = poll_seconds
-        self._lock: LeaderLock = leader_lock(self.engine)
+        self._lock: LeaderLock = store.leader_lock()
         self._scheduler: BackgroundScheduler | None = None
         self._specs: dict[str, ScheduleSpec] = {}
         self._triggers: dict[str, BaseTrigger] = {}
@@ -144,7 +143,7 @@ class SchedulerService:
         log.info("ce processus planifie / this process is now the scheduler leader")
         _LEADER = self
         self._scheduler = BackgroundScheduler(
-            jobstores={"default": state.make_jobstore(self.engine)},
+            jobstores={"default": self.store.scheduler_jobstore()},
             executors={"default": ThreadPoolExecutor(4)}, timezone=dt.UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         try:
@@ -190,7 +189,7 @@ class SchedulerService:
         assert self._scheduler is not None
         self._signature = self._files_signature()
         loaded = self._load()
-        states = state.read_states(self.engine)
+        states = self.store.scheduler_jobs()
         now = _now()
         running = self._scheduler.running
         for item in loaded:
@@ -224,7 +223,7 @@ class SchedulerService:
             if running:
                 self._scheduler.remove_job(name)
             else:
-                state.delete_state(self.engine, name)
+                self.store.delete_scheduler_job(name)
         for name in set(self._specs) - keep:
             self._specs.pop(name, None)
 
@@ -239,10 +238,10 @@ class SchedulerService:
             return
         with self._fire_lock:
             now = now or _now()
-            last = records.last_fire(self.engine, name)
+            last = self.store.last_fire(name)
             reference = self._since.get(name, now)
             if last is not None:
-                reference = max(reference, records.aware_utc(last.fire_time))
+                reference = max(reference, last.fire_time_utc)
             due = fire_times(trigger, reference, now, limit=MAX_MISSED_RECORDS)
             if not due:
                 return
@@ -256,11 +255,11 @@ class SchedulerService:
             missed = 0
             for t in due:
                 if holiday.get(t):
-                    records.record(self.engine, name, t, records.SKIPPED_HOLIDAY, f"jour férié / public holiday: "
-                                                                                  f"{holiday[t]}")
+                    self.store.record_fire(name, t, FireStatus.SKIPPED_HOLIDAY,
+                                           f"jour férié / public holiday: {holiday[t]}")
                 elif t is not run_at:
-                    missed += records.record(self.engine, name, t, records.MISSED,
-                                             "planificateur arrêté ou en retard / scheduler down or late")
+                    missed += self.store.record_fire(name, t, FireStatus.MISSED,
+                                                     "planificateur arrêté ou en retard / scheduler down or late")
             if run_at is not None:
                 note = None if on_time else (f"rattrapage après interruption ({missed} déclenchement(s) manqué(s)) "
                                              "/ catch-up run after downtime")
@@ -269,20 +268,20 @@ class SchedulerService:
     def _fire(self, spec: ScheduleSpec, fire_time: dt.datetime, note: str | None) -> None:
         name = spec.schedule
         created_by = f"schedule:{name}"
-        active = records.active_run(self.engine, created_by)
+        active = self.store.live_run(created_by)
         if active is not None:
-            records.record(self.engine, name, fire_time, records.SKIPPED_OVERLAP,
-                           f"exécution {active} encore en cours / previous run still going")
+            self.store.record_fire(name, fire_time, FireStatus.SKIPPED_OVERLAP,
+                                   f"exécution {active} encore en cours / previous run still going")
             return
-        if not records.record(self.engine, name, fire_time, records.LAUNCHED, note):
+        if not self.store.record_fire(name, fire_time, FireStatus.LAUNCHED, note):
             return  # another server recorded this fire: it is theirs
         try:
             run_id = self._call_launch(spec, created_by)
         except Exception as exc:
             log.error("planification %s : lancement impossible / launch failed: %s", name, exc)
-            records.update_fire(self.engine, name, fire_time, status=records.FAILED, note=str(exc)[:2000])
+            self.store.update_fire(name, fire_time, status=FireStatus.FAILED, note=str(exc)[:2000])
             return
-        records.update_fire(self.engine, name, fire_time, run_id=run_id)
+        self.store.update_fire(name, fire_time, run_id=run_id)
         log.info("planification %s : exécution %s lancée / run launched", name, run_id)
 
     def _call_launch(self, spec: ScheduleSpec, created_by: str) -> str:
@@ -294,8 +293,8 @@ class SchedulerService:
     def list_schedules(self) -> list[ScheduleInfo]:
         """Every schedule file with its state, next fire times and last fire (works on any server)."""
         good, bad = load_all(self.schedules_dir, self.robots_dir)
-        states = state.read_states(self.engine)
-        lasts = records.last_fires(self.engine)
+        states = self.store.scheduler_jobs()
+        lasts = self.store.last_fires()
         now = _now()
         out: list[ScheduleInfo] = []
         for item in good:
@@ -328,7 +327,7 @@ class SchedulerService:
         """Enable or disable a schedule (persisted in the job store; a later edit of the file's flag wins)."""
         spec = self._spec(name)
         now = _now()
-        old = state.read_states(self.engine).get(name)
+        old = self.store.scheduler_jobs().get(name)
         was_enabled = old.enabled if old is not None else spec.enabled
         since = now if (enabled and not was_enabled) or old is None or old.since is None else old.since
         kwargs = state.job_kwargs(name, since=since, fingerprint=spec.fingerprint(), file_enabled=spec.enabled,
@@ -341,13 +340,13 @@ class SchedulerService:
             self._since[name] = since
             scheduler.modify_job(name, kwargs=kwargs, next_run_time=next_run)
         else:
-            state.write_state(self.engine, name, trigger, kwargs, next_run)
+            self.store.save_scheduler_job(name, state.FUNC_REF, trigger, kwargs, next_run)
 
     def run_now(self, name: str, force: bool = False) -> str:
         """Launch the schedule's robot with its inputs now; refused while its previous run goes on unless force."""
         spec = self._spec(name)
         created_by = f"schedule:{name}"
-        active = records.active_run(self.engine, created_by)
+        active = self.store.live_run(created_by)
         if active is not None and not force:
             raise RobotDefinitionError(f"l'exécution {active} de la planification '{name}' est encore en cours "
                                        "/ previous run still going")

@@ -23,7 +23,6 @@ from robocore.executors.base import Executor
 from robocore.server import (
     errors,
     metrics,
-    queries,
     routes_admin,
     routes_reports,
     routes_robots,
@@ -58,7 +57,7 @@ class Health(BaseModel):
 async def health(state: ServerState = Depends(server_state)) -> Any:
     """Open to all (load balancers): 200 when the database answers, else 503."""
     try:
-        await run_in_threadpool(queries.ping, state.store)
+        await run_in_threadpool(state.store.ping)
     except Exception as exc:  # any driver error means "not healthy"
         log.error("api.health_failed", error=str(exc))
         return JSONResponse({"status": "indisponible", "database": "injoignable / unreachable"}, status_code=503)
@@ -126,6 +125,7 @@ def create_app(store: Store, scheduler: Scheduler | None = None, executor: Execu
         robots_dir: the robots offered (default ROBOCORE_ROBOTS, else ./robots).
         access_log: log each request as a structlog event.
     """
+    settings.get_settings()  # a wrong ROBOCORE_* variable fails the start, not a request
     state = ServerState(store=store, catalog=Catalog(robots_dir or settings.robots_dir()),
                         verifier=Verifier(store), scheduler=scheduler, executor=executor)
 

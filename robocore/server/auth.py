@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 import threading
 import time
@@ -26,9 +25,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from robocore.server import queries
 from robocore.server.errors import ApiError
-from robocore.store import Store
+from robocore.settings import get_settings
+from robocore.store import HashedToken, Store
 
 log = structlog.get_logger("robocore.server.auth")
 
@@ -69,8 +68,8 @@ def create_token(store: Store, name: str, role: str, groups: list[str] | None = 
     if not name.strip() or len(name) > 100:
         raise ValueError("nom de jeton vide ou trop long (100 caractères au plus) / bad token name")
     token = PREFIX + secrets.token_urlsafe(32)
-    queries.insert_token(store, name.strip(), role, _hasher.hash(token), _lookup(token),
-                         sorted({g.strip() for g in groups or [] if g.strip()}))
+    store.add_token(name.strip(), role, _hasher.hash(token), _lookup(token),
+                    sorted({g.strip() for g in groups or [] if g.strip()}))
     return token
 
 
@@ -109,7 +108,7 @@ class Verifier:
 
     def __init__(self, store: Store, failures_per_minute: int | None = None) -> None:
         self.store = store
-        limit = failures_per_minute or int(os.environ.get("ROBOCORE_AUTH_FAILURES_PER_MINUTE", "10"))
+        limit = failures_per_minute or get_settings().auth_failures_per_minute
         self.limiter = RateLimiter(limit)
         self._key = secrets.token_bytes(32)
         self._verified: dict[bytes, tuple[int, float]] = {}
@@ -125,25 +124,25 @@ class Verifier:
             hit = self._verified.get(digest)
             return hit is not None and hit[0] == token_id and hit[1] > time.monotonic()
 
-    def _argon2(self, row: dict[str, Any], token: str) -> bool:
+    def _argon2(self, row: HashedToken, token: str) -> bool:
         try:
-            return bool(_hasher.verify(row["token_hash"], token))
+            return bool(_hasher.verify(row.token_hash, token))
         except (VerificationError, InvalidHashError):
             return False
 
-    def _verified_once(self, digest: bytes, row: dict[str, Any], token: str) -> bool:
+    def _verified_once(self, digest: bytes, row: HashedToken, token: str) -> bool:
         """Argon2 at most once at a time per token: a burst of first requests waits for one verification."""
-        if self._cached(digest, row["id"]):
+        if self._cached(digest, row.token.id):
             return True
         with self._lock:
             flight = self._inflight.setdefault(digest, threading.Lock())
         with flight:
-            if self._cached(digest, row["id"]):
+            if self._cached(digest, row.token.id):
                 return True
             ok = self._argon2(row, token)
             with self._lock:
                 if ok:
-                    self._verified[digest] = (row["id"], time.monotonic() + CACHE_SECONDS)
+                    self._verified[digest] = (row.token.id, time.monotonic() + CACHE_SECONDS)
                 self._inflight.pop(digest, None)
         return ok
 
@@ -160,13 +159,14 @@ class Verifier:
             raise ApiError(429, headers={"Retry-After": str(wait)})
         if not token.startswith(PREFIX) or not 20 <= len(token) <= 200:
             raise self._refused(address, "malformed")
-        row = queries.token_by_lookup(self.store, _lookup(token))
-        if row is None or row["revoked_at"] is not None:
+        row = self.store.token_by_lookup(_lookup(token))
+        if row is None or row.token.revoked_at is not None:
             raise self._refused(address, "unknown or revoked")
         if not self._verified_once(self._digest(token), row, token):
             raise self._refused(address, "hash mismatch")
-        self._touch(row["id"])
-        return Principal(row["id"], row["name"], row["role"], tuple(row["groups"] or ()))
+        found = row.token
+        self._touch(found.id)
+        return Principal(found.id, found.name, found.role, found.groups)
 
     def _touch(self, token_id: int) -> None:
         """Record last use at most once a minute per token (a write per request would cost more)."""
@@ -175,7 +175,7 @@ class Verifier:
             if self._touched.get(token_id, 0.0) > now:
                 return
             self._touched[token_id] = now + TOUCH_SECONDS
-        queries.touch_token(self.store, token_id)
+        self.store.touch_token(token_id)
 
     def forget(self, token_id: int) -> None:
         """Drop cached verifications of a token (called when it is revoked)."""

@@ -10,15 +10,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from robocore.server import queries
 from robocore.server.auth import Principal, require
 from robocore.server.errors import AUTHENTICATED
 from robocore.server.state import ServerState, server_state
+from robocore.statuses import ItemStatus, RunStatus
 from robocore.store import Store
 
 router = APIRouter(tags=["operations"], responses=AUTHENTICATED)
-RUN_STATUSES = ("queued", "running", "succeeded", "completed_with_errors", "failed", "cancelled")
-ITEM_STATUSES = ("pending", "running", "done", "business_error", "application_error", "skipped")
 
 
 class StoreCollector(Collector):
@@ -28,22 +26,22 @@ class StoreCollector(Collector):
         self.store = store
 
     def collect(self) -> Iterator[Metric]:
-        runs = queries.runs_by_status(self.store)
+        runs = self.store.runs_by_status()
         gauge = GaugeMetricFamily("robocore_runs", "Exécutions par statut / runs by status", labels=["status"])
-        for status in sorted(set(RUN_STATUSES) | set(runs)):
-            gauge.add_metric([status], runs.get(status, 0))
+        for status in sorted(RunStatus):  # every status, even with no run: a series never vanishes
+            gauge.add_metric([status.value], runs.get(status, 0))
         yield gauge
-        items = queries.items_by_status(self.store)
+        items = self.store.items_by_status()
         gauge = GaugeMetricFamily("robocore_items", "Éléments par statut / work items by status", labels=["status"])
-        for status in sorted(set(ITEM_STATUSES) | set(items)):
-            gauge.add_metric([status], items.get(status, 0))
+        for item_status in sorted(ItemStatus):
+            gauge.add_metric([item_status.value], items.get(item_status, 0))
         yield gauge
-        minutes = queries.minutes_saved(self.store)
+        minutes = self.store.minutes_saved()
         yield CounterMetricFamily("robocore_saved_minutes", "Minutes de travail manuel économisées / "
                                   "manual minutes saved (ledger)", value=minutes)
         yield GaugeMetricFamily("robocore_saved_hours", "Heures économisées / hours saved", value=minutes / 60)
         yield GaugeMetricFamily("robocore_queue_depth", "Exécutions en attente / queued runs",
-                                value=runs.get("queued", 0))
+                                value=runs.get(RunStatus.QUEUED, 0))
 
 
 def registry_for(store: Store) -> CollectorRegistry:

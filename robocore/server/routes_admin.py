@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import structlog
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
-from robocore.server import queries
 from robocore.server.auth import ROLES, Principal, create_token, require
 from robocore.server.errors import AUTHENTICATED, ApiError, documented
 from robocore.server.state import ServerState, server_state
 from robocore.server.types import UtcDateTime
+from robocore.store import Conflict
 
 log = structlog.get_logger("robocore.server.admin")
 router = APIRouter(prefix="/api/v1", tags=["admin"], responses=AUTHENTICATED)
@@ -61,7 +62,7 @@ def me(who: Principal = Depends(require(*ROLES))) -> dict[str, Any]:
 def list_tokens(state: ServerState = Depends(server_state),
                 who: Principal = Depends(require("admin"))) -> list[dict[str, Any]]:
     """Every token (names, roles, groups, last use), never the secret."""
-    return queries.list_tokens(state.store)
+    return [asdict(t) for t in state.store.list_tokens()]
 
 
 @router.post("/tokens", status_code=201, response_model=CreatedToken, responses=documented(409), summary="Créer un jeton / create a token")
@@ -70,20 +71,21 @@ def new_token(body: NewToken, state: ServerState = Depends(server_state),
     """Create a token; the answer holds it once, only its argon2 hash is kept."""
     try:
         token = create_token(state.store, body.name, body.role, body.groups)
-    except queries.Conflict:
+    except Conflict:
         raise ApiError(409, f"un jeton nommé '{body.name}' existe déjà", "a token with this name exists") from None
     log.info("api.token_created", name=body.name, role=body.role, by=who.name)
-    return dict(queries.token_by_name(state.store, body.name) or {}, token=token)
+    created = state.store.token_by_name(body.name)
+    return dict(asdict(created) if created else {}, token=token)
 
 
 @router.delete("/tokens/{name}", status_code=204, responses=documented(404), summary="Révoquer / revoke a token")
 def revoke(request: Request, name: str = Path(pattern=NAME), state: ServerState = Depends(server_state),
            who: Principal = Depends(require("admin"))) -> None:
     """Revoke a token at once (in every server process: its row is read on each request)."""
-    row = queries.token_by_name(state.store, name)
-    if row is None or not queries.revoke_token(state.store, name):
+    found = state.store.token_by_name(name)
+    if found is None or not state.store.revoke_token(name):
         raise ApiError(404, f"jeton actif introuvable '{name}'", "no live token with this name")
-    request.app.state.verifier.forget(row["id"])
+    request.app.state.verifier.forget(found.id)
     log.info("api.token_revoked", name=name, by=who.name)
 
 
@@ -91,14 +93,14 @@ def revoke(request: Request, name: str = Path(pattern=NAME), state: ServerState 
 def list_grants(state: ServerState = Depends(server_state),
                 who: Principal = Depends(require("admin"))) -> list[dict[str, str]]:
     """Which agent groups may use which robot."""
-    return queries.list_grants(state.store)
+    return [asdict(g) for g in state.store.list_grants()]
 
 
 @router.post("/grants", status_code=201, response_model=Grant, summary="Autoriser / grant a robot to a group")
 def add_grant(body: Grant, state: ServerState = Depends(server_state),
               who: Principal = Depends(require("admin"))) -> dict[str, str]:
     """Let a group's agents see and launch a robot (idempotent)."""
-    queries.add_grant(state.store, body.robot, body.group)
+    state.store.add_grant(body.robot, body.group)
     log.info("api.grant_added", robot=body.robot, group=body.group, by=who.name)
     return body.model_dump()
 
@@ -107,6 +109,6 @@ def add_grant(body: Grant, state: ServerState = Depends(server_state),
 def remove_grant(robot: str = Path(max_length=100), group: str = Path(max_length=100),
                  state: ServerState = Depends(server_state), who: Principal = Depends(require("admin"))) -> None:
     """Stop a group from seeing and launching a robot."""
-    if not queries.remove_grant(state.store, robot, group):
+    if not state.store.remove_grant(robot, group):
         raise ApiError(404, "autorisation introuvable", "grant not found")
     log.info("api.grant_removed", robot=robot, group=group, by=who.name)

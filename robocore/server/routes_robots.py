@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel
 
 from robocore.loader import LoadedRobot
-from robocore.server import queries
 from robocore.server.auth import Principal, forbid, require
 from robocore.server.catalog import input_fields, input_schema
 from robocore.server.errors import AUTHENTICATED, ApiError, documented
@@ -45,13 +44,13 @@ def visible(state: ServerState, who: Principal) -> dict[str, LoadedRobot]:
     robots = state.catalog.robots()
     if who.has("engineer"):
         return robots
-    allowed = queries.granted_robots(state.store, list(who.groups))
+    allowed = state.store.granted_robots(list(who.groups))
     return {name: r for name, r in robots.items() if name in allowed}
 
 
 def launchable(request: Request, state: ServerState, who: Principal, name: str) -> LoadedRobot:
     """A robot this caller may launch: 403 for an agent without a grant (known robot or not), else 404."""
-    if not who.has("engineer") and name not in queries.granted_robots(state.store, list(who.groups)):
+    if not who.has("engineer") and name not in state.store.granted_robots(list(who.groups)):
         raise forbid(request, who, "robot not granted")
     loaded = state.catalog.get(name)
     if loaded is None:

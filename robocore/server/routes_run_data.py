@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -14,12 +15,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel
 
-from robocore.server import queries
 from robocore.server.auth import Principal, require
 from robocore.server.errors import AUTHENTICATED, ApiError, documented
-from robocore.server.routes_runs import FINAL, RUN_ID, visible_run
+from robocore.server.routes_runs import RUN_ID, visible_run
 from robocore.server.state import ServerState, server_state
 from robocore.server.types import UtcDateTime
+from robocore.statuses import RUN_FINAL
 
 router = APIRouter(prefix="/api/v1/runs/{run_id}", tags=["runs"], responses={**AUTHENTICATED, **documented(404)})
 KEEPALIVE_SECONDS = 15.0
@@ -82,8 +83,8 @@ def run_items(request: Request, run_id: str = RUN_ID, state: ServerState = Depen
     root = state.runs_root() / run_id
     out = []
     for item in state.store.items(run_id):
-        evidence = [r for p in item["evidence"] or [] if (r := _relative(root, p)) is not None]
-        out.append(dict(item, evidence=evidence, verified=bool(item["verified"])))
+        evidence = [r for p in item.evidence if (r := _relative(root, p)) is not None]
+        out.append(dict(asdict(item), evidence=evidence))
     return out
 
 
@@ -133,9 +134,9 @@ def get_evidence(request: Request, path: str, run_id: str = RUN_ID, state: Serve
 
 
 def _snapshot(state: ServerState, run_id: str) -> dict[str, Any]:
-    run = queries.get_run(state.store, run_id) or {}
-    return {"id": run_id, "status": run.get("status"), "counts": state.store.counts(run_id),
-            "error": run.get("error"), "cancel_requested": bool(run.get("cancel_requested"))}
+    run = state.store.get_run(run_id)
+    return {"id": run_id, "status": run.status.value if run else None, "counts": state.store.counts(run_id),
+            "error": run.error if run else None, "cancel_requested": bool(run and run.cancel_requested)}
 
 
 def _event(name: str, data: dict[str, Any]) -> str:
@@ -150,7 +151,7 @@ async def _stream(request: Request, state: ServerState, run_id: str, interval: f
         if snap != last:
             yield _event("status", snap)
             last, quiet = snap, 0.0
-        if snap["status"] in FINAL or snap["status"] is None:
+        if snap["status"] in RUN_FINAL or snap["status"] is None:
             yield _event("end", snap)
             return
         await asyncio.sleep(interval)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
@@ -15,20 +16,19 @@ from robocore import dispatch, runs
 from robocore.engine import new_run_id
 from robocore.errors import RobotDefinitionError
 from robocore.loader import LoadedRobot
-from robocore.server import queries
 from robocore.server.auth import Principal, forbid, require
 from robocore.server.errors import AUTHENTICATED, ApiError, documented
 from robocore.server.routes_robots import ROBOT_NAME, launchable
 from robocore.server.state import ServerState, server_state
 from robocore.server.types import UtcDateTime
 from robocore.server.uploads import receive_form
-from robocore.store.models import utcnow
-from robocore.store.repository import LEASE_SECONDS
+from robocore.statuses import RUN_FINAL, RunStatus
+from robocore.store import LEASE_SECONDS, utcnow
+from robocore.store import Run as StoredRun
 
 log = structlog.get_logger("robocore.server.runs")
 router = APIRouter(prefix="/api/v1", tags=["runs"], responses=AUTHENTICATED)
 RUN_ID = Path(pattern=r"^[A-Za-z0-9_-]{1,36}$", description="Identifiant de l'exécution")
-FINAL = ("succeeded", "failed", "completed_with_errors", "cancelled")
 Scalar = str | int | float | bool | None
 
 _LAUNCH_BODY = {"requestBody": {"required": False, "content": {
@@ -77,12 +77,12 @@ class Launched(BaseModel):
     url: str
 
 
-def visible_run(request: Request, state: ServerState, who: Principal, run_id: str) -> dict[str, Any]:
-    """A run the caller may see: an agent only sees the runs launched with their own token."""
-    run = queries.get_run(state.store, run_id)
+def visible_run(request: Request, state: ServerState, who: Principal, run_id: str) -> StoredRun:
+    """A run the caller may see (by its exact id): an agent only sees the runs launched with their own token."""
+    run = state.store.get_run(run_id)
     if run is None:
         raise ApiError(404, f"exécution introuvable '{run_id}'", "run not found", code="run_not_found")
-    if not who.has("engineer") and run["created_by"] != who.name:
+    if not who.has("engineer") and run.created_by != who.name:
         raise forbid(request, who, "run of another token")
     return run
 
@@ -168,11 +168,11 @@ async def launch(request: Request, robot: str = ROBOT_NAME, state: ServerState =
             given = await _json_inputs(request)
             loaded = await run_in_threadpool(_launch_json, request, state, who, robot, given, run_id)
     except BaseException:
-        if multipart and queries.get_run(state.store, run_id) is None:
+        if multipart and state.store.get_run(run_id) is None:
             shutil.rmtree(state.runs_root() / run_id, ignore_errors=True)
         raise
     log.info("api.launched", run_id=run_id, robot=robot, token=who.name)
-    return {"id": run_id, "robot": loaded.spec.robot, "status": "queued", "url": f"/api/v1/runs/{run_id}"}
+    return {"id": run_id, "robot": loaded.spec.robot, "status": RunStatus.QUEUED, "url": f"/api/v1/runs/{run_id}"}
 
 
 @router.get("/runs", response_model=list[Run], summary="Exécutions / runs")
@@ -181,7 +181,11 @@ def list_runs(state: ServerState = Depends(server_state), who: Principal = Depen
               limit: int = Query(50, ge=1, le=500)) -> list[dict[str, Any]]:
     """Most recent first; an agent sees only the runs launched with their token."""
     mine = None if who.has("engineer") else who.name
-    return queries.list_runs(state.store, created_by=mine, robot=robot, status=status, limit=limit)
+    try:
+        wanted = RunStatus(status) if status else None
+    except ValueError:
+        return []  # no run has an unknown status
+    return [asdict(r) for r in state.store.list_runs(created_by=mine, robot=robot, status=wanted, limit=limit)]
 
 
 @router.get("/runs/{run_id}", response_model=RunDetail, responses=documented(404), summary="État d'une exécution / run status")
@@ -189,7 +193,7 @@ def get_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depends
             who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
     """Status, item counts by status and minutes saved so far."""
     run = visible_run(request, state, who, run_id)
-    return dict(run, counts=state.store.counts(run_id), minutes_saved=state.store.run_minutes(run_id))
+    return dict(asdict(run), counts=state.store.counts(run_id), minutes_saved=state.store.run_minutes(run_id))
 
 
 @router.post("/runs/{run_id}/cancel", response_model=Run, responses=documented(404, 409), summary="Annuler / cancel a run")
@@ -197,18 +201,18 @@ def cancel_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depe
                who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
     """A queued run is cancelled at once; a running one stops after its current items."""
     run = visible_run(request, state, who, run_id)
-    if run["status"] in FINAL:
-        raise ApiError(409, f"l'exécution est déjà terminée ({run['status']})", "run already finished")
+    if run.status in RUN_FINAL:
+        raise ApiError(409, f"l'exécution est déjà terminée ({run.status})", "run already finished")
     state.store.request_cancel(run_id)
     log.info("api.cancel_requested", run_id=run_id, token=who.name)
-    return queries.get_run(state.store, run_id) or run
+    return asdict(state.store.get_run(run_id) or run)
 
 
-def _resumable(run: dict[str, Any]) -> bool:
-    if run["status"] == "running":
-        beat = run["heartbeat_at"]
+def _resumable(run: StoredRun) -> bool:
+    if run.status is RunStatus.RUNNING:
+        beat = run.heartbeat_at
         return beat is None or beat < utcnow() - timedelta(seconds=LEASE_SECONDS)
-    return run["status"] != "succeeded"
+    return run.status is not RunStatus.SUCCEEDED
 
 
 @router.post("/runs/{run_id}/resume", status_code=202, response_model=Run,
@@ -218,7 +222,7 @@ def resume_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depe
     """Hand an unfinished, failed or cancelled run back to the executor: done items are never redone."""
     run = visible_run(request, state, who, run_id)
     if not _resumable(run):
-        raise ApiError(409, f"l'exécution ne peut pas être reprise ({run['status']})", "run cannot be resumed")
-    _submit(state, run_id, run["queue"], new_run=False)
+        raise ApiError(409, f"l'exécution ne peut pas être reprise ({run.status})", "run cannot be resumed")
+    _submit(state, run_id, run.queue, new_run=False)
     log.info("api.resumed", run_id=run_id, token=who.name)
-    return run
+    return asdict(run)

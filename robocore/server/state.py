@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from robocore import dispatch
 from robocore.executors.base import Executor, get_executor
 from robocore.server.auth import Verifier
 from robocore.server.catalog import Catalog
+from robocore.settings import get_settings
 from robocore.store import Store
 
 
@@ -29,7 +29,7 @@ class Scheduler(Protocol):
 
 def upload_limit_bytes() -> int:
     """ROBOCORE_UPLOAD_MAX_MB (default 20): the most one launch may upload, all files together."""
-    return int(float(os.environ.get("ROBOCORE_UPLOAD_MAX_MB", "20")) * 1024 * 1024)
+    return int(get_settings().upload_max_mb * 1024 * 1024)
 
 
 @dataclass

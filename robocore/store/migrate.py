@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 
-HEAD = "0002"
+HEAD = "0003"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -17,6 +18,16 @@ def _alembic_config(connection: object) -> object:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
     return cfg
+
+
+def compared(dialect: str) -> Callable[..., bool]:
+    """Autogenerate's filter: what the models declare for this dialect, not APScheduler's table."""
+    def include(obj: object, name: str | None, type_: str, *_: object) -> bool:
+        if type_ == "table" and name == "apscheduler_jobs":  # APScheduler keeps its own table here
+            return False
+        only = getattr(obj, "_ddl_if", None)  # an object declared for one dialect (ix_ledger_month: SQLite)
+        return only is None or only.dialect in (None, dialect)
+    return include
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from robocore.errors import BusinessError
-from robocore.tables.gcpause import paused_gc
 from robocore.tables.guard import Limits, check_file, refuse
 from robocore.tables.rows import LINE_KEY, Row, unique_headers
 from robocore.tables.values import french_or_text, typed_column
@@ -36,8 +35,7 @@ def read_table(path: Path, sheet: str | int | None = None, header_row: int | Non
     """Read a sheet (or CSV) as {"rows", "count", "columns", "sheet", "path"}; see excel.read_table."""
     source = Source(path, sheet, header_row, french_numbers, max_rows)
     kind = check_file(path, limits or Limits())
-    with paused_gc():
-        return _table(source, _cells(source, kind))
+    return _table(source, _cells(source, kind))
 
 
 def read_tables(sources: Sequence[Source], limits: Limits | None = None) -> list[dict[str, Any]]:
@@ -53,8 +51,7 @@ def read_tables(sources: Sequence[Source], limits: Limits | None = None) -> list
     from concurrent.futures import ThreadPoolExecutor
 
     bounds = limits or Limits()
-    with paused_gc(), ThreadPoolExecutor(max_workers=max(len(sources), 1),
-                                         thread_name_prefix="robocore-read") as pool:
+    with ThreadPoolExecutor(max_workers=max(len(sources), 1), thread_name_prefix="robocore-read") as pool:
         pending = []
         for source in sources:
             kind = check_file(source.path, bounds)

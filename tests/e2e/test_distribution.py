@@ -100,18 +100,18 @@ def test_killed_worker_run_resumes_on_other_worker_exactly_once(
                                  trigger="test")
         _wait(lambda: journal.exists() and len(journal.read_text().splitlines()) >= 50, 60, "50 items", workers)
         run = store.get_run(run_id)
-        assert run is not None and run["status"] == "running"
-        victim = next(w for w in workers if w.pid == os.getpgid(run["pid"]))
+        assert run is not None and run.status == "running"
+        victim = next(w for w in workers if w.pid == os.getpgid(run.pid))
         survivor = next(w for w in workers if w is not victim)
         os.killpg(victim.pid, signal.SIGKILL)
         victim.wait(10)
         assert len(journal.read_text().splitlines()) < 200, "the kill must happen mid-run"
 
-        _wait(lambda: store.get_run(run_id)["status"] in ("succeeded", "failed", "completed_with_errors"),
+        _wait(lambda: store.get_run(run_id).status in ("succeeded", "failed", "completed_with_errors"),
               150, "the run to finish on the other worker", [survivor])
         final = store.get_run(run_id)
-        assert final is not None and final["status"] == "succeeded", final["error"]
-        assert final["pid"] != run["pid"] and os.getpgid(final["pid"]) == survivor.pid
+        assert final is not None and final.status == "succeeded", final.error
+        assert final.pid != run.pid and os.getpgid(final.pid) == survivor.pid
 
         lines = journal.read_text().splitlines()
         assert sorted(lines) == sorted(f"E{n}" for n in range(200)), "each side effect exactly once"

@@ -12,7 +12,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
-from robocore.server import create_app, queries
+from robocore.server import create_app
 from robocore.server.auth import create_token
 from robocore.store import Store
 from tests.integration.api_support import FakeExecutor, bearer, execute, robots_folder
@@ -28,7 +28,7 @@ class Served:
         self.store = Store(f"sqlite:///{root / 'robocore.db'}")
         self.app = create_app(self.store, FakeScheduler(), FakeExecutor(), robots_dir=robots_folder(root))
         self.admin = bearer(create_token(self.store, ADMIN_NAME, "admin"))
-        queries.add_grant(self.store, "lot-50", "g1")
+        self.store.add_grant("lot-50", "g1")
         self.client = TestClient(self.app)
         response = self.client.post("/api/v1/robots/lot-50/runs", json={"inputs": {"nombre": 3}}, headers=self.admin)
         self.run_id = response.json()["id"]

@@ -10,8 +10,9 @@ import pytest
 import structlog
 from fastapi.testclient import TestClient
 
-from robocore.server import create_app, queries
+from robocore.server import create_app
 from robocore.server.auth import create_token
+from robocore.statuses import RunStatus
 from robocore.store import Store
 from tests.integration.api_support import FakeExecutor, bearer, robots_folder
 
@@ -46,7 +47,7 @@ class World:
         self.app = create_app(store, FakeScheduler(), self.executor, robots_dir=robots_folder(root))
         self.tokens = {role: create_token(store, role, role, ["g1"] if role == "agent" else []) for role in ROLES}
         self.tokens["other-agent"] = create_token(store, "other-agent", "agent", ["g2"])
-        queries.add_grant(store, "lot-50", "g1")
+        store.add_grant("lot-50", "g1")
         self.client = TestClient(self.app)
         self.runs: dict[str, str] = {}
 
@@ -111,14 +112,14 @@ def _prepare(world: World, role: str, path: str) -> tuple[str, dict[str, Any] | 
         path = path.replace("{fresh_run}", world.launch(owner))
     if "{failed_run}" in path:
         run_id = world.launch(owner)
-        world.store.finish_run(run_id, "failed", "panne simulée")
+        world.store.finish_run(run_id, RunStatus.FAILED, "panne simulée")
         path = path.replace("{failed_run}", run_id)
     if "{spare_token}" in path:
         name = f"spare-{next(_counter)}"
         create_token(world.store, name, "agent")
         path = path.replace("{spare_token}", name)
     if path == "/api/v1/grants/lot-50/g9":
-        queries.add_grant(world.store, "lot-50", "g9")
+        world.store.add_grant("lot-50", "g9")
     path = path.replace("{agent_run}", world.runs["agent"]).replace("{engineer_run}", world.runs["engineer"])
     body = None
     if path.endswith("/runs") and "robots" in path:
@@ -135,7 +136,7 @@ def _prepare(world: World, role: str, path: str) -> tuple[str, dict[str, Any] | 
 def test_role_matrix(world: World, role: str, method: str, path: str, allowed: set[str]) -> None:
     """An allowed role gets a success (2xx); any other gets 403 and the refusal is logged."""
     if "{agent_run}/events" in path:
-        world.store.finish_run(world.runs["agent"], "succeeded")  # so the event stream ends
+        world.store.finish_run(world.runs["agent"], RunStatus.SUCCEEDED)  # so the event stream ends
     url, body = _prepare(world, role, path)
     with structlog.testing.capture_logs() as logs:
         response = world.client.request(method, url, json=body, headers=bearer(world.tokens[role]))
@@ -216,7 +217,7 @@ def test_revoked_token_refused_at_once_though_cached(lone_app: tuple[TestClient,
     client, store = lone_app
     admin, agent = create_token(store, "adm", "admin"), create_token(store, "agt", "agent")
     assert client.get("/api/v1/me", headers=bearer(agent)).json() == {"name": "agt", "role": "agent", "groups": []}
-    assert queries.revoke_token(store, "agt")  # as `robo tokens revoke` does, from another process
+    assert store.revoke_token("agt")  # as `robo tokens revoke` does, from another process
     assert client.get("/api/v1/me", headers=bearer(agent)).status_code == 401
     spare = create_token(store, "spare", "engineer")
     assert client.get("/api/v1/me", headers=bearer(spare)).status_code == 200
@@ -234,9 +235,9 @@ def test_token_created_by_api_is_shown_once_and_stored_hashed(lone_app: tuple[Te
                           headers=bearer(admin)).json()
     token = created["token"]
     assert token.startswith("rbc_") and len(token) > 40
-    row = queries.token_by_name(store, "agent-dupont")
-    assert row is not None and row["token_hash"].startswith("$argon2") and token not in row["token_hash"]
-    assert token.startswith("rbc_" + row["lookup"]) and len(row["lookup"]) == 12
+    row = store.token_by_lookup(token[len("rbc_"):len("rbc_") + 12])  # found by the token's first 12 characters
+    assert row is not None and row.token.name == "agent-dupont"
+    assert row.token_hash.startswith("$argon2") and token not in row.token_hash
     assert client.get("/api/v1/me", headers=bearer(token)).json()["groups"] == ["ddets"]
     again = client.post("/api/v1/tokens", json={"name": "agent-dupont", "role": "agent"}, headers=bearer(admin))
     assert again.status_code == 409

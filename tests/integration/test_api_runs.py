@@ -16,7 +16,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from robocore.server import create_app, queries
+from robocore.server import create_app
 from robocore.server.auth import create_token
 from robocore.store import Store
 from tests.integration.api_support import (
@@ -38,7 +38,7 @@ class Api:
         self.client = TestClient(self.app)
         self.engineer = bearer(create_token(store, "ingenieur", "engineer"))
         self.agent = bearer(create_token(store, "agent", "agent", ["ddets"]))
-        queries.add_grant(store, "lecture-classeur", "ddets")
+        store.add_grant("lecture-classeur", "ddets")
 
     def upload(self, path: Path, name: str | None = None, **fields: str) -> httpx.Response:
         with path.open("rb") as fh:
@@ -87,7 +87,7 @@ def test_launch_with_bad_inputs_is_422_and_records_nothing(api: Api, robo_home: 
     form = api.client.post("/api/v1/robots/lot-50/runs", content=b"a=b", headers={
         **api.engineer, "Content-Type": "application/x-www-form-urlencoded"})
     assert form.status_code == 415
-    assert queries.list_runs(api.store) == [] and api.executor.submitted == []
+    assert api.store.list_runs() == [] and api.executor.submitted == []
     assert _run_files(robo_home) == []
 
 
@@ -99,7 +99,7 @@ def test_file_input_must_be_uploaded_not_a_server_path(api: Api) -> None:
     form = api.client.post("/api/v1/robots/lecture-classeur/runs", data={"classeur": "/etc/passwd"},
                            files={"commentaire": (None, "x")}, headers=api.agent)
     assert form.status_code == 400
-    assert queries.list_runs(api.store) == []
+    assert api.store.list_runs() == []
 
 
 def test_uploaded_workbook_runs_and_shows_status_items_logs_evidence(api: Api, robo_home: Path,
@@ -112,7 +112,7 @@ def test_uploaded_workbook_runs_and_shows_status_items_logs_evidence(api: Api, r
     run_id = response.json()["id"]
     saved = robo_home / "runs" / run_id / "inputs" / "classeur" / "Liste des dossiers (mars)_.xlsx"
     assert saved.read_bytes() == book.read_bytes()
-    assert api.store.get_run(run_id)["inputs"]["classeur"] == str(saved.resolve())
+    assert api.store.get_run(run_id).inputs["classeur"] == str(saved.resolve())  # type: ignore[union-attr]
     execute(run_id, api.store)
     (robo_home / "runs" / run_id / "evidence" / "N-2").mkdir(parents=True)
     (robo_home / "runs" / run_id / "evidence" / "N-2" / "echec.png").write_bytes(b"\x89PNG preuve")
@@ -230,7 +230,7 @@ def test_upload_ten_times_the_limit_is_refused_without_filling_the_disk(
     body = json.loads(answer.split(b"\r\n\r\n", 1)[1])
     assert body.get("code") == "upload_too_large"
     assert sent < total  # the server answered before the whole upload was sent
-    assert _run_files(robo_home) == [] and queries.list_runs(store) == []
+    assert _run_files(robo_home) == [] and store.list_runs() == []
     store.close()
 
 
@@ -252,9 +252,9 @@ def test_hundred_concurrent_launches_all_recorded(store_url: str, robo_home: Pat
     assert [r.status_code for r in responses] == [201] * 100
     ids = {r.json()["id"] for r in responses}
     assert len(ids) == 100
-    recorded = queries.list_runs(store, limit=500)
-    assert {r["id"] for r in recorded} == ids
-    assert sorted(r["inputs"]["nombre"] for r in recorded) == list(range(1, 101))
+    recorded = store.list_runs(limit=500)
+    assert {r.id for r in recorded} == ids
+    assert sorted(r.inputs["nombre"] for r in recorded) == list(range(1, 101))
     assert {run_id for run_id, _ in executor.submitted} == ids and len(executor.submitted) == 100
     store.close()
 
@@ -353,9 +353,9 @@ def test_schedules_through_the_real_scheduler_service(store_url: str, robo_home:
         assert client.post("/api/v1/schedules/nuit/enable", headers=engineer).json()["enabled"] is True
         ran = client.post("/api/v1/schedules/nuit/run", headers=engineer)
         assert ran.status_code == 201, ran.text
-        run = queries.get_run(store, ran.json()["run_id"])
-        assert run is not None and (run["created_by"], run["inputs"]) == ("schedule:nuit", {"nombre": 4})
-        assert executor.submitted == [(run["id"], None)]
+        run = store.get_run(ran.json()["run_id"])
+        assert run is not None and (run.created_by, run.inputs) == ("schedule:nuit", {"nombre": 4})
+        assert executor.submitted == [(run.id, None)]
         assert client.post("/api/v1/schedules/nuit/run", headers=engineer).status_code == 409
         assert client.post("/api/v1/schedules/jour/run", headers=engineer).status_code == 404
         assert client.post("/api/v1/schedules/jour/disable", headers=engineer).status_code == 404

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from robocore import runs
+from robocore.ledger import EntryKind
 from robocore.loader import load_robot
 from robocore.store import Store
 
@@ -27,16 +28,16 @@ def test_fifty_items_statuses_counts_and_ledger(store_url: str, tmp_path: Path) 
     result = asyncio.run(runs.start(load_robot(_copy("lot50", tmp_path)), store, {}))
     assert result.status == "completed_with_errors"
     assert result.counts == {"done": 44, "business_error": 6}
-    items = {i["key"]: i for i in store.items(result.run_id)}
+    items = {i.key: i for i in store.items(result.run_id)}
     assert len(items) == 50
-    failed = {k for k, i in items.items() if i["status"] == "business_error"}
+    failed = {k for k, i in items.items() if i.status == "business_error"}
     assert failed == {"D-007", "D-010", "D-020", "D-030", "D-040", "D-050"}
-    assert items["D-010"]["error"] == "Dossier 10 : montant manquant"
-    assert all(i["attempts"] == 1 for i in items.values())
+    assert items["D-010"].error == "Dossier 10 : montant manquant"
+    assert all(i.attempts == 1 for i in items.values())
     ledger = store.ledger_rows()
-    assert sum(r["minutes"] for r in ledger) == pytest.approx(44 * 4.5 + 10)
-    assert sorted(r["kind"] for r in ledger).count("run") == 1
-    assert {r["process_name"] for r in ledger} == {"Contrôle des dossiers"}
+    assert sum(r.entry.minutes for r in ledger) == pytest.approx(44 * 4.5 + 10)
+    assert [r.entry.kind for r in ledger].count(EntryKind.RUN) == 1
+    assert {r.entry.process_name for r in ledger} == {"Contrôle des dossiers"}
     store.close()
 
 
@@ -44,11 +45,11 @@ def test_application_errors_retried_business_errors_not(store_url: str, tmp_path
     """An application error is retried (with backoff) up to `retries`; a business error never is."""
     store = Store(store_url)
     result = asyncio.run(runs.start(load_robot(_copy("retry", tmp_path)), store, {}))
-    items = {i["key"]: i for i in store.items(result.run_id)}
-    assert (items["a"]["status"], items["a"]["attempts"]) == ("done", 2)
-    assert (items["b"]["status"], items["b"]["attempts"]) == ("business_error", 1)
-    assert (items["c"]["status"], items["c"]["attempts"]) == ("application_error", 3)
-    assert sum(r["minutes"] for r in store.ledger_rows()) == pytest.approx(1.0)
+    items = {i.key: i for i in store.items(result.run_id)}
+    assert (items["a"].status, items["a"].attempts) == ("done", 2)
+    assert (items["b"].status, items["b"].attempts) == ("business_error", 1)
+    assert (items["c"].status, items["c"].attempts) == ("application_error", 3)
+    assert sum(r.entry.minutes for r in store.ledger_rows()) == pytest.approx(1.0)
     store.close()
 
 
@@ -59,12 +60,12 @@ def test_resume_never_redoes_done_items_nor_counts_twice(store_url: str, tmp_pat
     first = asyncio.run(runs.start(load_robot(robot), store, {}))
     second = asyncio.run(runs.resume(first.run_id, store))
     assert second.run_id == first.run_id
-    items = {i["key"]: i for i in store.items(first.run_id)}
-    assert items["a"]["attempts"] == 2  # done in the first run, untouched
-    assert items["c"]["attempts"] == 6  # application errors are tried again on resume
+    items = {i.key: i for i in store.items(first.run_id)}
+    assert items["a"].attempts == 2  # done in the first run, untouched
+    assert items["c"].attempts == 6  # application errors are tried again on resume
     assert (tmp_path / "retry" / "essais-a.txt").read_text() == "xx"
     ledger = store.ledger_rows()
-    assert len(ledger) == 1 and ledger[0]["entry_key"].endswith(":a")
+    assert len(ledger) == 1 and ledger[0].entry_key.endswith(":a")
     store.close()
 
 
@@ -97,9 +98,8 @@ def test_run_level_failure_fails_the_run(robo_home: Path, tmp_path: Path) -> Non
     assert store.ledger_rows() == []
 
 
-def test_tables_frozen_by_a_step_are_released_after_it(robo_home: Path, tmp_path: Path) -> None:
-    """excel.read_table freezes what it built (gc.freeze); the engine gives it back to the
-    collector right after the step, so nothing stays frozen for the rest of the run."""
+def test_table_step_leaves_the_garbage_collector_alone(robo_home: Path, tmp_path: Path) -> None:
+    """A table step leaves the process's garbage collector as it found it: enabled, nothing frozen."""
     import gc
 
     from openpyxl import Workbook
@@ -113,7 +113,6 @@ def test_tables_frozen_by_a_step_are_released_after_it(robo_home: Path, tmp_path
     (folder / "robot.yaml").write_text(
         "robot: gel\nsteps:\n  - id: t\n    use: excel.read_table\n    with: {path: t.xlsx}\n"
         "  - use: flow.assert\n    with: {that: \"{{ steps.t.count == 1 }}\"}\n")
-    gc.unfreeze()
     store = Store(f"sqlite:///{robo_home / 'robocore.db'}")
     result = asyncio.run(runs.start(load_robot(folder), store, {}))
     assert result.status == "succeeded", result.error
@@ -137,10 +136,44 @@ def test_item_left_running_is_verified_not_redone(store_url: str, tmp_path: Path
     engine.dispose()
     journal.write_text("\n".join(f"E{n}" for n in range(200) if n != 6) + "\n")  # E6's side effect never happened
     asyncio.run(runs.resume(result.run_id, store))
-    items = {i["key"]: i for i in store.items(result.run_id)}
-    assert (items["E5"]["status"], items["E5"]["verified"], items["E5"]["attempts"]) == ("done", 1, 1)
-    assert (items["E6"]["status"], items["E6"]["verified"], items["E6"]["attempts"]) == ("done", 0, 2)
+    items = {i.key: i for i in store.items(result.run_id)}
+    assert (items["E5"].status, items["E5"].verified, items["E5"].attempts) == ("done", 1, 1)
+    assert (items["E6"].status, items["E6"].verified, items["E6"].attempts) == ("done", 0, 2)
     lines = journal.read_text().splitlines()
     assert sorted(lines) == sorted(f"E{n}" for n in range(200))
     assert store.run_minutes(result.run_id) == pytest.approx(200 * 2 + 3)
+    store.close()
+
+
+_ALL_REFUSED = """\
+robot: tout-refuse
+process: {name: Contrôle, service: Test, manual_minutes_per_item: 3, manual_minutes_per_run: 10}
+steps:
+  - for_each: "{{ [1, 2, 3] }}"
+    as: n
+    key: "K-{{ n }}"
+    steps:
+      - use: flow.fail
+        with: {message: "Dossier {{ n }} refusé"}
+"""
+
+
+def test_run_whose_every_item_failed_saves_nothing(store_url: str, tmp_path: Path) -> None:
+    """A completed run whose every item was refused records no fixed run minutes: nothing was saved."""
+    (tmp_path / "robot.yaml").write_text(_ALL_REFUSED, encoding="utf-8")
+    store = Store(store_url)
+    result = asyncio.run(runs.start(load_robot(tmp_path), store, {}))
+    assert result.status == "completed_with_errors" and result.counts == {"business_error": 3}
+    assert store.ledger_rows() == [] and result.minutes_saved == 0
+    store.close()
+
+
+def test_run_without_items_saves_its_fixed_minutes(store_url: str, tmp_path: Path) -> None:
+    """A completed run with no work items (one whole task) records its fixed run minutes once."""
+    (tmp_path / "robot.yaml").write_text(
+        "robot: tache-unique\nprocess: {name: Contrôle, service: Test, manual_minutes_per_item: 0, manual_minutes_per_run: 10}\n"
+        "steps:\n  - use: flow.log\n    with: {message: fait}\n", encoding="utf-8")
+    store = Store(store_url)
+    result = asyncio.run(runs.start(load_robot(tmp_path), store, {}))
+    assert result.status == "succeeded" and [r.entry.minutes for r in store.ledger_rows()] == [10]
     store.close()

@@ -15,16 +15,22 @@ from robocore import dispatch
 from robocore.executors.local import LocalExecutor
 from robocore.loader import load_robot
 from robocore.runs import prepare
-from robocore.store import Store
+from robocore.statuses import RUN_FINAL, RunStatus
+from robocore.store import Run, Store
 
 ROBOTS = Path(__file__).parent / "robots"
-FINAL = ("succeeded", "failed", "completed_with_errors", "cancelled")
 
 
 def _copy(name: str, tmp_path: Path) -> Path:
     dest = tmp_path / name
     shutil.copytree(ROBOTS / name, dest)
     return dest
+
+
+def _run(store: Store, run_id: str) -> Run:
+    run = store.get_run(run_id)
+    assert run is not None, run_id
+    return run
 
 
 def _until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
@@ -45,12 +51,12 @@ def test_launched_runs_execute_in_worker_processes(store_url: str, tmp_path: Pat
     try:
         ids = [dispatch.launch(str(robot), {"nombre": "20"}, store=store, executor=executor) for _ in range(6)]
         assert len(set(ids)) == 6
-        _until(lambda: all(store.get_run(i)["status"] in FINAL for i in ids), 120, "six final runs")
-        rows = [store.get_run(i) for i in ids]
-        assert all(r["status"] == "completed_with_errors" for r in rows)
+        _until(lambda: all(_run(store, i).status in RUN_FINAL for i in ids), 120, "six final runs")
+        rows = [_run(store, i) for i in ids]
+        assert all(r.status == "completed_with_errors" for r in rows)
         assert all(store.counts(i) == {"done": 17, "business_error": 3} for i in ids)
         assert all(store.run_minutes(i) == pytest.approx(17 * 4.5 + 10) for i in ids)
-        pids = {r["pid"] for r in rows}
+        pids = {r.pid for r in rows}
         assert os.getpid() not in pids and 1 <= len(pids) <= 2
         _until(executor.idle, 10, "an idle executor")
     finally:
@@ -72,24 +78,24 @@ def test_run_held_elsewhere_is_never_executed_twice(holder: str, store_url: str,
     try:
         executor.submit(run_id)
         time.sleep(2.0)  # several refused attempts
-        run = store.get_run(run_id)
-        assert run["owner"] == "ailleurs:1:holder" and run["status"] == "running"
+        run = _run(store, run_id)
+        assert run.owner == "ailleurs:1:holder" and run.status == "running"
         assert not journal.exists() and store.counts(run_id) == {}
         assert not executor.idle(), "a refused run is asked again, not dropped"
         if holder == "finishes":
-            store.finish_run(run_id, "succeeded", owner="ailleurs:1:holder")
+            store.finish_run(run_id, RunStatus.SUCCEEDED, owner="ailleurs:1:holder")
             _until(executor.idle, 15, "the executor to give up on the finished run")
             assert not journal.exists() and store.counts(run_id) == {}
-            assert store.get_run(run_id)["owner"] == "ailleurs:1:holder"
+            assert _run(store, run_id).owner == "ailleurs:1:holder"
         else:
             engine = create_engine(store_url)
             with engine.begin() as conn:  # the holder stopped beating a minute ago
                 conn.execute(text("UPDATE runs SET heartbeat_at = :t WHERE id = :i"),
-                             {"t": store.get_run(run_id)["heartbeat_at"].replace(year=2000), "i": run_id})
+                             {"t": _run(store, run_id).heartbeat_at.replace(year=2000), "i": run_id})
             engine.dispose()
-            _until(lambda: store.get_run(run_id)["status"] in FINAL, 120, "the taken-over run to finish")
-            final = store.get_run(run_id)
-            assert final["status"] == "succeeded" and final["owner"] != "ailleurs:1:holder"
+            _until(lambda: _run(store, run_id).status in RUN_FINAL, 120, "the taken-over run to finish")
+            final = _run(store, run_id)
+            assert final.status == "succeeded" and final.owner != "ailleurs:1:holder"
             assert sorted(journal.read_text().splitlines()) == sorted(f"E{n}" for n in range(200))
             assert store.counts(run_id) == {"done": 200}
     finally:
@@ -109,8 +115,8 @@ def test_remote_run_with_local_executor_prints_id_and_waits(store_url: str, tmp_
     assert run_id in capsys.readouterr().out
     store = Store(store_url)
     try:
-        run = store.get_run(run_id)
-        assert run["status"] == "succeeded" and run["trigger"] == "cli" and run["pid"] != os.getpid()
+        run = _run(store, run_id)
+        assert run.status == "succeeded" and run.trigger == "cli" and run.pid != os.getpid()
         assert store.counts(run_id) == {"done": 5}
     finally:
         store.close()
@@ -144,16 +150,16 @@ def test_killed_pool_process_run_is_resumed_exactly_once(store_url: str, tmp_pat
         run_id = dispatch.launch(str(robot), {"journal": str(journal), "pause": "0.01"}, store=store,
                                  executor=executor)
         _until(lambda: journal.exists() and len(journal.read_text().splitlines()) >= 40, 60, "40 items")
-        first = store.get_run(run_id)
-        os.kill(first["pid"], signal.SIGKILL)
-        _until(lambda: store.get_run(run_id)["status"] in FINAL, 120, "the resumed run to finish")
-        final = store.get_run(run_id)
-        assert final["status"] == "succeeded" and final["pid"] != first["pid"]
+        first = _run(store, run_id)
+        os.kill(first.pid, signal.SIGKILL)
+        _until(lambda: _run(store, run_id).status in RUN_FINAL, 120, "the resumed run to finish")
+        final = _run(store, run_id)
+        assert final.status == "succeeded" and final.pid != first.pid
         assert sorted(journal.read_text().splitlines()) == sorted(f"E{n}" for n in range(200))
         assert store.counts(run_id) == {"done": 200}
         assert store.run_minutes(run_id) == pytest.approx(200 * 2 + 3)
         after = dispatch.launch(str(_copy("lot50", tmp_path)), {"nombre": "3"}, store=store, executor=executor)
-        _until(lambda: store.get_run(after)["status"] == "succeeded", 30, "the fresh pool to take new runs")
+        _until(lambda: _run(store, after).status == "succeeded", 30, "the fresh pool to take new runs")
     finally:
         executor.shutdown(wait=True)
         store.close()

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.fake_dist import write_distribution
 
 PLUGIN_DIR = Path(__file__).resolve().parents[1] / "plugins" / "robocore-plugin-exemple"
 PYTHON = Path(sys.executable)
@@ -150,3 +153,59 @@ def test_duplicate_action_fails_at_start_up_naming_both(duplicate_path: Path, tm
     assert "plugin 'flow'" in message and "plugin 'doublon'" in message
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "home" / "runs").exists() or not any((tmp_path / "home" / "runs").iterdir())
+
+
+@pytest.fixture()
+def broken_path(tmp_path: Path) -> Path:
+    """A folder to put on PYTHONPATH: a distribution with one broken extension of each kind."""
+    broken = "import dependance_absente_du_test  # noqa: F401\n"
+    return write_distribution(tmp_path / "site", "extensions-cassees", {
+        "robocore.plugins": {"casse": "casse_actions"},
+        "robocore.executors": {"casse": "casse_executors:Executor"},
+        "robocore.secret_providers": {"casse": "casse_providers:Provider"},
+    }, {"casse_actions": broken, "casse_executors": broken, "casse_providers": broken})
+
+
+MISSING = "ModuleNotFoundError: No module named 'dependance_absente_du_test'"
+
+
+def test_plugins_command_lists_extensions_and_broken_ones(broken_path: Path, tmp_path: Path) -> None:
+    """`robo plugins` lists the loaded executors and the broken extension of each kind with its error."""
+    env = _env(tmp_path / "home", plugins="flow,files,casse", PYTHONPATH=str(broken_path))
+    proc = _robo("plugins", env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "executor 'local' (robocore: robocore.executors.local:LocalExecutor)" in proc.stdout
+    assert "plugin 'flow' (robocore: robocore.actions.flow)" in proc.stdout
+    errors = proc.stderr.replace("\n", " ")
+    for kind, target in (("plugin", "casse_actions"), ("executor", "casse_executors:Executor"),
+                         ("secret provider", "casse_providers:Provider")):
+        assert f"{kind} not loaded : {kind} 'casse' (extensions-cassees: {target}) — {MISSING}" in errors
+
+
+def test_robot_using_a_broken_plugin_is_refused_naming_it(broken_path: Path, tmp_path: Path) -> None:
+    """`robo run` of a robot using an action of a broken plugin fails at load, naming the plugin and its error."""
+    robot = tmp_path / "robot.yaml"
+    robot.write_text("robot: t\nsteps:\n  - use: casse.faire\n", encoding="utf-8")
+    home = tmp_path / "home"
+    proc = _robo("run", str(robot), "-q", env=_env(home, plugins="flow,files,casse", PYTHONPATH=str(broken_path)))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    message = proc.stderr.replace("\n", " ")
+    assert "plugin 'casse' (extensions-cassees: casse_actions)" in message and MISSING in message
+    assert "Traceback" not in proc.stderr
+    assert not (home / "runs").exists() or not any((home / "runs").iterdir())
+
+
+def test_broken_executor_named_by_the_setting_fails_naming_it(broken_path: Path, tmp_path: Path) -> None:
+    """`robo run --remote` with ROBOCORE_EXECUTOR naming a broken executor fails with its report, recording no run."""
+    robot = tmp_path / "robot.yaml"
+    robot.write_text("robot: t\nsteps:\n  - use: flow.log\n    with: {message: x}\n", encoding="utf-8")
+    env = _env(tmp_path / "home", PYTHONPATH=str(broken_path), ROBOCORE_EXECUTOR="casse")
+    proc = _robo("run", str(robot), "--remote", env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    message = proc.stderr.replace("\n", " ")
+    assert "executor 'casse' (extensions-cassees: casse_executors:Executor)" in message and MISSING in message
+    assert "Traceback" not in proc.stderr
+    database = tmp_path / "home" / "robocore.db"
+    if database.exists():  # the executor is checked before the run is recorded: none is left queued
+        with sqlite3.connect(database) as db:
+            assert db.execute("SELECT count(*) FROM runs").fetchone() == (0,)

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from robocore.scheduling import records
 from robocore.scheduling.load import load_schedule
 from robocore.scheduling.service import SchedulerService
 from robocore.scheduling.triggers import build_trigger
@@ -54,7 +53,7 @@ def test_holiday_is_skipped_then_overlap_blocks_the_next_fire(service: Any) -> N
     service.fire_due("daily", dt.datetime(2026, 5, 1, 7, 0, 5, tzinfo=UTC))  # 09:00 Paris = 07:00 UTC
     service.fire_due("daily", dt.datetime(2026, 5, 2, 7, 0, 5, tzinfo=UTC))
     service.fire_due("daily", dt.datetime(2026, 5, 3, 7, 0, 5, tzinfo=UTC))
-    got = [(f.fire_time.day, f.status) for f in records.fires(service.engine, "daily")]
+    got = [(f.fire_time.day, f.status) for f in service.store.fires("daily")]
     assert got == [(1, "skipped_holiday"), (2, "launched"), (3, "skipped_overlap")]
     assert service.launched == ["schedule:daily"]
 
@@ -63,11 +62,11 @@ def test_run_once_after_downtime_launches_one_and_records_the_rest(service: Any)
     """Down from 3 May noon to 7 May with run_once: 4-6 May recorded missed, one catch-up run for 7 May."""
     service._since["daily"] = dt.datetime(2026, 5, 3, 12, tzinfo=UTC)
     service.fire_due("daily", dt.datetime(2026, 5, 7, 12, tzinfo=UTC))  # 4, 5, 6, 7 May (no holiday)
-    got = [(f.fire_time.day, f.status) for f in records.fires(service.engine, "daily")]
+    got = [(f.fire_time.day, f.status) for f in service.store.fires("daily")]
     assert got == [(4, "missed"), (5, "missed"), (6, "missed"), (7, "launched")]
-    assert "rattrapage" in (records.last_fire(service.engine, "daily").note or "")
+    assert "rattrapage" in (service.store.last_fire("daily").note or "")
     service.fire_due("daily", dt.datetime(2026, 5, 7, 12, tzinfo=UTC))  # nothing new: nothing recorded twice
-    assert len(records.fires(service.engine, "daily")) == 4
+    assert len(service.store.fires("daily")) == 4
 
 
 def test_disable_enable_and_list(service: Any) -> None:

@@ -1,4 +1,4 @@
-"""Leadership: one scheduler per database (PostgreSQL advisory lock, a file lock for SQLite)."""
+"""Scheduler leadership: one leader per database (PostgreSQL advisory lock, MySQL GET_LOCK, a file lock for SQLite)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ class PostgresLock:
         self.conn: Connection | None = None
 
     def acquire(self) -> bool:
+        """Take the advisory lock if free; True when this process is (still) the leader."""
         if self.conn is not None:
             return self.alive()
         conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -51,6 +52,7 @@ class PostgresLock:
         return got
 
     def alive(self) -> bool:
+        """Whether the session holding the lock still answers."""
         if self.conn is None:
             return False
         try:
@@ -62,6 +64,7 @@ class PostgresLock:
             return False
 
     def release(self) -> None:
+        """Unlock and drop the dedicated session (idempotent)."""
         if self.conn is None:
             return
         try:
@@ -84,6 +87,7 @@ class MysqlLock(PostgresLock):
     """MariaDB/MySQL `GET_LOCK(name, 0)` on a dedicated connection."""
 
     def acquire(self) -> bool:
+        """Take the named lock if free; True when this process is (still) the leader."""
         if self.conn is not None:
             return self.alive()
         conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -95,6 +99,7 @@ class MysqlLock(PostgresLock):
         return got
 
     def release(self) -> None:
+        """Release the named lock and drop the dedicated session (idempotent)."""
         if self.conn is not None:
             try:
                 self.conn.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": MYSQL_LOCK_NAME})
@@ -113,6 +118,7 @@ class FileLeaderLock:
         self.lock = FileLock(str(path), thread_local=False)
 
     def acquire(self) -> bool:
+        """Take the file lock if free; True when this process is (still) the leader."""
         from filelock import Timeout
 
         if self.lock.is_locked:
@@ -124,9 +130,11 @@ class FileLeaderLock:
             return False
 
     def alive(self) -> bool:
+        """Whether this process still holds the file lock."""
         return self.lock.is_locked
 
     def release(self) -> None:
+        """Release the file lock (idempotent)."""
         if self.lock.is_locked:
             self.lock.release(force=True)
 
@@ -146,3 +154,13 @@ def leader_lock(engine: Engine) -> LeaderLock:
             return FileLeaderLock(settings.home() / "scheduler.lock")
         return FileLeaderLock(Path(db).with_name(Path(db).name + ".scheduler.lock"))
     raise ValueError(f"base non prise en charge pour le planificateur / unsupported database: {url.get_backend_name()}")
+
+
+class LeaderLocksMixin:
+    """The Store's scheduler leadership lock."""
+
+    engine: Engine
+
+    def leader_lock(self) -> LeaderLock:
+        """A new (not yet taken) scheduler leadership lock on this database."""
+        return leader_lock(self.engine)

@@ -1,0 +1,219 @@
+"""The ledger's SQL: one entry per done item or completed run, and hours saved summed with GROUP BY.
+
+Sums stay in the database: a report reads one row per group, never the ledger itself
+(1,000,000 entries by process: 0.11-0.16 s on SQLite and PostgreSQL against 7 s for the
+former Python loop, bench/bench_ledger.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal, get_args
+
+from sqlalchemy import ColumnElement, Connection, Select, func, insert, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from robocore.statuses import ITEM_ATTEMPTED, RUN_FINAL, ItemStatus, RunStatus
+from robocore.store.models import items as ITEMS
+from robocore.store.models import ledger as LEDGER
+from robocore.store.models import runs as RUNS
+
+Grouping = Literal["process", "service", "robot", "month"]
+GROUPINGS: tuple[Grouping, ...] = get_args(Grouping)
+
+_INSERT = insert(LEDGER)  # built once: an entry is written for every done item
+
+
+class EntryKind(StrEnum):
+    """What an entry counts: one done item, or the fixed minutes of one completed run."""
+
+    ITEM = "item"
+    RUN = "run"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """Minutes of manual work one done item or one completed run saved, at the minutes then in force."""
+
+    robot: str
+    process_name: str | None
+    service: str | None
+    minutes: float
+    kind: EntryKind
+
+    def key(self, run_id: str, item_key: str | None = None) -> str:
+        """The unique entry key: the database refuses a second entry for the same item or run."""
+        return f"item:{run_id}:{item_key}" if self.kind is EntryKind.ITEM else f"run:{run_id}"
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """A stored entry."""
+
+    entry_key: str
+    run_id: str
+    entry: LedgerEntry
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A group's sums: minutes saved (unrounded), items and runs by outcome."""
+
+    minutes: float = 0.0
+    items_done: int = 0
+    business_errors: int = 0
+    application_errors: int = 0
+    runs_finished: int = 0
+    runs_succeeded: int = 0
+    runs_with_errors: int = 0
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    @property
+    def hours(self) -> float:
+        return self.minutes / 60
+
+    @property
+    def items_attempted(self) -> int:
+        """Items processed: done or failed (skipped ones were not tried)."""
+        return self.items_done + self.business_errors + self.application_errors
+
+    @property
+    def item_success(self) -> float | None:
+        """Done / attempted; None when no item was attempted."""
+        return self.items_done / self.items_attempted if self.items_attempted else None
+
+    @property
+    def run_success(self) -> float | None:
+        """Runs succeeded (no item refused) / runs finished; None when none finished."""
+        return self.runs_succeeded / self.runs_finished if self.runs_finished else None
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    """One group's figures; `group` is None for entries without a process (or service)."""
+
+    group: str | None
+    figures: Figures
+
+
+class month_key(FunctionElement[Any]):
+    """The month of a timestamp, as each dialect groups it fastest (`month_label` reads it back).
+
+    SQLite: the text 'YYYY-MM' (strftime, the expression of the index ix_ledger_month);
+    PostgreSQL: date_trunc, about twice as fast to group by as to_char (measured).
+    """
+
+    inherit_cache = True
+
+
+@compiles(month_key)
+def _month_postgresql(element: month_key, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"date_trunc('month', {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(month_key, "sqlite")
+def _month_sqlite(element: month_key, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
+
+
+def month_label(key: str | datetime | None) -> str | None:
+    """'YYYY-MM' from a month_key value."""
+    return key.strftime("%Y-%m") if isinstance(key, datetime) else key
+
+
+# ---- writing ------------------------------------------------------------------------
+def insert_entry(conn: Connection, entry: LedgerEntry, run_id: str, item_key: str | None,
+                 now: datetime) -> None:
+    """Write one entry in the caller's transaction (IntegrityError when its key exists)."""
+    conn.execute(_INSERT, {"entry_key": entry.key(run_id, item_key), "run_id": run_id, "kind": entry.kind.value,
+                           "robot": entry.robot, "process_name": entry.process_name, "service": entry.service,
+                           "minutes": entry.minutes, "recorded_at": now})
+
+
+# ---- reading ------------------------------------------------------------------------
+def run_minutes(conn: Connection, run_id: str) -> float:
+    query = select(func.coalesce(func.sum(LEDGER.c.minutes), 0.0)).where(LEDGER.c.run_id == run_id)
+    return float(conn.execute(query).scalar_one())
+
+
+def _within(query: Select[Any], column: Any, start: datetime | None, end: datetime | None) -> Select[Any]:
+    """Only rows with start <= column < end (either bound optional)."""
+    if start is not None:
+        query = query.where(column >= start)
+    if end is not None:
+        query = query.where(column < end)
+    return query
+
+
+def rows(conn: Connection, start: datetime | None, end: datetime | None) -> list[LedgerRow]:
+    """Entries recorded in the period, oldest first."""
+    query = _within(select(LEDGER).order_by(LEDGER.c.id), LEDGER.c.recorded_at, start, end)
+    return [LedgerRow(r.entry_key, r.run_id, LedgerEntry(r.robot, r.process_name, r.service, r.minutes,
+                                                          EntryKind(r.kind)), r.recorded_at)
+            for r in conn.execute(query)]
+
+
+def _run_column(by: Grouping) -> ColumnElement[Any]:
+    return {"process": RUNS.c.process_name, "service": RUNS.c.service, "robot": RUNS.c.robot}[by]
+
+
+def minutes_by(conn: Connection, by: Grouping, start: datetime | None,
+               end: datetime | None) -> dict[str | None, float]:
+    """Minutes saved per group, from entries recorded in the period (read from a covering index)."""
+    columns = {"process": LEDGER.c.process_name, "service": LEDGER.c.service, "robot": LEDGER.c.robot}
+    group = month_key(LEDGER.c.recorded_at) if by == "month" else columns[by]
+    query = _within(select(group, func.sum(LEDGER.c.minutes)).group_by(group), LEDGER.c.recorded_at, start, end)
+    return {month_label(g): float(m) for g, m in conn.execute(query)}
+
+
+def items_by(conn: Connection, by: Grouping, start: datetime | None,
+             end: datetime | None) -> dict[tuple[str | None, str], int]:
+    """Attempted items per (group, status), finished in the period, grouped by their run's process.
+
+    Counted per run first, in the order of the index (run_id, status), then per group: one
+    sort of a row per run instead of one per item (5x faster on SQLite, measured).
+    """
+    per_run_cols: list[ColumnElement[Any]] = [ITEMS.c.run_id, ITEMS.c.status]
+    if by == "month":
+        per_run_cols.append(month_key(ITEMS.c.finished_at).label("month"))
+    attempted = sorted(s.value for s in ITEM_ATTEMPTED)
+    per_run = _within(select(*per_run_cols, func.count().label("n")).where(ITEMS.c.status.in_(attempted))
+                      .group_by(*per_run_cols), ITEMS.c.finished_at, start, end).subquery()
+    group = per_run.c.month if by == "month" else _run_column(by)
+    query = (select(group, per_run.c.status, func.sum(per_run.c.n))
+             .select_from(per_run.join(RUNS, RUNS.c.id == per_run.c.run_id)).group_by(group, per_run.c.status))
+    return {(month_label(g), s): int(n) for g, s, n in conn.execute(query)}
+
+
+def runs_by(conn: Connection, by: Grouping, start: datetime | None,
+            end: datetime | None) -> dict[tuple[str | None, str], int]:
+    """Finished runs per (group, status), finished in the period."""
+    group = month_key(RUNS.c.finished_at) if by == "month" else _run_column(by)
+    query = (select(group, RUNS.c.status, func.count()).where(RUNS.c.status.in_(sorted(s.value for s in RUN_FINAL)))
+             .group_by(group, RUNS.c.status))
+    return {(month_label(g), s): int(n) for g, s, n in conn.execute(_within(query, RUNS.c.finished_at, start, end))}
+
+
+def lines(conn: Connection, by: Grouping, start: datetime | None, end: datetime | None) -> list[LedgerLine]:
+    """Every group's figures in the period: minutes from the ledger, items and runs by outcome."""
+    minutes = minutes_by(conn, by, start, end)
+    items = items_by(conn, by, start, end)
+    runs = runs_by(conn, by, start, end)
+    groups = set(minutes) | {g for g, _ in items} | {g for g, _ in runs}
+
+    def figures(g: str | None) -> Figures:
+        return Figures(minutes=minutes.get(g, 0.0), items_done=items.get((g, ItemStatus.DONE), 0),
+                       business_errors=items.get((g, ItemStatus.BUSINESS_ERROR), 0),
+                       application_errors=items.get((g, ItemStatus.APPLICATION_ERROR), 0),
+                       runs_finished=sum(n for (h, _), n in runs.items() if h == g),
+                       runs_succeeded=runs.get((g, RunStatus.SUCCEEDED), 0),
+                       runs_with_errors=runs.get((g, RunStatus.COMPLETED_WITH_ERRORS), 0))
+
+    return [LedgerLine(g, figures(g)) for g in sorted(groups, key=lambda g: (g is None, g or ""))]
