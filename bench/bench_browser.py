@@ -106,8 +106,8 @@ def robot_folder(tmp: Path, concurrency: int) -> Path:
     shutil.copytree(ROOT / "robots" / "saisie-demandes", folder, dirs_exist_ok=True)
     workbook(folder / "demandes.xlsx")
     text = (folder / "robot.yaml").read_text(encoding="utf-8")
-    (folder / "robot.yaml").write_text(text.replace("    retries: 2\n", f"    retries: 2\n    concurrency: {concurrency}\n"),
-                                       encoding="utf-8")
+    text = text.replace("    retries: 2\n", f"    retries: 2\n    concurrency: {concurrency}\n")
+    (folder / "robot.yaml").write_text(text, encoding="utf-8")
     return folder
 
 
@@ -184,13 +184,13 @@ def main() -> None:
                 measure_once(tmp, label, run)
         t_plain, t_plain4, t_c1, t_c4 = (statistics.median(TIMES[k]) for k in ("plain", "plain4", "c1", "c4"))
         busy = {k: statistics.median(v) for k, v in BUSY.items()}
-        pairs = [c / p for c, p in zip(TIMES["c1"], TIMES["plain"])]
+        pairs = [c / p for c, p in zip(TIMES["c1"], TIMES["plain"], strict=True)]
         print(f"plain Playwright, 1 page : {t_plain:.2f} s = {N / t_plain:.2f} forms/s")
         print(f"plain Playwright, 4 ctx : {t_plain4:.2f} s = {N / t_plain4:.2f} forms/s "
               f"({t_plain / t_plain4:.2f} x one page: what this machine allows)")
         print(f"cores kept busy (of {os.cpu_count()}): plain 1 page {busy['plain']:.2f}, "
               f"plain 4 ctx {busy['plain4']:.2f}, robocore c1 {busy['c1']:.2f}, c4 {busy['c4']:.2f}")
-        gains = [p / c for p, c in zip(TIMES["plain"], TIMES["c4"])]
+        gains = [p / c for p, c in zip(TIMES["plain"], TIMES["c4"], strict=True)]
         print(f"robocore concurrency 1  : {t_c1:.2f} s = {N / t_c1:.2f} forms/s -> {statistics.median(pairs):.3f} x "
               "plain wall time, median of the turns (target <= 1.05; whole `robo run` process included)")
         print(f"  c1 / plain, turn by turn: {', '.join(f'{r:.3f}' for r in pairs)}")

@@ -16,20 +16,22 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from string import Template
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "5"))
 ITEMS = 1000
-ROBOT = """\
+# A Template, not str.format or an f-string: the robot's own Jinja braces would need escaping.
+ROBOT = Template("""\
 robot: bench-items
 process: {name: Bench, service: Lab, manual_minutes_per_item: 1, manual_minutes_per_run: 1}
 steps:
-  - for_each: "{{ range(%d) | list }}"
+  - for_each: "{{ range($items) | list }}"
     as: n
     key: "k{{ n }}"
     steps:
       - use: flow.log
         with: {message: "item {{ n }}"}
-""" % ITEMS
+""").substitute(items=ITEMS)
 ONE_STEP = "robot: one-step\nsteps:\n  - use: flow.log\n    with: {message: bonjour}\n"
 
 

@@ -95,7 +95,7 @@ class Context:
         sc = self._scope_for(scope)
         if name not in sc.values:
             sc.values[name] = sc.stack.enter_context(factory())
-        return sc.values[name]  # type: ignore[no-any-return]
+        return sc.values[name]
 
     async def aresource(self, name: str,
                         factory: Callable[[], contextlib.AbstractAsyncContextManager[T]],
@@ -106,7 +106,7 @@ class Context:
         async with lock:
             if name not in sc.values:
                 sc.values[name] = await sc.stack.enter_async_context(factory())
-        return sc.values[name]  # type: ignore[no-any-return]
+        return sc.values[name]
 
     def peek(self, name: str, scope: str = "item") -> Any:
         """The resource already open under `name` in that scope, or None."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +40,17 @@ class ExecutorUnavailable(RobotDefinitionError):
     """The executor refused a run (broker down, pool shut)."""
 
 
-def submit(store: Store, run_id: str, queue: str | None, executor: Executor, *, new_run: bool = True) -> None:
+def submit(store: Store, run_id: str, queue: str | None, executor: Executor | Callable[[], Executor], *,
+           new_run: bool = True) -> None:
     """Hand a recorded run to the executor; a refused new run is marked failed, never left queued.
 
     Args:
+        executor: the executor, or how to get it (a broken executor plugin is then refused the same way).
         new_run: False when resubmitting an existing run (resume): its status is left as it was.
     """
     try:
-        executor.submit(run_id, queue)
+        chosen = executor() if callable(executor) else executor
+        chosen.submit(run_id, queue)
     except Exception as exc:
         if new_run:
             store.finish_run(run_id, RunStatus.FAILED, f"envoi à l'exécuteur impossible / executor refused: {exc}")

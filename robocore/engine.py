@@ -114,6 +114,7 @@ class Runner:
         """Run every top-level step; returns the run status."""
         for i, step in enumerate(self.spec.steps):
             where = self._where(step, i)
+            label = step.id or (step.use if isinstance(step, ActionStep) else "for_each")
             started = time.perf_counter()
             try:
                 if isinstance(step, ForEach):
@@ -127,11 +128,11 @@ class Runner:
                 else:
                     await self.call(step, self.ctx, self.scope, where)
             except Exception as exc:
-                self._event(step.id or getattr(step, "use", "for_each"), StepStatus.FAILED, started,
-                            _error_text(exc))
+                self._event(label, StepStatus.FAILED, started, _error_text(exc))
                 evidence = await self.ctx.collect_evidence(exc)
-                raise _Stop(_error_text(exc) + (f" (preuves : {', '.join(map(str, evidence))})" if evidence else "")) from exc
-            self._event(step.id or getattr(step, "use", "for_each"), StepStatus.DONE, started)
+                proof = f" (preuves : {', '.join(map(str, evidence))})" if evidence else ""
+                raise _Stop(_error_text(exc) + proof) from exc
+            self._event(label, StepStatus.DONE, started)
         return RunStatus.COMPLETED_WITH_ERRORS if self.failed_items else RunStatus.SUCCEEDED
 
     def _event(self, step: str, status: StepStatus, started: float, message: str | None = None,

@@ -24,7 +24,8 @@ def _coerce(name: str, spec: InputSpec, value: Any, base: Path) -> Any:
         try:
             number = float(text.replace("\u202f", "").replace(" ", "").replace(",", "."))
         except ValueError:
-            raise InputError(f"entrée « {label} » ({name}) : nombre attendu, reçu {value!r} / number expected") from None
+            raise InputError(f"entrée « {label} » ({name}) : nombre attendu, reçu {value!r} "
+                             "/ number expected") from None
         return int(number) if number.is_integer() else number
     if spec.type == "date":
         if isinstance(value, dt.date):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
-import re
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,8 +13,8 @@ from pydantic import ValidationError
 
 from robocore.errors import RobotDefinitionError
 from robocore.expressions import check_syntax
-from robocore.problems import describe
 from robocore.plugins import Registry, check_param, load_registry
+from robocore.problems import describe
 from robocore.secrets import Secret
 from robocore.spec import SECRET_NAME_RE, ActionStep, ForEach, Robot, is_expression, model_keys
 from robocore.yamlsafe import Positions, load_yaml

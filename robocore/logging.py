@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import structlog
+from structlog.typing import EventDict
 
 from robocore.secrets import scrub_any
 
@@ -21,12 +22,12 @@ _console_level = 30
 _console_mode = "pretty"
 
 
-def redact(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def redact(_logger: Any, _name: str, event: EventDict) -> EventDict:
     """Remove every known secret value (and its encodings) from the event."""
-    return scrub_any(event)  # type: ignore[no-any-return]
+    return scrub_any(event)
 
 
-def _level_no(event: dict[str, Any]) -> int:
+def _level_no(event: EventDict) -> int:
     return _LEVELS.get(str(event.get("level", "info")), 20)
 
 
@@ -34,7 +35,7 @@ def _default(value: Any) -> str:
     return str(value)
 
 
-def to_run_file(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def to_run_file(_logger: Any, _name: str, event: EventDict) -> EventDict:
     """Append the event as one JSON line to the current run's log file."""
     target = _run_file.get()
     if target is not None and _level_no(event) >= target[1]:
@@ -42,7 +43,7 @@ def to_run_file(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, An
     return event
 
 
-def console_filter(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def console_filter(_logger: Any, _name: str, event: EventDict) -> EventDict:
     """Drop events below the console level."""
     if _console_mode == "off" or _level_no(event) < _console_level:
         raise structlog.DropEvent
@@ -55,10 +56,10 @@ class _Console:
     def __init__(self) -> None:
         self.inner = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
 
-    def __call__(self, logger: Any, name: str, event: dict[str, Any]) -> str:
+    def __call__(self, logger: Any, name: str, event: EventDict) -> str:
         if event.get("event") == "robot.message":
             return f"» {event.get('message', '')}"
-        return self.inner(logger, name, event)  # type: ignore[no-any-return]
+        return self.inner(logger, name, event)
 
 
 def configure(console: str = "pretty", level: str = "warning") -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, TypeVar, get_args, get_type_hints
@@ -141,7 +141,7 @@ def actions_of(module: ModuleType) -> list[ActionDef]:
     is not the importer's: counting it would credit that plugin as its provider.
     """
     name = module.__name__
-    return [getattr(v, "__robocore_action__") for v in vars(module).values()
+    return [v.__robocore_action__ for v in vars(module).values()
             if callable(v) and hasattr(v, "__robocore_action__")
             and (v.__module__ == name or str(v.__module__).startswith(name + "."))]
 
@@ -178,7 +178,7 @@ class Registry:
         close = difflib.get_close_matches(name, self.names(), n=1, cutoff=0.5)
         return close[0] if close else None
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[ActionDef]:
         return iter(self._actions[n] for n in self.names())
 
 

@@ -6,7 +6,7 @@ import os
 import socket
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,8 @@ import structlog
 from robocore import settings as cfg
 from robocore.context import Context, RunSettings
 from robocore.engine import Progress, Runner, RunResult, _drive, new_run_id
-from robocore.heartbeat import Heartbeat
 from robocore.errors import RobotDefinitionError
+from robocore.heartbeat import Heartbeat
 from robocore.inputs import resolve_inputs
 from robocore.loader import LoadedRobot, parse_robot
 from robocore.logging import run_log
@@ -53,7 +53,7 @@ async def _execute(loaded: LoadedRobot, store: Store, run_id: str, inputs: dict[
         ctx = Context(run_id=run_id, robot=spec.robot, robot_dir=loaded.folder, run_dir=run_dir,
                       settings=run_settings)
         scope: dict[str, Any] = {"inputs": inputs, "secrets": secrets, "steps": {},
-                                 "run": {"id": run_id, "started_at": datetime.now(timezone.utc),
+                                 "run": {"id": run_id, "started_at": datetime.now(UTC),
                                          "dir": str(run_dir)}}
         runner = Runner(loaded, store, run_id, ctx, scope, load_registry(), progress)
         log.info("run.started", inputs=scrub_any(_json_inputs(inputs)), owner=owner)

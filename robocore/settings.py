@@ -7,19 +7,20 @@ hands its variables to pool processes) are seen at the next call, with no cache 
 The per-secret `ROBOCORE_SECRET_<NAME>_<FIELD>` variables are secret values, not settings: the
 environment secret provider reads them (`robocore.secrets`).
 
-This module imports pydantic-settings: modules imported by `robo --help` import it lazily.
+The variables are read as pydantic-settings would read them with this model's configuration
+(names in any case, an empty variable counts as unset, an argument wins over its variable), by
+a plain pydantic model: importing pydantic-settings cost every `robo` command about 15 ms.
+Modules imported by `robo --help` still import this module lazily.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import Any, get_args
 
 from annotated_types import Ge, Gt, MinLen
-from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from pydantic_settings import SettingsError as UnreadableSettings
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from robocore.errors import SettingsError
 
@@ -27,10 +28,10 @@ PREFIX = "ROBOCORE_"
 _SECRET_PREFIX = "ROBOCORE_SECRET_"
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Robocore's settings; the field `home` is read from ROBOCORE_HOME, and so on."""
 
-    model_config = SettingsConfigDict(env_prefix=PREFIX, env_ignore_empty=True, frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", validate_default=True)
 
     home: Path | None = Field(default=None, description=(
         "Data folder: SQLite store, run folders, secrets.yaml; unset: the user data folder "
@@ -53,7 +54,7 @@ class Settings(BaseSettings):
         "Celery queue of the robots that name none (`queue:` in robot.yaml)."))
     visibility_timeout: float = Field(default=300.0, gt=0, description=(
         "Redis broker: seconds before a run nobody acknowledged is delivered again."))
-    plugins: Annotated[tuple[str, ...], NoDecode] = Field(default=(), description=(
+    plugins: tuple[str, ...] = Field(default=(), description=(
         "Comma-separated names of the plugins to load (e.g. `flow,files`); unset: all installed."))
     chromium: Path | None = Field(default=None, description=(
         "Chromium executable; unset: `/usr/bin/chromium` when present, else Playwright's own."))
@@ -72,10 +73,22 @@ class Settings(BaseSettings):
             return tuple(name.strip() for name in value.split(",") if name.strip())
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_environment(cls, data: Any) -> Any:
+        """The fields' ROBOCORE_* variables, under the values given as arguments."""
+        return {**_variables(), **data} if isinstance(data, dict) else data
+
 
 def variable(field: str) -> str:
     """The environment variable of a field: `local_workers` → `ROBOCORE_LOCAL_WORKERS`."""
     return PREFIX + field.upper()
+
+
+def _variables() -> dict[str, str]:
+    """The value of each field's variable, by field name; names in any case, empty values left out."""
+    lowered = {name.lower(): value for name, value in os.environ.items()}
+    return {field: value for field in Settings.model_fields if (value := lowered.get(variable(field).lower()))}
 
 
 _cached: tuple[tuple[tuple[str, str], ...], Settings] | None = None
@@ -98,8 +111,6 @@ def get_settings() -> Settings:
         settings = Settings()
     except ValidationError as exc:
         raise _error(exc) from None
-    except UnreadableSettings as exc:
-        raise SettingsError(f"réglages illisibles / unreadable settings: {exc}") from None
     _cached = (environment, settings)
     return settings
 

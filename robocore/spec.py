@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
@@ -92,7 +92,7 @@ def _step_kind(value: Any) -> str:
     return "for_each" if hasattr(value, "for_each") else "action"
 
 
-Step = Annotated[Union[Annotated[ActionStep, Tag("action")], Annotated[ForEach, Tag("for_each")]],
+Step = Annotated[Annotated[ActionStep, Tag("action")] | Annotated[ForEach, Tag("for_each")],
                  Discriminator(_step_kind)]
 
 

@@ -92,7 +92,7 @@ def _walk_events(text: str, source: str, loader: type) -> None:
                     open_nodes[-1][1] += size
                 continue
             elif isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
-                grown = sizes.get(event.anchor, 1) if isinstance(event, yaml.AliasEvent) else 1
+                grown = sizes.get(event.anchor, 1) if isinstance(event, yaml.AliasEvent) and event.anchor else 1
                 if isinstance(event, yaml.ScalarEvent) and event.anchor:
                     sizes[event.anchor] = 1
                 if open_nodes:

@@ -49,7 +49,8 @@ def browser_error(exc: BaseException, page: Page | None) -> ApplicationError:
 async def guarded(awaitable: Awaitable[T], page: Page | None,
                   on_timeout: Callable[[BaseException], Exception]) -> T:
     """Await a Playwright call, turning its errors into Robocore errors (no unscrubbed cause)."""
-    from playwright.async_api import Error, TimeoutError as PWTimeout
+    from playwright.async_api import Error
+    from playwright.async_api import TimeoutError as PWTimeout
 
     try:
         return await awaitable

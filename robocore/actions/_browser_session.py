@@ -59,7 +59,8 @@ MARK = "data-robocore-masque"
 MARK_JS = f"els => els.forEach(e => e.setAttribute('{MARK}', ''))"
 MASK_CSS = (f"[{MARK}], input[type=password] {{ color: transparent !important; "
             "-webkit-text-fill-color: transparent !important; text-shadow: none !important; "
-            f"background: #000 !important; border-color: #000 !important; }} [{MARK}] * {{ visibility: hidden !important; }}")
+            "background: #000 !important; border-color: #000 !important; } "
+            f"[{MARK}] * {{ visibility: hidden !important; }}")
 log = structlog.get_logger("robocore.browser")
 
 
@@ -361,7 +362,7 @@ class Session:
             locs = [build(page, s, name) for s in STRATEGIES]
             counts = await asyncio.gather(*(count(loc) for loc in locs))
             ambiguous = 0
-            for strategy, loc, n in zip(STRATEGIES, locs, counts):
+            for strategy, loc, n in zip(STRATEGIES, locs, counts, strict=True):
                 if n > 1 and await count(loc.filter(visible=True)) == 1:
                     strategy, n = strategy + "+visible", 1
                 if n == 1:
@@ -377,7 +378,7 @@ class Session:
                     "— précisez le libellé ou un sélecteur CSS / field is ambiguous"))
             if not wait or attempt == 2:
                 return None
-            usable = [loc for loc, n in zip(locs, counts) if n >= 0]
+            usable = [loc for loc, n in zip(locs, counts, strict=True) if n >= 0]
             either = functools.reduce(lambda a, b: a.or_(b), usable)
             await guarded(either.first.wait_for(state="attached", timeout=ms), page,
                           lambda e: not_found("Champ", name, "field", page, ms, e))
@@ -385,7 +386,8 @@ class Session:
 
     async def on_field(self, name: str, ms: int, op: Callable[[Located], Awaitable[T]]) -> T:
         """Find a field and run `op` on it; a stale cached strategy is resolved again once."""
-        from playwright.async_api import Error, TimeoutError as PWTimeout
+        from playwright.async_api import Error
+        from playwright.async_api import TimeoutError as PWTimeout
 
         page = self.page
         assert page is not None

@@ -59,10 +59,10 @@ async def _option_value(session: Session, located: Located, name: str, text: str
             options = await located.loc.evaluate_all(OPTIONS_JS) or []
         session.runtime.options[key] = options
         value = _match(options, text)
-    if value is None:
-        labels = ", ".join(lbl.strip() for v, lbl in options if v or lbl.strip())
-        raise BusinessError(scrub(f"Valeur « {text} » absente de la liste « {name} » (choix : {labels}) "
-                                  "/ option not found"))
+        if value is None:  # not found even in the list just read
+            labels = ", ".join(lbl.strip() for v, lbl in options if v or lbl.strip())
+            raise BusinessError(scrub(f"Valeur « {text} » absente de la liste « {name} » (choix : {labels}) "
+                                      "/ option not found"))
     return value
 
 
@@ -149,7 +149,8 @@ def _targets(page: Page, role: str | None, name: str | None, text: str | None,
 async def _on_element(session: Session, ms: int, role: str | None, name: str | None, text: str | None,
                       css: str | None, op: Any) -> Any:
     """Run `op(locator)` on the element; several matches: exact name, then the first visible."""
-    from playwright.async_api import Error, TimeoutError as PWTimeout
+    from playwright.async_api import Error
+    from playwright.async_api import TimeoutError as PWTimeout
 
     page = session.page
     assert page is not None

@@ -1,13 +1,16 @@
-"""`robo` commands. Heavy parts (engine, store, Playwright) are imported only when used."""
+"""`robo` commands. Heavy parts (engine, store, Playwright) are imported only when used.
 
-from __future__ import annotations
+No `from __future__ import annotations` in the command modules: typer reads every command's
+signature at each start, and string annotations cost it two evaluations each (about 10 ms).
+"""
 
 import asyncio
 import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from types import ModuleType
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,7 +19,12 @@ from robocore.errors import PluginError, RobocoreError, RobotDefinitionError, St
 from robocore.statuses import RunStatus
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine
+
+    from robocore.engine import Progress, RunResult
     from robocore.store import Store
+
+    Start = Callable[[Store, Progress | None], Coroutine[Any, Any, RunResult]]
 
 app = typer.Typer(help="Robocore — robots logiciels des administrations / RPA for public administrations.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -33,7 +41,7 @@ def _fail(exc: Exception, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _store() -> Store:
+def _store() -> "Store":
     from robocore import settings
     from robocore.store import Store
 
@@ -53,13 +61,14 @@ def _check_settings() -> None:
 
 @app.command()
 def run(robot: Annotated[str, typer.Argument(help="Dossier, fichier robot.yaml ou nom dans robots/")],
-        input: Annotated[Optional[list[str]], typer.Option("--input", "-i", help="nom=valeur")] = None,
+        input: Annotated[list[str] | None, typer.Option("--input", "-i", help="nom=valeur")] = None,
         headed: Annotated[bool, typer.Option(help="Voir le navigateur / show the browser")] = False,
         trace: Annotated[bool, typer.Option(help="Trace Playwright des éléments en échec")] = False,
         verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
         debug: Annotated[bool, typer.Option("--debug")] = False,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Pas de barre de progression")] = False,
-        remote: Annotated[bool, typer.Option(help="Via l'exécuteur configuré (ROBOCORE_EXECUTOR) / through the executor")] = False,
+        remote: Annotated[bool, typer.Option(
+            help="Via l'exécuteur configuré (ROBOCORE_EXECUTOR) / through the executor")] = False,
         wait: Annotated[bool, typer.Option(help="Avec --remote : attendre la fin / wait for the end")] = False) -> None:
     """Lancer un robot / run a robot."""
     if remote:
@@ -89,14 +98,13 @@ def run(robot: Annotated[str, typer.Argument(help="Dossier, fichier robot.yaml o
         raise _fail(exc) from None
 
 
-def _runs():  # type: ignore[no-untyped-def]
+def _runs() -> ModuleType:
     from robocore import runs
 
     return runs
 
 
-def _execute(start, quiet: bool) -> None:  # type: ignore[no-untyped-def]
-    from robocore.cli.progress import BarProgress
+def _execute(start: "Start", quiet: bool) -> None:
     from robocore.cli.summary import print_failures, print_result
 
     store = _store()
@@ -104,6 +112,8 @@ def _execute(start, quiet: bool) -> None:  # type: ignore[no-untyped-def]
         if quiet:
             result = asyncio.run(start(store, None))
         else:
+            from robocore.cli.progress import BarProgress  # not with --quiet: rich.progress costs ~4 ms
+
             with BarProgress(err) as progress:
                 result = asyncio.run(start(store, progress))
         print_failures(console, store.items(result.run_id))
@@ -114,7 +124,7 @@ def _execute(start, quiet: bool) -> None:  # type: ignore[no-untyped-def]
         raise typer.Exit(1)
 
 
-def _full_id(store: Store, prefix: str) -> str:
+def _full_id(store: "Store", prefix: str) -> str:
     """The id of the one run starting with `prefix` (the CLI accepts a run id's beginning)."""
     found = store.find_run(prefix)
     return found.id if found else prefix  # unknown: the run's own "not found" error follows
@@ -138,9 +148,8 @@ def resume(run_id: Annotated[str, typer.Argument(help="Identifiant (ou début) d
 @app.command()
 def validate(paths: Annotated[list[Path], typer.Argument(help="Fichiers ou dossiers de robots")]) -> None:
     """Vérifier des fichiers robot sans les lancer / validate robot files."""
-    from robocore.loader import load_robot
-
     from robocore.cli.cmd_schedules import validate_schedule_file
+    from robocore.loader import load_robot
 
     files: list[Path] = []
     for p in paths:
@@ -173,7 +182,7 @@ def _is_schedule(path: Path) -> bool:
 
 
 @app.command()
-def schema(output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None) -> None:
+def schema(output: Annotated[Path | None, typer.Option("--output", "-o")] = None) -> None:
     """Écrire le schéma JSON des robots (complétion dans l'éditeur) / robot JSON Schema."""
     from robocore.plugins import load_registry
     from robocore.schema import robot_schema
@@ -238,7 +247,7 @@ def list_robots() -> None:
 
 
 @app.command()
-def runs(limit: int = 20, robot: Optional[str] = None) -> None:
+def runs(limit: int = 20, robot: str | None = None) -> None:
     """Historique des exécutions / run history."""
     from robocore.cli.summary import print_runs
 
@@ -263,10 +272,10 @@ def logs(run_id: str, follow: bool = False) -> None:
 
 
 @app.command()
-def report(start: Annotated[Optional[str], typer.Option("--from", help="AAAA-MM-JJ (inclus)")] = None,
-           end: Annotated[Optional[str], typer.Option("--to", help="AAAA-MM-JJ (exclu)")] = None,
+def report(start: Annotated[str | None, typer.Option("--from", help="AAAA-MM-JJ (inclus)")] = None,
+           end: Annotated[str | None, typer.Option("--to", help="AAAA-MM-JJ (exclu)")] = None,
            by: Annotated[str, typer.Option(help="process | service | robot | month")] = "process",
-           xlsx: Annotated[Optional[Path], typer.Option(help="Exporter en Excel")] = None) -> None:
+           xlsx: Annotated[Path | None, typer.Option(help="Exporter en Excel")] = None) -> None:
     """Heures économisées / hours saved, FTE (1 607 h/an), items and runs succeeded apart."""
     from robocore import ledger
     from robocore.cli.summary import print_report
@@ -288,7 +297,7 @@ def report(start: Annotated[Optional[str], typer.Option("--from", help="AAAA-MM-
 
 
 @new_app.command("robot")
-def new_robot(name: str, folder: Annotated[Optional[Path], typer.Option(help="Dossier parent")] = None) -> None:
+def new_robot(name: str, folder: Annotated[Path | None, typer.Option(help="Dossier parent")] = None) -> None:
     """Créer un robot prêt à lancer / scaffold a working robot folder."""
     from robocore import settings
     from robocore.cli.scaffold import scaffold
@@ -303,7 +312,7 @@ def new_robot(name: str, folder: Annotated[Optional[Path], typer.Option(help="Do
 @demo_app.command("portal")
 def demo_portal(port: int = 8765, host: str = "127.0.0.1", shuffle: bool = False,
                 slow: Annotated[bool, typer.Option(help="Réponses parfois lentes / occasional slowness")] = True,
-                data: Annotated[Optional[Path], typer.Option(help="Dossier des données du portail")] = None) -> None:
+                data: Annotated[Path | None, typer.Option(help="Dossier des données du portail")] = None) -> None:
     """Démarrer le portail de démonstration / start the demo portal (agent.demo / demo-portail-2026)."""
     from robocore.demo import PortalConfig, serve
 

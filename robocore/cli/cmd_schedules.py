@@ -1,7 +1,5 @@
 """`robo schedules` (list, enable, disable, run now) and `robo scheduler` (the scheduler in the foreground)."""
 
-from __future__ import annotations
-
 import signal
 import threading
 from pathlib import Path
@@ -66,7 +64,8 @@ def list_schedules(ctx: typer.Context, folder: DirOption = None) -> None:
             continue
         last = info.last_fire
         last_text = f"{_when(last.fire_time_utc, info.timezone)} {last.status}" if last else "—"
-        table.add_row(info.name, info.robot, info.trigger, info.timezone, "[green]oui" if info.enabled else "[yellow]non",
+        enabled = "[green]oui" if info.enabled else "[yellow]non"
+        table.add_row(info.name, info.robot, info.trigger, info.timezone, enabled,
                       "\n".join(_when(t, info.timezone) for t in info.next_fire_times) or "—", last_text)
     if not infos:
         err.print("Aucune planification (dossier schedules/) / no schedules")

@@ -1,7 +1,5 @@
 """`robo serve` (API server, JSON logs), `robo tokens` and `robo grants` (access to the API)."""
 
-from __future__ import annotations
-
 import logging as std_logging
 import threading
 from typing import Annotated, Any

@@ -1,7 +1,5 @@
 """`robo worker` (a Celery worker) and `robo run --remote` (a run sent to the configured executor)."""
 
-from __future__ import annotations
-
 import os
 import time
 from typing import TYPE_CHECKING, Annotated
@@ -55,7 +53,7 @@ def register(app: typer.Typer) -> None:
     app.command("worker")(worker)
 
 
-def wait_final(store: Store, run_id: str, timeout: float | None = None, every: float = 0.5) -> Run:
+def wait_final(store: "Store", run_id: str, timeout: float | None = None, every: float = 0.5) -> "Run":
     """Poll the store until the run is final (succeeded, failed...); returns the run row."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:

@@ -180,7 +180,7 @@ class SchedulerService:
 
     def _load(self) -> list[LoadedSchedule]:
         good, bad = load_all(self.schedules_dir, self.robots_dir)
-        for path, exc in bad.items():
+        for exc in bad.values():
             log.error("planification ignorée / schedule ignored: %s", exc)
         return good
 

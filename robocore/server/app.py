@@ -53,7 +53,8 @@ class Health(BaseModel):
     database: str
 
 
-@health_router.get(f"{API}/health", response_model=Health, responses={503: {"model": Health}}, summary="Santé / health (sans jeton)")
+@health_router.get(f"{API}/health", response_model=Health, responses={503: {"model": Health}},
+                   summary="Santé / health (sans jeton)")
 async def health(state: ServerState = Depends(server_state)) -> Any:
     """Open to all (load balancers): 200 when the database answers, else 503."""
     try:

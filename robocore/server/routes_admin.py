@@ -65,7 +65,8 @@ def list_tokens(state: ServerState = Depends(server_state),
     return [asdict(t) for t in state.store.list_tokens()]
 
 
-@router.post("/tokens", status_code=201, response_model=CreatedToken, responses=documented(409), summary="Créer un jeton / create a token")
+@router.post("/tokens", status_code=201, response_model=CreatedToken, responses=documented(409),
+             summary="Créer un jeton / create a token")
 def new_token(body: NewToken, state: ServerState = Depends(server_state),
               who: Principal = Depends(require("admin"))) -> dict[str, Any]:
     """Create a token; the answer holds it once, only its argon2 hash is kept."""
@@ -105,7 +106,8 @@ def add_grant(body: Grant, state: ServerState = Depends(server_state),
     return body.model_dump()
 
 
-@router.delete("/grants/{robot}/{group}", status_code=204, responses=documented(404), summary="Retirer / remove a grant")
+@router.delete("/grants/{robot}/{group}", status_code=204, responses=documented(404),
+               summary="Retirer / remove a grant")
 def remove_grant(robot: str = Path(max_length=100), group: str = Path(max_length=100),
                  state: ServerState = Depends(server_state), who: Principal = Depends(require("admin"))) -> None:
     """Stop a group from seeing and launching a robot."""

@@ -73,7 +73,8 @@ def list_robots(state: ServerState = Depends(server_state),
     return [summary(r) for _, r in sorted(visible(state, who).items())]
 
 
-@router.get("/{robot}", response_model=RobotDetail, responses=documented(404), summary="Détail d'un robot / robot detail and inputs")
+@router.get("/{robot}", response_model=RobotDetail, responses=documented(404),
+            summary="Détail d'un robot / robot detail and inputs")
 def robot_detail(request: Request, robot: str = ROBOT_NAME, state: ServerState = Depends(server_state),
                  who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
     """A robot's description and its inputs (types, French labels, defaults) as fields and JSON Schema."""

@@ -125,7 +125,7 @@ def _record(state: ServerState, loaded: LoadedRobot, given: dict[str, Any], run_
 def _submit(state: ServerState, run_id: str, queue: str | None, new_run: bool) -> None:
     """dispatch.submit, answering 503 when the executor refuses."""
     try:
-        dispatch.submit(state.store, run_id, queue, state.get_executor(), new_run=new_run)
+        dispatch.submit(state.store, run_id, queue, state.get_executor, new_run=new_run)
     except dispatch.ExecutorUnavailable as exc:
         log.error("api.executor_refused", run_id=run_id, error=str(exc.__cause__ or exc))
         raise ApiError(503, "exécuteur indisponible", "executor unavailable", code="executor_unavailable") from None
@@ -188,7 +188,8 @@ def list_runs(state: ServerState = Depends(server_state), who: Principal = Depen
     return [asdict(r) for r in state.store.list_runs(created_by=mine, robot=robot, status=wanted, limit=limit)]
 
 
-@router.get("/runs/{run_id}", response_model=RunDetail, responses=documented(404), summary="État d'une exécution / run status")
+@router.get("/runs/{run_id}", response_model=RunDetail, responses=documented(404),
+            summary="État d'une exécution / run status")
 def get_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depends(server_state),
             who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
     """Status, item counts by status and minutes saved so far."""
@@ -196,7 +197,8 @@ def get_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depends
     return dict(asdict(run), counts=state.store.counts(run_id), minutes_saved=state.store.run_minutes(run_id))
 
 
-@router.post("/runs/{run_id}/cancel", response_model=Run, responses=documented(404, 409), summary="Annuler / cancel a run")
+@router.post("/runs/{run_id}/cancel", response_model=Run, responses=documented(404, 409),
+             summary="Annuler / cancel a run")
 def cancel_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depends(server_state),
                who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
     """A queued run is cancelled at once; a running one stops after its current items."""

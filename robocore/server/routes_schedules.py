@@ -39,7 +39,7 @@ def _scheduler(state: ServerState) -> Scheduler:
 def plain(value: Any) -> dict[str, Any]:
     """A schedule as JSON, whatever the service returns (pydantic model, dataclass or mapping)."""
     if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")  # type: ignore[no-any-return]
+        return value.model_dump(mode="json")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
     return dict(value)
@@ -81,21 +81,24 @@ async def _set(state: ServerState, who: Principal, name: str, enabled: bool) -> 
     return {"name": name, "enabled": enabled}
 
 
-@router.post("/{name}/enable", responses=documented(404, 409), summary="Activer / enable", response_model=dict[str, Any])
+@router.post("/{name}/enable", responses=documented(404, 409), summary="Activer / enable",
+             response_model=dict[str, Any])
 async def enable(name: str = SCHEDULE_NAME, state: ServerState = Depends(server_state),
                  who: Principal = Depends(require("engineer"))) -> dict[str, Any]:
     """Let the schedule fire again."""
     return await _set(state, who, name, True)
 
 
-@router.post("/{name}/disable", responses=documented(404, 409), summary="Désactiver / disable", response_model=dict[str, Any])
+@router.post("/{name}/disable", responses=documented(404, 409), summary="Désactiver / disable",
+             response_model=dict[str, Any])
 async def disable(name: str = SCHEDULE_NAME, state: ServerState = Depends(server_state),
                   who: Principal = Depends(require("engineer"))) -> dict[str, Any]:
     """Stop the schedule from firing (kept across restarts)."""
     return await _set(state, who, name, False)
 
 
-@router.post("/{name}/run", status_code=201, response_model=ScheduleRun, responses=documented(404, 409), summary="Lancer maintenant / run now")
+@router.post("/{name}/run", status_code=201, response_model=ScheduleRun, responses=documented(404, 409),
+             summary="Lancer maintenant / run now")
 async def run_now(name: str = SCHEDULE_NAME, state: ServerState = Depends(server_state),
                   who: Principal = Depends(require("engineer"))) -> dict[str, Any]:
     """Launch the schedule's robot with its inputs now, outside its trigger."""

@@ -60,4 +60,4 @@ class ServerState:
 
 async def server_state(request: Request) -> ServerState:
     """The app's shared state (async: no thread hop for a plain attribute)."""
-    return request.app.state.robocore  # type: ignore[no-any-return]
+    return request.app.state.robocore

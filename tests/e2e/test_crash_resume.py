@@ -24,7 +24,8 @@ def _wait_lines(path: Path, count: int, proc: subprocess.Popen[bytes], timeout: 
         if path.exists() and len(path.read_text().splitlines()) >= count:
             return
         if proc.poll() is not None:
-            raise AssertionError(f"robo run ended before the kill: {proc.stderr.read().decode() if proc.stderr else ''}")
+            stderr = proc.stderr.read().decode() if proc.stderr else ""
+            raise AssertionError(f"robo run ended before the kill: {stderr}")
         time.sleep(0.02)
     raise AssertionError("the robot did not progress")
 

@@ -77,7 +77,7 @@ def _utc(moment: dt.datetime | None = None) -> dt.datetime:
 
 def _contiguous(rows: list[dict[str, Any]], period: float = 2.0) -> bool:
     times = [r["fire_time"] for r in rows]
-    return all((b - a).total_seconds() == period for a, b in zip(times, times[1:]))
+    return all((b - a).total_seconds() == period for a, b in zip(times, times[1:], strict=False))
 
 
 def _wait(condition: Any, timeout: float, every: float = 0.1) -> bool:

@@ -63,7 +63,8 @@ def test_openapi_document_is_valid(served: Served) -> None:
 
 def _concrete(served: Served, path: str) -> str:
     queued = path.endswith(("/cancel", "/resume"))  # cancelled first, then resumed
-    values = {"robot": "lot-50", "run_id": served.queued_id if queued else served.run_id, "path": "log.jsonl", "name": "nuit", "group": "g1"}
+    run_id = served.queued_id if queued else served.run_id
+    values = {"robot": "lot-50", "run_id": run_id, "path": "log.jsonl", "name": "nuit", "group": "g1"}
     for key, value in values.items():
         path = path.replace("{" + key + "}", value)
     return path

@@ -183,7 +183,8 @@ def test_agent_sees_only_granted_robots_and_own_runs(world: World) -> None:
 def test_grant_given_then_removed_applies_at_once(world: World) -> None:
     """A grant added by an admin lets the group's agents launch the robot; removing it refuses them again."""
     admin, other = bearer(world.tokens["admin"]), bearer(world.tokens["other-agent"])
-    assert world.client.post("/api/v1/grants", json={"robot": "lot-50", "group": "g2"}, headers=admin).status_code == 201
+    granted = world.client.post("/api/v1/grants", json={"robot": "lot-50", "group": "g2"}, headers=admin)
+    assert granted.status_code == 201
     assert world.client.post("/api/v1/robots/lot-50/runs", json={}, headers=other).status_code == 201
     assert world.client.delete("/api/v1/grants/lot-50/g2", headers=admin).status_code == 204
     assert world.client.post("/api/v1/robots/lot-50/runs", json={}, headers=other).status_code == 403

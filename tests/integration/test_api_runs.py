@@ -75,6 +75,22 @@ def test_launch_with_json_inputs_records_a_queued_run(api: Api) -> None:
     assert run["inputs"] == {"nombre": 12} and run["counts"] == {} and run["minutes_saved"] == 0
 
 
+def test_launch_with_an_unusable_executor_is_503_and_the_run_failed(store_url: str, robo_home: Path,
+                                                                    tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A launch while ROBOCORE_EXECUTOR names no usable executor answers 503 and leaves the run failed, not queued."""
+    monkeypatch.setenv("ROBOCORE_EXECUTOR", "inexistant")
+    store = Store(store_url)
+    app = create_app(store, robots_dir=robots_folder(tmp_path))
+    token = bearer(create_token(store, "ingenieur", "engineer"))
+    with TestClient(app) as client:
+        response = client.post("/api/v1/robots/lot-50/runs", json={"inputs": {"nombre": "2"}}, headers=token)
+    assert response.status_code == 503 and response.json()["code"] == "executor_unavailable", response.text
+    [run] = store.list_runs()
+    assert run.status == "failed" and run.error is not None and "inexistant" in run.error
+    store.close()
+
+
 def test_launch_with_bad_inputs_is_422_and_records_nothing(api: Api, robo_home: Path) -> None:
     """A wrong input value is refused with a French message naming it; no run, no folder, nothing submitted."""
     response = api.client.post("/api/v1/robots/lot-50/runs", json={"inputs": {"nombre": "douze"}},

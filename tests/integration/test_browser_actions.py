@@ -164,7 +164,7 @@ async def _pixels(runtime: Runtime, png: Path, box: dict[str, float]) -> dict[st
 
 @pytest.mark.browser
 def test_fill_finds_fields_by_label_placeholder_role_and_css(loop: LoopThread, server: str, make_ctx: Any) -> None:
-    """Fields are found by exact or decorated label, placeholder, ARIA name or CSS, and values are typed by input type."""
+    """Fields are found by label (exact or decorated), placeholder, ARIA name or CSS; values typed by input type."""
     async def body() -> None:
         ctx = await make_ctx()
         try:
@@ -262,7 +262,7 @@ def test_select_check_radio_upload_click_and_press(loop: LoopThread, server: str
 @pytest.mark.browser
 def test_expect_text_failure_names_text_and_url_within_timeout(loop: LoopThread, server: str,
                                                               make_ctx: Any) -> None:
-    """A missing text is an ApplicationError (BusinessError with business=True) naming the text and URL, after the timeout."""
+    """A missing text is an ApplicationError (or business, when asked) naming the text and URL, after the timeout."""
     async def body() -> None:
         ctx = await make_ctx()
         try:
@@ -287,7 +287,7 @@ def test_expect_text_failure_names_text_and_url_within_timeout(loop: LoopThread,
 
 @pytest.mark.browser
 def test_missing_field_is_named_and_late_field_is_awaited(loop: LoopThread, server: str, make_ctx: Any) -> None:
-    """A field absent from the page is an ApplicationError naming it, the URL and the delay; a field shown late is found."""
+    """A field absent from the page is an ApplicationError naming it, the URL and the delay; a late field is found."""
     secret = Secret("ne-jamais-afficher-42", "t.secret")
 
     async def body() -> None:
@@ -443,7 +443,7 @@ def test_two_lanes_fill_concurrently_in_separate_pages(loop: LoopThread, server:
 @pytest.mark.browser
 def test_trace_kept_for_failed_item_but_never_with_a_secret(loop: LoopThread, server: str, make_ctx: Any,
                                                            tmp_path: Path) -> None:
-    """With trace on, a failed item keeps a trace; an item that typed a secret keeps none; no kept trace holds a secret."""
+    """With trace on, a failed item keeps a trace, one that typed a secret none; no kept trace holds a secret."""
     secret = "tr4ce-secret-value"
 
     async def body() -> None:
@@ -506,7 +506,7 @@ def test_download_saves_file_and_http_error_is_application_error(loop: LoopThrea
 @pytest.mark.browser
 def test_run_owns_and_closes_its_chromium(loop: LoopThread, server: str, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without a shared browser the run launches Chromium on first use and closes it with the run; a bad path is named."""
+    """Without a shared browser, Chromium starts on first use and closes with the run; a bad path is named."""
     async def body() -> None:
         ctx = Context(run_id="t", robot="t", robot_dir=tmp_path, run_dir=tmp_path)
         await browser.open_page(ctx, url=f"{server}/form.html")

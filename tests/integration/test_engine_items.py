@@ -171,7 +171,8 @@ def test_run_whose_every_item_failed_saves_nothing(store_url: str, tmp_path: Pat
 def test_run_without_items_saves_its_fixed_minutes(store_url: str, tmp_path: Path) -> None:
     """A completed run with no work items (one whole task) records its fixed run minutes once."""
     (tmp_path / "robot.yaml").write_text(
-        "robot: tache-unique\nprocess: {name: Contrôle, service: Test, manual_minutes_per_item: 0, manual_minutes_per_run: 10}\n"
+        "robot: tache-unique\n"
+        "process: {name: Contrôle, service: Test, manual_minutes_per_item: 0, manual_minutes_per_run: 10}\n"
         "steps:\n  - use: flow.log\n    with: {message: fait}\n", encoding="utf-8")
     store = Store(store_url)
     result = asyncio.run(runs.start(load_robot(tmp_path), store, {}))

@@ -54,10 +54,11 @@ def test_robo_report_shows_items_and_runs_apart(store: Store, tmp_path: Path,
     assert result.exit_code == 0, result.output
     lines = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:-1]]
              for line in result.output.splitlines() if line.count("│") > 2}
-    # Instruction: 9 items done at 3 min and each run's fixed 5 min (both got through their steps)
-    assert lines["Instruction"] == ["0,62", "0,000", "9/20 · 45,0 %", "1", "10", "0/2 · 0,0 %"]
+    # Instruction: 9 items done at 3 min and the fixed 5 min of the run that did some (the run whose
+    # every item failed saved nothing)
+    assert lines["Instruction"] == ["0,53", "0,000", "9/20 · 45,0 %", "1", "10", "0/2 · 0,0 %"]
     assert lines["Contrôle"] == ["0,58", "0,000", "10/10 · 100,0 %", "0", "0", "1/1 · 100,0 %"]
-    assert lines["Total"] == ["1,20", "0,001", "19/30 · 63,3 %", "1", "10", "1/3 · 33,3 %"]
+    assert lines["Total"] == ["1,12", "0,001", "19/30 · 63,3 %", "1", "10", "1/3 · 33,3 %"]
 
 
 def test_excel_export_has_the_new_columns_and_a_total_row(store: Store, tmp_path: Path) -> None:
@@ -76,7 +77,7 @@ def test_excel_export_has_the_new_columns_and_a_total_row(store: Store, tmp_path
                           "Réussite des exécutions"]
     rows = {r[0]: r[1:] for r in ws.iter_rows(min_row=3, values_only=True)}
     assert rows["saisie"] == (round(32 / 60, 2), 0.0, 9, 10, 0.9, 1, 0, 0, 1, 0.0)
-    assert rows["Total"] == (1.2, round(1.2 / 1607, 3), 19, 30, 0.633, 1, 10, 1, 3, 0.333)
+    assert rows["Total"] == (1.12, round(67 / 60 / 1607, 3), 19, 30, 0.633, 1, 10, 1, 3, 0.333)
     assert ws.cell(ws.max_row, 1).font.bold and ws.max_row == 6
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
     assert ws._charts and ws.auto_filter.ref == "A2:K5"
@@ -96,11 +97,11 @@ def test_api_report_keeps_v1_fields_and_adds_the_new_ones(store: Store, tmp_path
     lines = {line["group"]: line for line in body["lines"]}
     instruction = lines["Instruction"]
     assert {k: instruction[k] for k in ("hours", "items", "runs", "success_rate")} == {
-        "hours": 0.62, "items": 9, "runs": 2, "success_rate": 0.0}
+        "hours": 0.53, "items": 9, "runs": 2, "success_rate": 0.0}
     assert {k: instruction[k] for k in ("items_attempted", "business_errors", "application_errors",
                                         "item_success_rate", "runs_succeeded", "runs_with_errors")} == {
         "items_attempted": 20, "business_errors": 1, "application_errors": 10, "item_success_rate": 0.45,
         "runs_succeeded": 0, "runs_with_errors": 2}
-    assert instruction["minutes"] == pytest.approx(9 * 3 + 5 + 5)
-    assert (body["total_hours"], body["total_items"], body["total"]["minutes"]) == (1.2, 19, pytest.approx(72))
+    assert instruction["minutes"] == pytest.approx(9 * 3 + 5)
+    assert (body["total_hours"], body["total_items"], body["total"]["minutes"]) == (1.12, 19, pytest.approx(67))
     assert body["total"]["run_success_rate"] == 0.333

@@ -130,7 +130,7 @@ def test_leaky_robot_really_failed(leaky_run: dict[str, object]) -> None:
 
 @pytest.mark.parametrize("where", ["run_logs", "console", "store", "every_file"])
 def test_secret_and_its_encodings_appear_nowhere(leaky_run: dict[str, object], where: str) -> None:
-    """The planted secret, URL-encoded or in Base64, is absent from run logs, CLI output, every store column and every file under ROBOCORE_HOME."""
+    """The secret, plain, URL-encoded or Base64, is in no run log, CLI output, store column or file of the home."""
     home = Path(str(leaky_run["home"]))
     if where == "run_logs":
         texts = {str(p): p.read_text(encoding="utf-8", errors="replace") for p in (home / "runs").rglob("*")

@@ -89,7 +89,7 @@ ESCAPES = [
 
 @pytest.mark.parametrize("text", ESCAPES)
 def test_escape_attempt_fails_with_expression_error(text: str) -> None:
-    """Reaching Python internals (or mutating the scope, or reading a secret's clear value) is an ExpressionError naming where and the expression."""
+    """Python internals, a scope mutation or a secret's clear value: an ExpressionError naming where and what."""
     scope = _scope()
     with pytest.raises(ExpressionError) as info:
         evaluate(text, scope, WHERE)

@@ -72,7 +72,7 @@ def test_settings_are_cached_until_a_variable_changes(clean_env: pytest.MonkeyPa
     ("ROBOCORE_AUTH_FAILURES_PER_MINUTE", "1.5", "nombre entier attendu"),
 ])
 def test_wrong_value_names_the_variable(clean_env: pytest.MonkeyPatch, name: str, value: str, french: str) -> None:
-    """A wrong value raises a SettingsError (a RobocoreError) naming the variable and what was expected, in our words."""
+    """A wrong value raises a SettingsError naming the variable and what was expected, in our words."""
     clean_env.setenv(name, value)
     with pytest.raises(SettingsError) as caught:
         get_settings()
