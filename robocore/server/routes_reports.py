@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from robocore import ledger, reports
 from robocore.ledger import Grouping
 from robocore.server.auth import Principal, require
-from robocore.server.errors import AUTHENTICATED, ApiError
+from robocore.server.errors import AUTHENTICATED, ApiError, documented
 from robocore.server.state import ServerState, server_state
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], responses=AUTHENTICATED)
@@ -37,7 +37,8 @@ class HoursSaved(BaseModel):
     total_fte: float
 
 
-@router.get("/hours-saved", response_model=HoursSaved, summary="Heures économisées / hours saved")
+@router.get("/hours-saved", response_model=HoursSaved, responses=documented(422),
+            summary="Heures économisées / hours saved")
 def hours_saved(start: date | None = Query(None, description="Début inclus (AAAA-MM-JJ)"),
                 end: date | None = Query(None, description="Fin exclue (AAAA-MM-JJ)"),
                 by: Grouping = Query("process"),

@@ -15,9 +15,7 @@ from openpyxl import Workbook
 from robocore.actions.excel import append_rows, read_table
 from robocore.context import Context, RunSettings
 from robocore.errors import BusinessError
-
 from tests.fixtures.workbooks import builders as b
-
 
 
 def _refused(ctx: Context, path: Path, match: str) -> None:

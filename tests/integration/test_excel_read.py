@@ -10,9 +10,9 @@ import pytest
 from robocore.actions.excel import read_table
 from robocore.context import Context
 from robocore.errors import BusinessError
-
 from tests.conftest import need
 from tests.fixtures.workbooks import builders
+
 REAL = Path(__file__).parents[2].parent / "shared" / "data" / "real-workbooks"
 
 
@@ -73,3 +73,19 @@ def test_libreoffice_ods(ctx: Context) -> None:
     need(REAL.is_dir(), "shared/data/real-workbooks absent à côté du dépôt")
     table = read_table(ctx, path=REAL / "date.ods")
     assert table["count"] == 3 and isinstance(table["rows"][0][table["columns"][0]], dt.datetime)
+
+
+def test_sheet_starting_away_from_a1(ctx: Context, tmp_path: Path) -> None:
+    """A used range starting at C5 keeps the sheet's line numbers; an empty sheet reads as no rows."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Décalée"
+    sheet["C5"], sheet["D5"], sheet["C6"], sheet["D6"], sheet["D8"] = "Nom", "Montant", "a", 1.5, 2
+    workbook.create_sheet("Vide")
+    workbook.save(tmp_path / "offset.xlsx")
+    table = read_table(ctx, path=tmp_path / "offset.xlsx")
+    assert table["columns"] == ["Nom", "Montant"]
+    assert [(r["nom"], r["Montant"], r.line) for r in table["rows"]] == [("a", 1.5, 6), (None, 2, 8)]
+    assert read_table(ctx, path=tmp_path / "offset.xlsx", sheet="Vide")["rows"] == []

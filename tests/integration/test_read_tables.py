@@ -13,7 +13,6 @@ from robocore.context import Context
 from robocore.errors import BusinessError
 from robocore.tables.read import Source, read_tables
 from robocore.tables.read import read_table as read_one
-
 from tests.fixtures.workbooks import builders as b
 
 

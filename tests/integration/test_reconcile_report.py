@@ -9,9 +9,7 @@ from openpyxl import load_workbook
 from robocore.actions.excel import read_table, write_table
 from robocore.actions.reconcile import tables
 from robocore.context import Context
-
 from tests.fixtures.workbooks import builders as b
-
 
 
 def test_report_workbook(ctx: Context, tmp_path: Path) -> None:

@@ -105,3 +105,18 @@ def test_api_report_keeps_v1_fields_and_adds_the_new_ones(store: Store, tmp_path
     assert instruction["minutes"] == pytest.approx(9 * 3 + 5)
     assert (body["total_hours"], body["total_items"], body["total"]["minutes"]) == (1.12, 19, pytest.approx(67))
     assert body["total"]["run_success_rate"] == 0.333
+
+
+def test_api_report_refuses_a_period_ending_before_it_starts(store: Store, tmp_path: Path) -> None:
+    """A period whose end precedes its start is a 422 `bad_period` naming the problem, not an empty report."""
+    from fastapi.testclient import TestClient
+
+    from robocore.server import create_app
+    from robocore.server.auth import create_token
+    from tests.integration.api_support import FakeExecutor, bearer
+
+    token = create_token(store, "cheffe", "manager")
+    client = TestClient(create_app(store, None, FakeExecutor(), robots_dir=tmp_path))
+    response = client.get("/api/v1/reports/hours-saved?start=2026-03-01&end=2026-01-01", headers=bearer(token))
+    assert response.status_code == 422 and response.json()["code"] == "bad_period"
+    assert response.json()["erreur"] == "la fin de la période précède son début"

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from robocore.actions.reconcile import tables
 from robocore.context import Context
 from robocore.errors import BusinessError
-
 from tests.fixtures.workbooks import builders
-
 
 
 def _run(ctx: Context, **kw):  # type: ignore[no-untyped-def]

@@ -11,12 +11,13 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from robocore.server import create_app
 from robocore.server.auth import create_token
 from robocore.store import Store
 from tests.integration.api_support import FakeExecutor, bearer, execute, robots_folder
-from tests.integration.test_api_roles import FakeScheduler
+from tests.integration.test_server_auth import FakeScheduler
 
 ADMIN_NAME = "contrat-admin-5e1f0c"
 
@@ -110,7 +111,10 @@ def test_property_based_requests_never_break_the_server(served: Served) -> None:
         def check(case: Any) -> None:
             if case.method == "DELETE" and ADMIN_NAME in case.formatted_path:
                 return  # revoking the very token the test uses
-            case.call_and_validate(headers=served.admin)
+            # A period whose end precedes its start is refused (422, documented): a rule between two
+            # parameters that OpenAPI cannot express, so schema-valid data may meet it.
+            between = [positive_data_acceptance] if case.path == "/api/v1/reports/hours-saved" else []
+            case.call_and_validate(headers=served.admin, excluded_checks=between)
 
         try:
             check()
