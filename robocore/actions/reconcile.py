@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from robocore import Context, action
 from robocore.errors import BusinessError
 
+Side = list[dict[str, Any]] | dict[str, Any]
+"""A side once read: a list of rows, or a table (a read_table result)."""
+
 
 @action("reconcile.tables")
 def tables(ctx: Context, left: list[dict[str, Any]] | dict[str, Any] | Path,
@@ -44,9 +47,9 @@ def tables(ctx: Context, left: list[dict[str, Any]] | dict[str, Any] | Path,
     from robocore.tables import reconcile as rec
     from robocore.tables.report import write_report
 
-    left, right = _read_workbooks(ctx, left, right)
-    lrows, rrows = rec.rows_of(left, "gauche/left"), rec.rows_of(right, "droite/right")
-    lcols, rcols = rec.table_columns(lrows, left), rec.table_columns(rrows, right)
+    ltable, rtable = _read_workbooks(ctx, left, right)
+    lrows, rrows = rec.rows_of(ltable, "gauche/left"), rec.rows_of(rtable, "droite/right")
+    lcols, rcols = rec.table_columns(lrows, ltable), rec.table_columns(rrows, rtable)
     lkey = rec.resolve([left_key] if isinstance(left_key, str) else left_key, lcols, left_name)
     rkey = rec.resolve([right_key] if isinstance(right_key, str) else right_key, rcols, right_name)
     if compare is None:
@@ -54,7 +57,7 @@ def tables(ctx: Context, left: list[dict[str, Any]] | dict[str, Any] | Path,
     else:
         asked = dict(compare) if isinstance(compare, dict) else {c: c for c in compare}
         pairs = dict(zip(rec.resolve(list(asked), lcols, left_name),
-                         rec.resolve(list(asked.values()), rcols, right_name)))
+                         rec.resolve(list(asked.values()), rcols, right_name), strict=True))
     opts = rec.Options(left_key=lkey, right_key=rkey, compare=pairs, tolerance=tolerance,
                        date_tolerance_days=date_tolerance_days,
                        key_pattern=re.compile(key_pattern, re.IGNORECASE) if key_pattern else None)
@@ -86,35 +89,34 @@ class WorkbookSource(BaseModel):
     french_numbers: bool = False
 
 
-def _read_workbooks(ctx: Context, left: Any, right: Any) -> tuple[Any, Any]:
+def _read_workbooks(ctx: Context, left: Side | Path, right: Side | Path) -> tuple[Side, Side]:
     """Each side given as a workbook replaced by its table; both read at once (read_tables)."""
     from robocore.tables.guard import limits_from
     from robocore.tables.read import Source, read_tables
 
-    sources: dict[str, Source] = {}
-    for value, name, french in ((left, "left", "gauche"), (right, "right", "droite")):
-        given = _source(value, name, french)
-        if given is not None:
-            sources[name] = Source(ctx.resolve_path(given.path), given.sheet, given.header_row,
-                                   given.french_numbers)
-    if not sources:
-        return left, right
-    read = dict(zip(sources, read_tables(list(sources.values()), limits_from(ctx.settings.extra))))
+    given = {"left": _source(left, "left", "gauche"), "right": _source(right, "right", "droite")}
+    sources = {name: Source(ctx.resolve_path(g.path), g.sheet, g.header_row, g.french_numbers)
+               for name, g in given.items() if isinstance(g, WorkbookSource)}
+    read: dict[str, dict[str, Any]] = {}
+    if sources:
+        read = dict(zip(sources, read_tables(list(sources.values()), limits_from(ctx.settings.extra)),
+                        strict=True))
     for name, table in read.items():
         ctx.log.info("excel.read_table", side=name, path=table["path"], sheet=table["sheet"],
                      count=table["count"])
-    return read.get("left", left), read.get("right", right)
+    sides = [read[name] if isinstance(g, WorkbookSource) else g for name, g in given.items()]
+    return sides[0], sides[1]
 
 
 _FRENCH_PROBLEMS = {"extra_forbidden": "clé inconnue / ", "missing": "manquante / "}
 
 
-def _source(value: Any, side: str, french: str) -> WorkbookSource | None:
-    """The workbook a side names, or None for a table or rows given as they are."""
+def _source(value: Side | Path, side: str, french: str) -> WorkbookSource | Side:
+    """The workbook a side names, or the side itself: a table or rows given as they are."""
     if isinstance(value, (str, Path)):
         return WorkbookSource(path=Path(value))
     if not isinstance(value, Mapping) or "rows" in value or "path" not in value:
-        return None
+        return value
     try:
         return WorkbookSource.model_validate(dict(value))
     except ValidationError as exc:

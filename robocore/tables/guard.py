@@ -14,10 +14,10 @@ import re
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
-from pathlib import Path
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from robocore.errors import BusinessError

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from robocore.errors import BusinessError
 from robocore.tables.guard import Limits, check_file, refuse
-from robocore.tables.rows import LINE_KEY, Row, unique_headers
+from robocore.tables.rows import LINE_KEY, Rows, unique_headers
 from robocore.tables.values import french_or_text, typed_column
 
 HEADER_SCAN_ROWS = 30
+Line = tuple[Any, ...]
+"""A sheet line's cells. Tuples, not lists: the collector stops tracking a tuple of texts,
+numbers and dates at its first pass, so 100,000 of them are not walked again and again."""
 
 
 @dataclass(frozen=True)
@@ -59,20 +63,20 @@ def read_tables(sources: Sequence[Source], limits: Limits | None = None) -> list
         return [_table(source, cells.result()) for source, cells in pending]
 
 
-def _cells(source: Source, kind: str) -> tuple[str, int, list[list[Any]]]:
+def _cells(source: Source, kind: str) -> tuple[str, int, list[Line]]:
     """The sheet's name, the line number of its first used row, and its raw cells."""
     if kind == "text":
         return source.path.stem, 1, _csv_rows(source.path)
     return _sheet_rows(source.path, source.sheet)
 
 
-def _table(source: Source, cells: tuple[str, int, list[list[Any]]]) -> dict[str, Any]:
+def _table(source: Source, cells: tuple[str, int, list[Line]]) -> dict[str, Any]:
     name, first_line, raw = cells
     columns, rows = build_rows(raw, first_line, source.header_row, source.french_numbers, source.max_rows)
     return {"rows": rows, "count": len(rows), "columns": columns, "sheet": name, "path": str(source.path)}
 
 
-def _sheet_rows(path: Path, sheet: str | int | None) -> tuple[str, int, list[list[Any]]]:
+def _sheet_rows(path: Path, sheet: str | int | None) -> tuple[str, int, list[Line]]:
     """The sheet's name, the line number of its first used row, and its cells."""
     import python_calamine as pc
 
@@ -82,12 +86,26 @@ def _sheet_rows(path: Path, sheet: str | int | None) -> tuple[str, int, list[lis
             name = _pick_sheet(path, names, sheet)
             data = workbook.get_sheet_by_name(name)
             start = data.start
-            return name, (start[0] + 1 if start else 1), data.to_python()
+            return name, (start[0] + 1 if start else 1), _used_lines(data)
     except pc.PasswordError as exc:
         raise refuse(path, "Classeur protégé par mot de passe", "password-protected workbook") from exc
     except (pc.CalamineError, pc.ZipError, pc.XmlError, ValueError) as exc:
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise refuse(path, f"Classeur illisible ({reason})", "unreadable workbook") from exc
+
+
+def _used_lines(data: Any) -> list[Line]:
+    """The lines of a sheet's used range, as tuples.
+
+    `to_python()` would return one list per line, all alive (and tracked by the
+    collector) until the sheet is typed; `iter_rows()` hands them one at a time.
+    It also yields the empty lines above the used range, which are dropped.
+    """
+    lines = list(map(tuple, data.iter_rows()))
+    above = len(lines) - data.height
+    if above > 0:
+        del lines[:above]
+    return lines
 
 
 def _pick_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:
@@ -108,7 +126,7 @@ def _pick_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:
                         f"/ sheet not found (available: {listed})")
 
 
-def _csv_rows(path: Path) -> list[list[Any]]:
+def _csv_rows(path: Path) -> list[Line]:
     """A CSV's cells; UTF-8 (with or without BOM) or Windows-1252, `;` `,` or tab separated."""
     raw = path.read_bytes()
     try:
@@ -121,7 +139,7 @@ def _csv_rows(path: Path) -> list[list[Any]]:
     except csv.Error:
         dialect = csv.excel
         dialect.delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    return list(csv.reader(io.StringIO(text), dialect))
+    return list(map(tuple, csv.reader(io.StringIO(text), dialect)))
 
 
 def detect_header(rows: Sequence[Sequence[Any]]) -> int:
@@ -137,12 +155,13 @@ def detect_header(rows: Sequence[Sequence[Any]]) -> int:
     return next((i for i, cells in enumerate(filled) if cells), 0)
 
 
-def build_rows(raw: list[list[Any]], first_line: int, header_row: int | None,
-               french_numbers: bool, max_rows: int | None) -> tuple[list[str], list[Row]]:
+def build_rows(raw: Sequence[Sequence[Any]], first_line: int, header_row: int | None,
+               french_numbers: bool, max_rows: int | None) -> tuple[list[str], Rows]:
     """Header, then typed rows (empty ones skipped), each remembering its source line.
 
     Cells are typed column by column (`typed_column`): one tight loop per column
     instead of a type dispatch per cell, which is most of the cost of a large sheet.
+    The rows are plain dicts in a `Rows` list, handed out as `Row`s.
     """
     if header_row is not None:
         index = header_row - first_line
@@ -153,39 +172,46 @@ def build_rows(raw: list[list[Any]], first_line: int, header_row: int | None,
     else:
         index = detect_header(raw)
     if not raw:
-        return [], []
+        return [], Rows()
     header = list(raw[index])
     body = raw[index + 1:]
     width = max(len(header), max((len(r) for r in body[:200]), default=0))
     columns = unique_headers(header + [None] * (width - len(header)))
     if not body:
-        return _named_only(columns, header), []
+        return _named_only(columns, header), Rows()
     first = first_line + index + 1
     if max_rows is not None and len(body) > 2 * max_rows + 100:  # a preview: type a window first
         keys, rows = _typed_rows(body[:2 * max_rows + 100], header, columns, first, french_numbers)
         if len(rows) >= max_rows:
-            return keys, rows[:max_rows]
+            return keys, Rows(rows[:max_rows])
     keys, rows = _typed_rows(body, header, columns, first, french_numbers)
-    return keys, rows if max_rows is None else rows[:max_rows]
+    return keys, Rows(rows if max_rows is None else rows[:max_rows])
 
 
-def _typed_rows(body: list[list[Any]], header: list[Any], columns: list[str], first: int,
-                french_numbers: bool) -> tuple[list[str], list[Row]]:
-    """Typed rows of the body lines (the first is line `first`); unnamed empty columns dropped."""
+def _typed_rows(body: Sequence[Sequence[Any]], header: list[Any], columns: list[str], first: int,
+                french_numbers: bool) -> tuple[list[str], list[dict[str, Any]]]:
+    """Typed rows of the body lines (the first is line `first`); unnamed empty columns dropped.
+
+    Only a few objects the collector tracks are built: a column is read with
+    `itemgetter` (not `zip(*body)`, which holds an iterator per line), and each row
+    is a plain dict of cell values, which it does not track.
+    """
     width = len(columns)
-    if any(len(r) < width for r in body):  # ragged CSV lines: pad, so that zip keeps every row
-        body = [list(r) + [None] * (width - len(r)) if len(r) < width else r for r in body]
-    cells = [typed_column(column) for column in islice(zip(*body), width)]
+    if any(len(r) < width for r in body):  # ragged CSV lines: pad, so that every line has every column
+        body = [tuple(r) + (None,) * (width - len(r)) if len(r) < width else r for r in body]
+    cells = [typed_column(map(itemgetter(i), body)) for i in range(width)]
     if french_numbers:
         cells = [[french_or_text(v) if v.__class__ is str else v for v in column] for column in cells]
     named = [c not in ("", None) for c in header] + [False] * width
-    kept = [i for i, column in enumerate(cells) if named[i] or column.count(None) != len(column)]
-    keys = [columns[i] for i in kept] + [LINE_KEY]
+    keep = [i for i, column in enumerate(cells) if named[i] or column.count(None) != len(column)]
+    kept, keys = [cells[i] for i in keep], [columns[i] for i in keep]
+    lines: Iterator[Line] = zip(*kept, range(first, first + len(body)), strict=True)
     blank = len(kept)
-    tuples = zip(*(cells[i] for i in kept), range(first, first + len(body)))
-    return keys[:-1], [Row(zip(keys, t)) for t in tuples if t.count(None) != blank]
+    if all(None in column for column in kept):  # blank lines possible: skip them
+        lines = (t for t in lines if t.count(None) != blank)
+    return keys, list(map(dict, map(zip, repeat([*keys, LINE_KEY]), lines)))
 
 
 def _named_only(columns: list[str], header: list[Any]) -> list[str]:
     """With no data lines, the columns that have a header."""
-    return [c for c, h in zip(columns, header + [None] * len(columns)) if h not in ("", None)]
+    return [c for c, h in zip(columns, header + [None] * len(columns), strict=False) if h not in ("", None)]

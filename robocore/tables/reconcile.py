@@ -11,11 +11,17 @@ from operator import eq, itemgetter, not_
 from typing import Any
 
 from robocore.errors import BusinessError
-from robocore.tables.rows import LINE_KEY, columns_of, fold, resolve_column
+from robocore.tables.rows import LINE_KEY, Row, Rows, columns_of, fold, resolve_column, stored
 from robocore.tables.values import as_date, as_number, normalise_key, same_text
+
+TableRow = dict[str, Any]
+"""A row as the join reads it: a dict (a plain one, or a `Row`), read with `dict.get`."""
+Entry = dict[str, Any]
+"""One line of a category: its key, line number(s) and row(s); a mismatch adds its differences."""
 
 _get = dict.get  # columns are resolved to their exact names first: no lenient lookup needed
 CATEGORIES = ("matched", "mismatched", "only_left", "only_right", "duplicates_left", "duplicates_right")
+_ROW_FIELDS = ("left", "right", "row")
 
 
 @dataclass
@@ -31,13 +37,39 @@ class Options:
     amounts: set[str] = field(default_factory=set)  # left columns holding numbers
 
 
-def rows_of(table: Sequence[Mapping[str, Any]] | Mapping[str, Any], side: str) -> list[Mapping[str, Any]]:
-    """The rows of a read_table result or of a plain row list."""
+class Entries(Rows):
+    """A category's entries, whose rows are handed out as `Row`s, as a table's are.
+
+    An entry is a dict the collector tracks (it holds rows); the rows in it stay plain
+    dicts, untracked, until Python code reaches the entry: 97,000 matched pairs do not
+    become 194,000 `Row`s unless someone reads them.
+    """
+
+    __slots__ = ()
+
+    def handed_out(self, item: Any) -> Any:
+        if item.__class__ is dict:
+            for name in _ROW_FIELDS:
+                row = item.get(name)
+                if row.__class__ is dict:
+                    item[name] = Row(row)
+        return item
+
+
+def rows_of(table: Sequence[Mapping[str, Any]] | Mapping[str, Any], side: str) -> list[TableRow]:
+    """The rows of a read_table result or of a plain row list, as stored (see `Rows`)."""
     if isinstance(table, Mapping):
         if "rows" not in table:
             raise BusinessError(f"Table {side} sans clé 'rows' / {side} table has no 'rows'")
-        return list(table["rows"])
-    return list(table)
+        table = table["rows"]
+    rows = stored(table)
+    if not all(map(isinstance, rows, repeat(dict))):
+        for number, row in enumerate(rows, start=1):
+            if not isinstance(row, Mapping):
+                raise BusinessError(f"Ligne {number} du côté {side} : pas un dictionnaire "
+                                    f"({type(row).__name__}) / row is not a mapping")
+        rows = [row if isinstance(row, dict) else dict(row) for row in rows]
+    return rows
 
 
 def resolve(names: Sequence[str], columns: Sequence[str], side: str) -> list[str]:
@@ -59,15 +91,17 @@ def default_compare(left_cols: Sequence[str], right_cols: Sequence[str], keys: s
             if fold(c) in right_by_fold and fold(c) not in keys}
 
 
-def index(rows: list[Mapping[str, Any]], keys: list[str], pattern: re.Pattern[str] | None
-          ) -> tuple[dict[str, Mapping[str, Any]], dict[str, list[Mapping[str, Any]]], list[Mapping[str, Any]]]:
+def index(rows: list[TableRow], keys: list[str], pattern: re.Pattern[str] | None
+          ) -> tuple[dict[str, TableRow], dict[str, list[TableRow]], list[TableRow]]:
     """Rows by normalised key: unique ones, duplicated ones, and those without a key."""
     names = key_values(rows, keys, pattern)
-    unique: dict[str, Mapping[str, Any]] = dict(zip(names, rows))
+    unique = dict(zip(names, rows, strict=True))
     if len(unique) == len(rows) and "" not in unique:
         return unique, {}, []  # the usual case, built at C speed
-    unique, duplicates, keyless = {}, {}, []
-    for key, row in zip(names, rows):
+    unique = {}
+    duplicates: dict[str, list[TableRow]] = {}
+    keyless: list[TableRow] = []
+    for key, row in zip(names, rows, strict=True):
         if not key:
             keyless.append(row)
         elif key in duplicates:
@@ -79,27 +113,27 @@ def index(rows: list[Mapping[str, Any]], keys: list[str], pattern: re.Pattern[st
     return unique, duplicates, keyless
 
 
-def key_values(rows: list[Mapping[str, Any]], keys: list[str], pattern: re.Pattern[str] | None) -> list[str]:
+def key_values(rows: list[TableRow], keys: list[str], pattern: re.Pattern[str] | None) -> list[str]:
     """Each row's normalised key ('' when it has none); `normalise_key` with a fast path for text."""
     if len(keys) > 1:
-        joined = ["|".join(normalise_key(row.get(k), pattern) for k in keys) for row in rows]
-        return ["" if not key.strip("|") else key for key in joined]
+        composite = ["|".join(normalise_key(row.get(k), pattern) for k in keys) for row in rows]
+        return ["" if not key.strip("|") else key for key in composite]
     values = _column(rows, keys[0])
     if pattern is not None:
         return [normalise_key(v, pattern) for v in values]
     try:
-        keys = list(map(str.upper, map(str.strip, values)))  # all text: the usual case
+        found = list(map(str.upper, map(str.strip, values)))  # all text: the usual case
     except TypeError:  # numbers or empty cells among the keys
-        keys = [v.strip().upper() if v.__class__ is str else normalise_key(v) for v in values]
-    joined = "|".join(keys)
+        found = [v.strip().upper() if v.__class__ is str else normalise_key(v) for v in values]
+    joined = "|".join(found)
     # Only ASCII spaces are printable whitespace: anything else normalise_key would still
     # change (tabs, no-break spaces, runs of spaces) sends every key the slow way.
     if "  " in joined or not joined.isprintable():
         return [normalise_key(v) for v in values]
-    return keys
+    return found
 
 
-def _column(rows: list[Mapping[str, Any]], column: str) -> list[Any]:
+def _column(rows: Sequence[TableRow], column: str) -> list[Any]:
     """One column of the rows (None where a row lacks it), at C speed when every row has it."""
     try:
         return list(map(itemgetter(column), rows))
@@ -107,7 +141,7 @@ def _column(rows: list[Mapping[str, Any]], column: str) -> list[Any]:
         return [_get(row, column) for row in rows]
 
 
-def differences(left: Mapping[str, Any], right: Mapping[str, Any], opts: Options) -> list[dict[str, Any]]:
+def differences(left: TableRow, right: TableRow, opts: Options) -> list[dict[str, Any]]:
     """The compared fields that differ beyond the tolerances, with both values and the gap."""
     found = []
     for lcol, rcol in opts.compare.items():
@@ -136,20 +170,22 @@ def _difference(lv: Any, rv: Any, opts: Options) -> Any:
     return None if same_text(lv, rv) else True
 
 
-def reconcile(left: list[Mapping[str, Any]], right: list[Mapping[str, Any]], opts: Options) -> dict[str, Any]:
+def reconcile(left: list[TableRow], right: list[TableRow], opts: Options) -> dict[str, Any]:
     """Join both sides on their keys and sort every row into one category.
 
     Written as whole-list operations (map, compress, comprehensions) rather than
     one loop body per key: on 100,000 keys this halves the time of the join.
+    Each category is an `Entries` list: its rows are handed out as `Row`s when read.
     """
     lu, ld, lk = index(left, opts.left_key, opts.key_pattern)
     ru, rd, rk = index(right, opts.right_key, opts.key_pattern)
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, list[Entry]] = {}
     both = [k for k in lu if k in ru]
     lrows, rrows = list(map(lu.__getitem__, both)), list(map(ru.__getitem__, both))
-    entries = [{"key": k, "left_line": ll, "right_line": rl, "left": lr, "right": rr}
-               for k, ll, rl, lr, rr in zip(both, map(_get, lrows, repeat(LINE_KEY)),
-                                            map(_get, rrows, repeat(LINE_KEY)), lrows, rrows)]
+    entries: list[Entry] = [
+        {"key": k, "left_line": ll, "right_line": rl, "left": lr, "right": rr}
+        for k, ll, rl, lr, rr in zip(both, map(_get, lrows, repeat(LINE_KEY)),
+                                     map(_get, rrows, repeat(LINE_KEY)), lrows, rrows, strict=True)]
     equal = _equal_values(lrows, rrows, opts)
     out["matched"] = list(compress(entries, equal))
     out["mismatched"] = []
@@ -168,7 +204,7 @@ def reconcile(left: list[Mapping[str, Any]], right: list[Mapping[str, Any]], opt
     out["only_right"] += [_single("", r) for r in rk]
     out["duplicates_left"] = [_single(k, r) for k, rows in ld.items() for r in rows]
     out["duplicates_right"] = [_single(k, r) for k, rows in rd.items() for r in rows]
-    result: dict[str, Any] = {c: out[c] for c in CATEGORIES}
+    result: dict[str, Any] = {c: Entries(out[c]) for c in CATEGORIES}
     result["counts"] = {c: len(out[c]) for c in CATEGORIES}
     result["counts"].update(left=len(left), right=len(right))
     result["totals"] = totals(out, opts)
@@ -176,7 +212,7 @@ def reconcile(left: list[Mapping[str, Any]], right: list[Mapping[str, Any]], opt
     return result
 
 
-def _equal_values(lrows: list[Mapping[str, Any]], rrows: list[Mapping[str, Any]], opts: Options) -> list[bool]:
+def _equal_values(lrows: list[TableRow], rrows: list[TableRow], opts: Options) -> list[bool]:
     """Per pair: every compared value equal as is (most pairs). False means: look closer."""
     if not opts.compare:
         return [True] * len(lrows)
@@ -187,11 +223,11 @@ def _equal_values(lrows: list[Mapping[str, Any]], rrows: list[Mapping[str, Any]]
         return [False] * len(lrows)
 
 
-def _single(key: str, row: Mapping[str, Any]) -> dict[str, Any]:
+def _single(key: str, row: TableRow) -> Entry:
     return {"key": key, "line": _get(row, LINE_KEY), "row": row}
 
 
-def totals(out: Mapping[str, list[dict[str, Any]]], opts: Options) -> dict[str, dict[str, Any]]:
+def totals(out: Mapping[str, list[Entry]], opts: Options) -> dict[str, dict[str, Any]]:
     """Sums of the numeric compared columns per category, per side, and their difference."""
     result: dict[str, dict[str, Any]] = {}
     for category, entries in out.items():
@@ -228,7 +264,7 @@ def _sum(values: list[Any]) -> float:
     return round(total, 2)
 
 
-def numeric_columns(rows: list[Mapping[str, Any]], columns: Sequence[str], sample: int = 200) -> set[str]:
+def numeric_columns(rows: Sequence[TableRow], columns: Sequence[str], sample: int = 200) -> set[str]:
     """Columns whose filled values (in a sample) are all numbers or French amounts."""
     found = set()
     for column in columns:
@@ -238,7 +274,7 @@ def numeric_columns(rows: list[Mapping[str, Any]], columns: Sequence[str], sampl
     return found
 
 
-def table_columns(rows: list[Mapping[str, Any]], table: Any) -> list[str]:
+def table_columns(rows: Sequence[TableRow], table: Any) -> list[str]:
     """The columns of a table: its own list when it came from read_table, else the row keys."""
     if isinstance(table, Mapping) and isinstance(table.get("columns"), list):
         return list(table["columns"])

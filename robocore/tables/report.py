@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from robocore.tables.reconcile import Options
+from robocore.tables.rows import stored
 from robocore.tables.write import SheetWriter, save_atomically
 
 LABELS = {"matched": "Rapprochées", "mismatched": "Écarts", "only_left": "Seulement {left}",
@@ -23,16 +24,19 @@ def sheet_title(text: str) -> str:
 def write_report(path: Path, result: Mapping[str, Any], opts: Options, left_cols: Sequence[str],
                  right_cols: Sequence[str], names: tuple[str, str], parameters: Mapping[str, Any],
                  matched_limit: int | None) -> None:
-    """Write the whole report (write-only workbook, so that its size does not matter)."""
+    """Write the whole report (write-only workbook, so that its size does not matter).
+
+    Entries are read as stored: their rows are not turned into `Row`s (see `Rows`).
+    """
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     left, right = names
     _summary(workbook, result, opts, names, parameters, matched_limit)
-    _matched(workbook, result["matched"][:matched_limit], opts, names)
-    _mismatched(workbook, result["mismatched"], opts, names)
-    _single(workbook, LABELS["only_left"].format(left=left), result["only_left"], left_cols, opts)
-    _single(workbook, LABELS["only_right"].format(right=right), result["only_right"], right_cols, opts)
+    _matched(workbook, stored(result["matched"])[:matched_limit], opts, names)
+    _mismatched(workbook, stored(result["mismatched"]), opts, names)
+    _single(workbook, LABELS["only_left"].format(left=left), stored(result["only_left"]), left_cols, opts)
+    _single(workbook, LABELS["only_right"].format(right=right), stored(result["only_right"]), right_cols, opts)
     _duplicates(workbook, result, opts, names)
     save_atomically(path, workbook.save)
 
@@ -116,6 +120,6 @@ def _duplicates(workbook: Any, result: Mapping[str, Any], opts: Options, names: 
     writer = _sheet(workbook, LABELS["duplicates"], columns, set())
     flags = [False] * 3 + [lcol in opts.amounts for lcol, _ in pairs]
     for side, name, index in (("duplicates_left", names[0], 0), ("duplicates_right", names[1], 1)):
-        for e in result[side]:
+        for e in stored(result[side]):
             writer.values([name, e["key"], e["line"], *(e["row"].get(p[index]) for p in pairs)], flags)
     writer.finish()

@@ -13,7 +13,7 @@ from typing import Any
 
 from robocore.errors import ApplicationError
 from robocore.tables.guard import Limits, atomic_target, check_file, refuse
-from robocore.tables.rows import columns_of, fold, resolve_column
+from robocore.tables.rows import columns_of, fold, resolve_column, stored
 
 WRITE_ONLY_ABOVE = 5_000
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -117,7 +117,7 @@ class SheetWriter:
     def rows(self, rows: Iterable[Mapping[str, Any]]) -> int:
         """Append rows (looked up by column name); returns how many were written."""
         count = 0
-        pairs = list(zip(self.columns, self.euro))
+        pairs = list(zip(self.columns, self.euro, strict=True))
         for row in rows:
             self._append([self._cell(row.get(c), euro) for c, euro in pairs])
             count += 1
@@ -126,7 +126,7 @@ class SheetWriter:
     def values(self, values: Sequence[Any], euro: Sequence[bool] | None = None) -> None:
         """Append one line of values given in column order."""
         cell = self._cell
-        self._append([cell(v, e) for v, e in zip(values, euro or repeat(False))])
+        self._append([cell(v, e) for v, e in zip(values, euro or repeat(False), strict=False)])
 
     def _append(self, cells: list[Any]) -> None:
         if self.write_only:
@@ -194,6 +194,7 @@ def write_table(path: Path, rows: Sequence[Mapping[str, Any]], sheet: str = "Don
     """Write rows to a new workbook (replacing the file); see excel.write_table."""
     from openpyxl import Workbook
 
+    rows = stored(rows)  # a read table's rows as they are kept (plain dicts), not turned into Rows
     cols = list(columns) if columns is not None else columns_of(rows)
     write_only = len(rows) > WRITE_ONLY_ABOVE
     workbook = Workbook(write_only=write_only)
@@ -225,6 +226,7 @@ def append_rows(path: Path, rows: Sequence[Mapping[str, Any]],
 
     if not path.exists():
         return write_table(path, rows, sheet or "Données")
+    rows = stored(rows)
     check_file(path, Limits())
     try:
         workbook = load_workbook(path)  # parses with defusedxml: no entity expansion
