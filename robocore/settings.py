@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from annotated_types import Ge, Gt, MinLen
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from robocore.errors import SettingsError
 
@@ -73,11 +73,9 @@ class Settings(BaseModel):
             return tuple(name.strip() for name in value.split(",") if name.strip())
         return value
 
-    @model_validator(mode="before")
-    @classmethod
-    def _from_environment(cls, data: Any) -> Any:
-        """The fields' ROBOCORE_* variables, under the values given as arguments."""
-        return {**_variables(), **data} if isinstance(data, dict) else data
+    def __init__(self, **values: Any) -> None:
+        """The fields' ROBOCORE_* variables, under the values given as arguments (as BaseSettings does)."""
+        super().__init__(**{**_variables(), **values})
 
 
 def variable(field: str) -> str:

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from robocore.errors import PluginError, RobocoreError, RobotDefinitionError, StoreError
-from robocore.statuses import RunStatus
+from robocore.statuses import ITEM_FAILED, RunStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -116,7 +116,8 @@ def _execute(start: "Start", quiet: bool) -> None:
 
             with BarProgress(err) as progress:
                 result = asyncio.run(start(store, progress))
-        print_failures(console, store.items(result.run_id))
+        if any(result.counts.get(status) for status in ITEM_FAILED):  # else no query: nothing to list
+            print_failures(console, store.items(result.run_id))
     finally:
         store.close()
     print_result(console, result)
