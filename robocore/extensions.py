@@ -154,13 +154,35 @@ def report_broken(origin: Origin, exc: BaseException) -> Broken:
 
 
 _lock = threading.RLock()  # reentrant: an extension may load another kind while being imported
-_declared: dict[str, tuple[EntryPoint, ...]] = {}  # group → its entry points (scanning them is slow)
+# group → its entry points, each with its distribution's name (scanning them is slow)
+_declared: dict[str, tuple[tuple[EntryPoint, str], ...]] = {}
 _outcomes: dict[tuple[str, Origin], Extension[Any] | Broken] = {}  # each entry point, loaded once
 
 
-def _entry_points(group: str) -> tuple[EntryPoint, ...]:
+def _entry_points(group: str) -> tuple[tuple[EntryPoint, str], ...]:
+    """The group's entry points and their distributions' names, from one scan for every kind.
+
+    Every installed distribution is read on each scan, whatever the group, so the groups of
+    all the kinds are taken from the same scan; and a distribution's name (`ep.dist.name`
+    parses its metadata each time it is asked) is read once per distribution, not per entry point.
+    A group already scanned (and not forgotten) keeps what it had.
+    """
     if group not in _declared:
-        _declared[group] = tuple(entry_points(group=group))
+        found = entry_points()
+        names: dict[int, str] = {}  # id of a distribution of this scan → its name
+        for wanted in dict.fromkeys([group, *(point.group for point in POINTS)]):
+            if wanted in _declared:
+                continue
+            declared = []
+            for ep in found.select(group=wanted):
+                dist = ep.dist
+                if dist is None:
+                    declared.append((ep, "?"))
+                    continue
+                if id(dist) not in names:
+                    names[id(dist)] = dist.name
+                declared.append((ep, names[id(dist)]))
+            _declared[wanted] = tuple(declared)
     return _declared[group]
 
 
@@ -185,10 +207,10 @@ def load(point: ExtensionPoint[T], only: Collection[str] | None = None) -> Loade
         extensions: dict[str, Extension[T]] = {}
         broken: dict[str, Broken] = {}
         first: dict[str, Origin] = {}
-        for ep in declared:
+        for ep, dist in declared:
             if only is not None and ep.name not in only:
                 continue
-            origin = Origin(point.kind, ep.name, ep.dist.name if ep.dist else "?", ep.value)
+            origin = Origin(point.kind, ep.name, dist, ep.value)
             key = (point.group, origin)
             if key not in _outcomes:
                 clash = first.get(ep.name)
@@ -200,7 +222,7 @@ def load(point: ExtensionPoint[T], only: Collection[str] | None = None) -> Loade
                 broken[ep.name] = outcome
             else:
                 extensions[ep.name] = outcome
-        return Loaded(point, extensions, broken, tuple(sorted({ep.name for ep in declared})))
+        return Loaded(point, extensions, broken, tuple(sorted({ep.name for ep, _ in declared})))
 
 
 def forget(point: ExtensionPoint[Any] | None = None) -> None:

@@ -27,19 +27,48 @@ class ActionDef:
 
     name: str
     func: Callable[..., Any]
-    params: type[BaseModel]
     doc: str
     is_async: bool
     provider: str = "?"
+    _signature: inspect.Signature | None = field(default=None, repr=False)
+    _params: type[BaseModel] | None = field(default=None, repr=False)
     _adapters: dict[str, TypeAdapter[Any]] = field(default_factory=dict, repr=False)
 
     @property
+    def params(self) -> type[BaseModel]:
+        """The model of its parameters, built when first asked for.
+
+        Not at registration: a run uses a few of the registered actions, and building the
+        model of every registered one (type hints read, pydantic model created) was ≈ 10 ms
+        of each `robo run`'s start.
+
+        Raises:
+            PluginError: its type hints cannot be read (a name they use is not importable...).
+        """
+        if self._params is None:  # two threads at once build it twice, equal: harmless
+            try:
+                self._params = _params_model(self.name, self.func)
+            except PluginError:
+                raise
+            except Exception as exc:  # get_type_hints: NameError, TypeError...
+                raise PluginError(f"action '{self.name}' ({self.provider}) : types des paramètres illisibles "
+                                  f"/ unreadable parameter types: {extensions.one_line(exc)}") from exc
+        return self._params
+
+    def _parameters(self) -> list[inspect.Parameter]:
+        if self._signature is None:
+            self._signature = _check_signature(self.name, self.func)
+        return list(self._signature.parameters.values())[1:]  # the first one is the run Context
+
+    @property
     def param_names(self) -> list[str]:
-        return list(self.params.model_fields)
+        """Its parameters' names, in the signature's order (read without building the model)."""
+        return [p.name for p in self._parameters()]
 
     @property
     def required(self) -> list[str]:
-        return [n for n, f in self.params.model_fields.items() if f.is_required()]
+        """The parameters without a default, which the model requires."""
+        return [p.name for p in self._parameters() if p.default is inspect.Parameter.empty]
 
     def validate(self, values: dict[str, Any]) -> dict[str, Any]:
         """Validate rendered parameters; returns the keyword arguments to call with.
@@ -99,15 +128,21 @@ def _first_line(doc: str | None) -> str:
     return (doc or "").strip().splitlines()[0] if (doc or "").strip() else ""
 
 
-def _params_model(name: str, func: Callable[..., Any]) -> type[BaseModel]:
+def _check_signature(name: str, func: Callable[..., Any]) -> inspect.Signature:
     sig = inspect.signature(func)
+    for param in list(sig.parameters.values())[1:]:  # the first one is the run Context
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise PluginError(f"action '{name}': *args/**kwargs are not allowed (the signature is the schema)")
+    return sig
+
+
+def _params_model(name: str, func: Callable[..., Any]) -> type[BaseModel]:
+    sig = _check_signature(name, func)
     hints = get_type_hints(func)
     fields: dict[str, Any] = {}
     for i, (pname, param) in enumerate(sig.parameters.items()):
         if i == 0:
             continue  # the run Context
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise PluginError(f"action '{name}': *args/**kwargs are not allowed (the signature is the schema)")
         annotation = hints.get(pname, Any)
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[pname] = (annotation, default)
@@ -127,8 +162,8 @@ def action(name: str) -> Callable[[F], F]:
 
     def decorate(func: F) -> F:
         func.__robocore_action__ = ActionDef(  # type: ignore[attr-defined]
-            name=name, func=func, params=_params_model(name, func),
-            doc=_first_line(func.__doc__), is_async=inspect.iscoroutinefunction(func))
+            name=name, func=func, doc=_first_line(func.__doc__), is_async=inspect.iscoroutinefunction(func),
+            _signature=_check_signature(name, func))  # *args refused at import; the model is built on first use
         return func
 
     return decorate
