@@ -49,7 +49,7 @@ def submit(store: Store, run_id: str, queue: str | None, executor: Executor | Ca
         new_run: False when resubmitting an existing run (resume): its status is left as it was.
     """
     try:
-        chosen = executor() if callable(executor) else executor
+        chosen = executor if hasattr(executor, "submit") else executor()  # an executor may be callable
         chosen.submit(run_id, queue)
     except Exception as exc:
         if new_run:

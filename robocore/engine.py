@@ -280,7 +280,7 @@ async def _drive(runner: Runner, started: float, owner: str | None = None) -> Ru
     spec, store = runner.spec, runner.store
     counts = store.counts(runner.run_id)
     # A completed run saved its fixed minutes unless it had items and none was done: then the
-    # agent still does the whole job by hand (DESIGN: failed or skipped items save nothing).
+    # agent still does the whole job by hand (failed or skipped items save nothing).
     if status in RUN_COMPLETED and (not counts or counts.get(ItemStatus.DONE, 0) > 0):
         ledger.record_run(store, runner.run_id, runner.minutes)
     store.finish_run(runner.run_id, status, error, owner)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from robocore.errors import PluginError
 from robocore.plugins import Registry, params_json_schema
 from robocore.spec import Robot
 
@@ -31,7 +32,10 @@ def robot_schema(registry: Registry) -> dict[str, Any]:
     step["properties"]["use"] = {"type": "string", "enum": names, "description": "Action à appeler"}
     branches = []
     for action_def in registry:
-        params = params_json_schema(action_def)
+        try:
+            params = params_json_schema(action_def)
+        except PluginError:
+            continue  # unreadable parameter types: named when a robot uses it; the others still get checked
         local_defs = params.pop("$defs", {})
         defs.update(local_defs)
         then: dict[str, Any] = {"properties": {"with": _with_expressions(params)}}

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from robocore.errors import RobotDefinitionError
 
 MASK = "********"
+_HASH_KEY = os.urandom(16)  # keys Secret.__hash__ (see there)
 _MIN_SCRUB_LENGTH = 4  # shorter values would mask ordinary words
 _lock = threading.Lock()
 _known: dict[str, None] = {}
@@ -44,15 +45,16 @@ class Secret:
     # Two Secrets are equal when their values are, whatever their names: the name is a label
     # (`compte.password`, or `template` once rendered into a text), while what is masked, and
     # what a set or dict of secrets to redact must hold once, is the value. The hash follows
-    # the value too, so that equal secrets always hash equal (str hashes are salted per
-    # process: the hash tells nothing about the value). compare_digest: no timing hint.
+    # the value too, so that equal secrets always hash equal; it is a keyed digest (a random
+    # key per process), so a hash tells nothing about the value even when PYTHONHASHSEED is
+    # fixed. compare_digest: no timing hint.
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Secret):
             return NotImplemented
         return hmac.compare_digest(self._value.encode(), other._value.encode())
 
     def __hash__(self) -> int:
-        return hash(("Secret", self._value))
+        return hash(hmac.digest(_HASH_KEY, self._value.encode(), "sha256"))
 
 
 def _encodings(value: str) -> Iterable[str]:

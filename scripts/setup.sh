@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(chromium xvfb xauth trayer xdotool libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4
+packages=(python3-venv chromium xvfb xauth trayer xdotool libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4
           libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0
           libxcb-xinerama0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core)
 missing=()
@@ -29,9 +29,15 @@ venv=${VENV:-.venv}
 lock=${LOCK:-requirements/test.txt}
 python=${PYTHON:-python3}
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
-if ! "$venv/bin/uv" --version 2>/dev/null | grep -qF "$(grep -oP '^uv==\K[^ ]+' requirements/bootstrap.txt)"; then
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check --require-hashes \
-    -r requirements/bootstrap.txt 2>&1 | grep -v "^WARNING: Location" || true
+uv_version=$(grep -oP '^uv==\K[^ ]+' requirements/bootstrap.txt) \
+  || { echo "setup: requirements/bootstrap.txt pins no uv version" >&2; exit 1; }
+if ! "$venv/bin/uv" --version 2>/dev/null | grep -qF "uv $uv_version"; then
+  log=$(mktemp)
+  if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check --require-hashes \
+       -r requirements/bootstrap.txt >"$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log"; echo "setup: installing uv $uv_version failed" >&2; exit 1
+  fi
+  rm -f "$log"
 fi
 if [ -n "${LATEST:-}" ]; then  # make test-latest: the newest versions allowed, not the lock
   "$venv/bin/uv" pip install -q --python "$venv/bin/python" --upgrade --reinstall-package robocore \

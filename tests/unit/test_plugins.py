@@ -210,3 +210,17 @@ def test_sample_robots_validate_against_the_schema(cli_schema: dict[str, Any]) -
         assert list(validator.iter_errors(robot)), step
     expression = {"robot": "t", "steps": [{"use": "flow.wait", "with": {"seconds": "{{ inputs.d }}"}}]}
     assert list(validator.iter_errors(expression)) == []
+
+
+def test_unreadable_parameter_types_are_named_at_use_and_spare_the_schema(registry: Registry) -> None:
+    """An action whose type hints cannot be resolved fails naming it when used; the schema keeps the others."""
+    source = ("from __future__ import annotations\nfrom robocore import action\n\n"
+              "@action('bancal.faire')\ndef faire(ctx, valeur: TypeAbsent) -> None:\n    'Do.'\n")
+    registry.add_module(_module("bancal_plugin", source), "plugin 'bancal' (bancal: bancal_plugin)")
+    schema = robot_schema(registry)
+    assert "essai.saisir" in json.dumps(schema["$defs"]["ActionStep"]["allOf"])
+    bancal = registry.get("bancal.faire")
+    assert bancal is not None
+    with pytest.raises(PluginError) as info:
+        bancal.validate({"valeur": 1})
+    assert "bancal.faire" in str(info.value) and "plugin 'bancal'" in str(info.value)
