@@ -27,12 +27,12 @@ import time
 from pathlib import Path
 
 import httpx
+from pg_scratch import drop_database, scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "50"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "1000"))
 PERIOD = float(os.environ.get("BENCH_PERIOD", "2"))  # paced load: each client launches every PERIOD s
-PG_ADMIN = os.environ.get("ROBOCORE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 class RecordingExecutor:
@@ -159,47 +159,19 @@ def _measure(label: str, db_url: str, home: Path) -> None:
           " launches/s")
 
 
-def _pg_database() -> str | None:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            pass
-    except OSError:
-        return None
-    from sqlalchemy import create_engine, text
-
-    name = f"robocore_bench_{os.getpid()}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-
-
-def _drop_pg(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    name = url.rsplit("/", 1)[1]
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
-
-
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         shutil.copytree(ROOT / "tests" / "integration" / "robots" / "lot50", home / "robots" / "lot50")
         _measure("sqlite", f"sqlite:///{home / 'robocore.db'}", home)
-        pg = _pg_database()
+        pg = scratch_database("robocore_bench")
         if pg is None:
             print("\n[postgresql] skipped: nothing answers on 127.0.0.1:5432")
             return
         try:
             _measure("postgresql", pg, home)
         finally:
-            _drop_pg(pg)
+            drop_database(pg)
 
 
 if __name__ == "__main__":

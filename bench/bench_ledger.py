@@ -19,7 +19,6 @@ First on the embedded SQLite store, then on PostgreSQL when it answers.
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import tempfile
 import time
@@ -30,6 +29,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pg_scratch import drop_database, scratch_database
 from sqlalchemy import Engine, select, text
 
 from robocore.store import Store
@@ -41,7 +41,6 @@ ROWS = int(os.environ.get("BENCH_LEDGER_ROWS", "1000000"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "7"))
 RUNS_N = max(ROWS // 200, 1)
 PER_RUN = ROWS // RUNS_N - 1  # item entries per run; the run's own entry makes the rest
-PG_ADMIN = os.environ.get("ROBOCORE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 ORIGIN = datetime(2024, 1, 1, 8)
 INDEXES_0003 = ("ix_ledger_process_recorded", "ix_ledger_service_recorded", "ix_ledger_robot_recorded",
                 "ix_ledger_month")
@@ -235,45 +234,17 @@ def _without_covering_indexes(engine: Engine) -> tuple[Timing, Timing]:
     return plain, _timed(lambda: sql_by_process(engine))
 
 
-def _pg_database() -> str | None:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            pass
-    except OSError:
-        return None
-    from sqlalchemy import create_engine
-
-    name = f"robocore_bench_ledger_{os.getpid()}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-
-
-def _drop_pg(url: str) -> None:
-    from sqlalchemy import create_engine
-
-    name = url.rsplit("/", 1)[1]
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
-
-
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         measure("sqlite", f"sqlite:///{Path(tmp) / 'robocore.db'}")
-    pg = _pg_database()
+    pg = scratch_database("robocore_bench_ledger")
     if pg is None:
         print("\n[postgresql] skipped: nothing answers on 127.0.0.1:5432")
         return
     try:
         measure("postgresql", pg)
     finally:
-        _drop_pg(pg)
+        drop_database(pg)
 
 
 if __name__ == "__main__":
