@@ -69,11 +69,10 @@ class Origin:
 
 
 @dataclass(frozen=True)
-class Extension(Generic[T]):
-    """An extension that loaded: where it comes from and what its point kept of it."""
+class _Found:
+    """What the loader found at an entry point, named as its origin is."""
 
     origin: Origin
-    obj: T
 
     @property
     def name(self) -> str:
@@ -85,19 +84,17 @@ class Extension(Generic[T]):
 
 
 @dataclass(frozen=True)
-class Broken:
+class Extension(_Found, Generic[T]):
+    """An extension that loaded: where it comes from and what its point kept of it."""
+
+    obj: T
+
+
+@dataclass(frozen=True)
+class Broken(_Found):
     """An extension that could not be loaded (or used), and why, in one line."""
 
-    origin: Origin
     error: str
-
-    @property
-    def name(self) -> str:
-        return self.origin.name
-
-    @property
-    def label(self) -> str:
-        return self.origin.label
 
     @property
     def report(self) -> str:
