@@ -47,7 +47,7 @@ class ActionDef:
         """
         if self._params is None:  # two threads at once build it twice, equal: harmless
             try:
-                self._params = _params_model(self.name, self.func)
+                self._params = _params_model(self.name, self.func, self._parameters())
             except PluginError:
                 raise
             except Exception as exc:  # get_type_hints: NameError, TypeError...
@@ -136,16 +136,13 @@ def _check_signature(name: str, func: Callable[..., Any]) -> inspect.Signature:
     return sig
 
 
-def _params_model(name: str, func: Callable[..., Any]) -> type[BaseModel]:
-    sig = _check_signature(name, func)
+def _params_model(name: str, func: Callable[..., Any], parameters: list[inspect.Parameter]) -> type[BaseModel]:
     hints = get_type_hints(func)
     fields: dict[str, Any] = {}
-    for i, (pname, param) in enumerate(sig.parameters.items()):
-        if i == 0:
-            continue  # the run Context
-        annotation = hints.get(pname, Any)
+    for param in parameters:
+        annotation = hints.get(param.name, Any)
         default = ... if param.default is inspect.Parameter.empty else param.default
-        fields[pname] = (annotation, default)
+        fields[param.name] = (annotation, default)
     model_name = "Params_" + name.replace(".", "_")
     config = ConfigDict(arbitrary_types_allowed=True, extra="forbid", defer_build=True)
     return create_model(model_name, __config__=config, **fields)

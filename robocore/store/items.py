@@ -7,15 +7,20 @@ from collections.abc import Iterable
 from sqlalchemy import Engine, RowMapping, bindparam, func, insert, select, update
 
 from robocore.statuses import ItemStatus
+from robocore.store.ledger import LedgerEntry, insert_entry
 from robocore.store.models import items as ITEMS
 from robocore.store.models import utcnow
 from robocore.store.rows import Item, ItemCounts
 
-# Hot-path statement built once with bind parameters: building SQLAlchemy statements per item
+# Hot-path statements built once with bind parameters: building SQLAlchemy statements per item
 # cost more than the SQL itself (measured in bench/bench_core.py).
 _START_ITEM = (update(ITEMS).where(ITEMS.c.run_id == bindparam("r"), ITEMS.c.key == bindparam("k"))
                .values(status=ItemStatus.RUNNING, attempts=ITEMS.c.attempts + 1, started_at=bindparam("t"),
                        error=None))
+_FINISH_ITEM = (update(ITEMS).where(ITEMS.c.run_id == bindparam("r"), ITEMS.c.key == bindparam("k"),
+                                    ITEMS.c.status != ItemStatus.DONE)
+                .values(status=bindparam("s"), error=bindparam("e"), evidence=bindparam("ev"),
+                        verified=bindparam("v"), finished_at=bindparam("t")))
 
 
 def item_of(row: RowMapping) -> Item:
@@ -27,7 +32,7 @@ def item_of(row: RowMapping) -> Item:
 
 
 class ItemsMixin:
-    """The Store's work items (an item's final status is written with its ledger entry: `finish_item`)."""
+    """The Store's work items; an item's final status is written with its ledger entry."""
 
     engine: Engine
 
@@ -56,6 +61,23 @@ class ItemsMixin:
         """Mark an item running and count the attempt."""
         with self.engine.begin() as conn:
             conn.execute(_START_ITEM, {"r": run_id, "k": key, "t": utcnow()})
+
+    def finish_item(self, run_id: str, key: str, status: ItemStatus, *, error: str | None = None,
+                    evidence: list[str] | None = None, verified: bool = False,
+                    ledger: LedgerEntry | None = None) -> bool:
+        """Set an item's final status and, for a done item, its ledger entry, in one transaction.
+
+        Returns False when the item was already done (nothing is written twice).
+        """
+        now = utcnow()
+        with self.engine.begin() as conn:
+            result = conn.execute(_FINISH_ITEM, {"r": run_id, "k": key, "s": status, "e": error,
+                                                 "ev": evidence or None, "v": int(verified), "t": now})
+            if result.rowcount != 1:
+                return False
+            if status == ItemStatus.DONE and ledger is not None:
+                insert_entry(conn, ledger, run_id, key, now)
+        return True
 
     def counts(self, run_id: str) -> ItemCounts:
         """How many of a run's items are in each status."""

@@ -12,7 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, get_args
 
-from sqlalchemy import ColumnElement, Connection, Select, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -21,6 +22,7 @@ from robocore.statuses import ITEM_ATTEMPTED, RUN_FINAL, ItemStatus, RunStatus
 from robocore.store.models import items as ITEMS
 from robocore.store.models import ledger as LEDGER
 from robocore.store.models import runs as RUNS
+from robocore.store.models import utcnow
 
 Grouping = Literal["process", "service", "robot", "month"]
 GROUPINGS: tuple[Grouping, ...] = get_args(Grouping)
@@ -138,11 +140,6 @@ def insert_entry(conn: Connection, entry: LedgerEntry, run_id: str, item_key: st
 
 
 # ---- reading ------------------------------------------------------------------------
-def run_minutes(conn: Connection, run_id: str) -> float:
-    query = select(func.coalesce(func.sum(LEDGER.c.minutes), 0.0)).where(LEDGER.c.run_id == run_id)
-    return float(conn.execute(query).scalar_one())
-
-
 def _within(query: Select[Any], column: Any, start: datetime | None, end: datetime | None) -> Select[Any]:
     """Only rows with start <= column < end (either bound optional)."""
     if start is not None:
@@ -150,14 +147,6 @@ def _within(query: Select[Any], column: Any, start: datetime | None, end: dateti
     if end is not None:
         query = query.where(column < end)
     return query
-
-
-def rows(conn: Connection, start: datetime | None, end: datetime | None) -> list[LedgerRow]:
-    """Entries recorded in the period, oldest first."""
-    query = _within(select(LEDGER).order_by(LEDGER.c.id), LEDGER.c.recorded_at, start, end)
-    return [LedgerRow(r.entry_key, r.run_id, LedgerEntry(r.robot, r.process_name, r.service, r.minutes,
-                                                          EntryKind(r.kind)), r.recorded_at)
-            for r in conn.execute(query)]
 
 
 def _run_column(by: Grouping) -> ColumnElement[Any]:
@@ -217,3 +206,43 @@ def lines(conn: Connection, by: Grouping, start: datetime | None, end: datetime 
                        runs_with_errors=runs.get((g, RunStatus.COMPLETED_WITH_ERRORS), 0))
 
     return [LedgerLine(g, figures(g)) for g in sorted(groups, key=lambda g: (g is None, g or ""))]
+
+
+class LedgerMixin:
+    """The Store's ledger: a run's fixed minutes, and the entries and sums read back."""
+
+    engine: Engine
+
+    def record_run_minutes(self, run_id: str, ledger: LedgerEntry) -> bool:
+        """The fixed minutes of a completed run, at most once per run (False when already there)."""
+        try:
+            with self.engine.begin() as conn:
+                insert_entry(conn, ledger, run_id, None, utcnow())
+            return True
+        except IntegrityError:
+            return False
+
+    def run_minutes(self, run_id: str) -> float:
+        """Minutes a run saved so far (its items' and its own entries)."""
+        query = select(func.coalesce(func.sum(LEDGER.c.minutes), 0.0)).where(LEDGER.c.run_id == run_id)
+        with self.engine.begin() as conn:
+            return float(conn.execute(query).scalar_one())
+
+    def minutes_saved(self) -> float:
+        """Minutes of manual work saved, all entries of the ledger."""
+        with self.engine.begin() as conn:
+            return float(conn.execute(select(func.coalesce(func.sum(LEDGER.c.minutes), 0.0))).scalar_one())
+
+    def ledger_rows(self, start: datetime | None = None, end: datetime | None = None) -> list[LedgerRow]:
+        """Ledger entries recorded from start (included) to end (excluded), oldest first."""
+        query = _within(select(LEDGER).order_by(LEDGER.c.id), LEDGER.c.recorded_at, start, end)
+        with self.engine.begin() as conn:
+            return [LedgerRow(r.entry_key, r.run_id, LedgerEntry(r.robot, r.process_name, r.service, r.minutes,
+                                                                  EntryKind(r.kind)), r.recorded_at)
+                    for r in conn.execute(query)]
+
+    def ledger_lines(self, by: Grouping, start: datetime | None = None,
+                     end: datetime | None = None) -> list[LedgerLine]:
+        """Minutes saved, items and runs by outcome per group, summed in SQL."""
+        with self.engine.begin() as conn:
+            return lines(conn, by, start, end)

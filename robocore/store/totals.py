@@ -1,4 +1,4 @@
-"""Store-wide totals read at scrape time: runs and items by status, minutes saved."""
+"""Store-wide totals read at scrape time: runs and items by status (minutes saved: the ledger)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from sqlalchemy import Engine, func, select
 
 from robocore.statuses import ItemStatus, RunStatus
 from robocore.store.models import items as ITEMS
-from robocore.store.models import ledger as LEDGER
 from robocore.store.models import runs as RUNS
 from robocore.store.rows import ItemCounts, RunCounts
 
@@ -27,8 +26,3 @@ class TotalsMixin:
         with self.engine.begin() as conn:
             rows = conn.execute(select(ITEMS.c.status, func.count()).group_by(ITEMS.c.status)).all()
         return {ItemStatus(s): int(n) for s, n in rows}
-
-    def minutes_saved(self) -> float:
-        """Minutes of manual work saved, all entries of the ledger."""
-        with self.engine.begin() as conn:
-            return float(conn.execute(select(func.coalesce(func.sum(LEDGER.c.minutes), 0.0))).scalar_one())
