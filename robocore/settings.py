@@ -62,6 +62,34 @@ class Settings(BaseModel):
         "Most megabytes one launch may upload, all files together."))
     auth_failures_per_minute: int = Field(default=10, ge=1, description=(
         "Failed API authentications allowed per minute from one address before 429."))
+    allowed_dirs: tuple[Path, ...] = Field(default=(), description=(
+        "Server folders that robots may read and write besides their own folder and the run's folder, "
+        "separated by `:` (`;` on Windows); API file inputs may name files inside them."))
+    json_max_kb: int = Field(default=256, ge=1, description=(
+        "Most kilobytes of a JSON or URL-encoded request body, counted while it is received, before authentication."))
+    input_max_chars: int = Field(default=10_000, ge=1, description=(
+        "Most characters of one text input of a run (API, CLI, schedules)."))
+    forwarded_allow_ips: tuple[str, ...] = Field(default=(), description=(
+        "Comma-separated addresses of the reverse proxies whose `X-Forwarded-For`/`-Proto` headers are "
+        "trusted (`*`: any); unset: none, the connection's address is the client's."))
+    broker_timeout: float = Field(default=10.0, gt=0, description=(
+        "Seconds to connect to the Celery broker or to publish one run before the launch fails."))
+    submit_timeout: float = Field(default=20.0, gt=0, description=(
+        "Seconds an executor may take to accept a run before the launch is recorded failed."))
+    database_timeout: float = Field(default=10.0, gt=0, description=(
+        "Seconds to open a connection to the store's database."))
+    statement_timeout: float = Field(default=60.0, gt=0, description=(
+        "PostgreSQL: seconds one SQL statement may run (SQLite: seconds to wait for a lock)."))
+    sweep_seconds: float = Field(default=30.0, gt=0, description=(
+        "Seconds between the scheduling leader's sweeps for fires without a run and runs stuck queued."))
+    queued_grace_seconds: float = Field(default=120.0, gt=0, description=(
+        "Seconds a run may stay queued before the sweep hands it to the executor again (or fails it)."))
+    storage: str = Field(default="local", min_length=1, description=(
+        "Where run files (uploads, outputs, evidence, logs) are kept for every process: `local` (the data "
+        "folder), `database` (the store), or `s3://bucket/prefix` (an S3-compatible bucket)."))
+    s3_endpoint_url: str | None = Field(default=None, description=(
+        "Endpoint of the S3-compatible service (e.g. `https://s3.example.fr`); unset: AWS. Credentials come "
+        "from the usual `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` variables."))
     annual_hours: float = Field(default=1607.0, gt=0, description=(
         "Annual working hours of one full-time equivalent (French civil service legal time: 1,607 h)."))
 
@@ -71,6 +99,21 @@ class Settings(BaseModel):
         """`flow, files,` → ("flow", "files"): names around commas, blanks dropped."""
         if isinstance(value, str):
             return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
+
+    @field_validator("allowed_dirs", mode="before")
+    @classmethod
+    def _path_list(cls, value: Any) -> Any:
+        """`/srv/a:/srv/b` → (Path("/srv/a"), Path("/srv/b")), separated as PATH is (`;` on Windows)."""
+        if isinstance(value, str):
+            return tuple(Path(part.strip()) for part in value.split(os.pathsep) if part.strip())
+        return value
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _address_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
     def __init__(self, **values: Any) -> None:
@@ -161,6 +204,8 @@ def _type_text(name: str) -> str:
     info = Settings.model_fields[name]
     if info.annotation == tuple[str, ...]:
         text = "comma-separated names"
+    elif info.annotation == tuple[Path, ...]:
+        text = "paths separated by `:`"
     else:  # X or X | None: the type of X (None is the "unset" default)
         kind = next(a for a in get_args(info.annotation) or (info.annotation,) if a is not type(None))
         text = _TYPES.get(kind, getattr(kind, "__name__", str(kind)))
