@@ -12,18 +12,27 @@ from typing import Any, TypeVar
 
 import structlog
 
+from robocore.paths import PathPolicy
+
 T = TypeVar("T")
 FailureHook = Callable[["Context", BaseException], Awaitable[list[Path]]]
 
 
 @dataclass
 class RunSettings:
-    """Options of one run that actions read (set from the CLI or the server)."""
+    """Options of one run that actions read (set from the CLI or the server).
+
+    Attributes:
+        allowed_dirs: folders besides the robot's and the run's that paths may lie in
+            (`ROBOCORE_ALLOWED_DIRS`, added where runs are executed).
+        input_files: the files given as the run's `file` inputs, usable wherever they are.
+    """
 
     headed: bool = False
     timeout_ms: int = 10_000
     trace: bool = False
     allowed_dirs: list[Path] = field(default_factory=list)
+    input_files: list[Path] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -67,6 +76,7 @@ class Context:
         self.level = level
         self.step_id: str | None = None
         self._scope = _Scope()
+        self._policy: tuple[tuple[Any, ...], PathPolicy] | None = None
         self.log = structlog.get_logger("robocore.action")
 
     # ---- scopes -------------------------------------------------------------
@@ -132,16 +142,36 @@ class Context:
         self._scope = _Scope()
 
     # ---- paths ---------------------------------------------------------------
+    def path(self, path: str | Path, *, write: bool = False) -> Path:
+        """A path from a robot, resolved and confined: THE call of every action that opens a file.
+
+        Relative paths are relative to the robot's folder; the result (links followed) must lie
+        in the robot's folder, the run's folder, an allowed folder, or be a file input of the run
+        (robocore.paths). With `write`, the parent folder is created and the target checked again.
+
+        Raises:
+            BusinessError (PathRefused): naming the current step and the path.
+        """
+        return self._path_policy().check(path, write=write, step=self.step_id)
+
+    def _path_policy(self) -> PathPolicy:
+        """The run's policy, its folders resolved once per run (and again if its settings change)."""
+        root: Context = self
+        while root.parent is not None:
+            root = root.parent
+        key = (self.robot_dir, self.run_dir, tuple(self.settings.allowed_dirs), tuple(self.settings.input_files))
+        if root._policy is None or root._policy[0] != key:
+            root._policy = (key, PathPolicy.of(*key))
+        return root._policy[1]
+
     def resolve_path(self, path: str | Path) -> Path:
-        """A path from a robot: relative ones are relative to the robot's folder."""
-        p = Path(path).expanduser()
-        return p if p.is_absolute() else (self.robot_dir / p)
+        """Former name of `path(p)` (reading), kept for plugins: confined the same way."""
+        return self.path(path)
 
     def evidence_path(self, filename: str) -> Path:
-        """Where to save a piece of evidence for the current item (folder created)."""
+        """Where to save a piece of evidence for the current item (folder created, path confined)."""
         folder = self.run_dir / "evidence" / safe_name(self.item_key or "run")
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder / safe_name(filename)
+        return self.path(folder / safe_name(filename), write=True)
 
 
 @contextlib.asynccontextmanager

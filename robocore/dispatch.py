@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,21 +39,73 @@ def launch(robot: str | Path, inputs: dict[str, Any], *, store: Store, trigger: 
 
 
 class ExecutorUnavailable(RobotDefinitionError):
-    """The executor refused a run (broker down, pool shut)."""
+    """The executor refused a run (broker down, pool shut), or did not accept it in time."""
+
+
+# Submits waiting on an executor at once, beyond which a new one is refused at once: a broker that
+# accepts connections and never answers must not hold every worker thread of the API server (its
+# thread pool has 40), so health, robots and the other routes keep answering meanwhile.
+MAX_PENDING_SUBMITS = 32
+_pending = threading.BoundedSemaphore(MAX_PENDING_SUBMITS)
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@/\s]+@", re.IGNORECASE)
+
+
+def submit_timeout() -> float:
+    """ROBOCORE_SUBMIT_TIMEOUT: seconds an executor may take to accept a run."""
+    return settings.get_settings().submit_timeout
+
+
+def redact(text: str) -> str:
+    """An error text without the password of any URL in it (a broker URL in a driver's message)."""
+    return _URL_PASSWORD.sub(r"\g<head>***@", text)
 
 
 def submit(store: Store, run_id: str, queue: str | None, executor: Executor | Callable[[], Executor], *,
            new_run: bool = True) -> None:
     """Hand a recorded run to the executor; a refused new run is marked failed, never left queued.
 
+    The wait is bounded by ROBOCORE_SUBMIT_TIMEOUT whatever the executor (the Celery executor has its
+    own shorter broker timeouts, so the thread left behind by a timeout ends with them).
+
     Args:
         executor: the executor, or how to get it (a broken executor plugin is then refused the same way).
         new_run: False when resubmitting an existing run (resume): its status is left as it was.
     """
     try:
-        chosen = executor if hasattr(executor, "submit") else executor()  # an executor may be callable
-        chosen.submit(run_id, queue)
+        chosen: Executor = executor if hasattr(executor, "submit") else executor()  # type: ignore[assignment]
+        _bounded_submit(chosen, run_id, queue, submit_timeout())
     except Exception as exc:
+        reason = redact(str(exc) or type(exc).__name__)
         if new_run:
-            store.finish_run(run_id, RunStatus.FAILED, f"envoi à l'exécuteur impossible / executor refused: {exc}")
-        raise ExecutorUnavailable(f"exécuteur indisponible / executor unavailable: {exc}") from exc
+            store.finish_run(run_id, RunStatus.FAILED, f"envoi à l'exécuteur impossible / executor refused: {reason}")
+        raise ExecutorUnavailable(f"exécuteur indisponible / executor unavailable: {reason}") from exc
+
+
+class SubmitTimeout(TimeoutError):
+    """The executor did not accept a run within ROBOCORE_SUBMIT_TIMEOUT."""
+
+
+def _bounded_submit(executor: Executor, run_id: str, queue: str | None, timeout: float) -> None:
+    """executor.submit in a daemon thread, waited for at most `timeout` seconds."""
+    if not _pending.acquire(blocking=False):
+        raise SubmitTimeout(f"{MAX_PENDING_SUBMITS} envois déjà en attente de l'exécuteur '{executor.name}', "
+                            "qui ne répond pas / executor not answering")
+    outcome: list[BaseException | None] = []
+    done = threading.Event()
+
+    def call() -> None:
+        try:
+            executor.submit(run_id, queue)
+            outcome.append(None)
+        except BaseException as exc:  # handed to the waiting caller
+            outcome.append(exc)
+        finally:
+            _pending.release()
+            done.set()
+
+    threading.Thread(target=call, name=f"submit-{run_id[:8]}", daemon=True).start()
+    if not done.wait(timeout):
+        raise SubmitTimeout(f"l'exécuteur '{executor.name}' n'a pas accepté l'exécution en {timeout:g} s "
+                            f"(ROBOCORE_SUBMIT_TIMEOUT) / executor did not accept the run in time")
+    if outcome and outcome[0] is not None:
+        raise outcome[0]

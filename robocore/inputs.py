@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 from typing import Any
 
 from robocore.errors import RobotDefinitionError
+from robocore.paths import PATH_MAX_BYTES
+from robocore.settings import get_settings
 from robocore.spec import InputSpec, Robot
 
 _TRUE = {"1", "true", "vrai", "oui", "yes", "o", "y", "on"}
@@ -17,16 +20,49 @@ class InputError(RobotDefinitionError):
     """An input is missing or has a wrong value."""
 
 
+def _text(name: str, label: str, value: Any, is_file: bool) -> str:
+    """The value as text; refused beyond ROBOCORE_INPUT_MAX_CHARS characters (a file's path: beyond what
+    a file system takes), or a number not finite."""
+    limit = PATH_MAX_BYTES if is_file else get_settings().input_max_chars
+    try:
+        text = str(value)
+    except ValueError:  # an integer of more than 4,300 digits (YAML reads any size)
+        raise InputError(f"entrée « {label} » ({name}) : nombre de plus de 4 300 chiffres "
+                         "/ number with more than 4,300 digits") from None
+    if len(text) > limit:
+        setting = "" if is_file else " (ROBOCORE_INPUT_MAX_CHARS)"
+        raise InputError(f"entrée « {label} » ({name}) : {len(text)} caractères, {limit} au plus{setting} "
+                         f"/ value longer than {limit} characters")
+    if isinstance(value, float) and not math.isfinite(value):  # JSON NaN/Infinity, YAML .nan/.inf
+        raise InputError(f"entrée « {label} » ({name}) : nombre fini attendu, reçu {value!r} "
+                         "/ finite number expected")
+    return text.strip()
+
+
+def _number(name: str, label: str, value: Any, text: str) -> int | float:
+    """A finite number from text written the French or the English way (`1 234,5`, `1234.5`)."""
+    try:
+        number = float(text.replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace(",", "."))
+    except ValueError:
+        raise InputError(f"entrée « {label} » ({name}) : nombre attendu, reçu {_shown(value)} "
+                         "/ number expected") from None
+    if not math.isfinite(number):  # nan, inf, 1e309
+        raise InputError(f"entrée « {label} » ({name}) : nombre fini attendu, reçu {_shown(value)} "
+                         "/ finite number expected")
+    return int(number) if number.is_integer() else number
+
+
+def _shown(value: Any) -> str:
+    """A value as an error message quotes it (at most 80 characters)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:80] + "…"
+
+
 def _coerce(name: str, spec: InputSpec, value: Any, base: Path) -> Any:
     label = spec.label or name
-    text = str(value).strip()
+    text = _text(name, label, value, spec.type == "file")
     if spec.type == "number":
-        try:
-            number = float(text.replace("\u202f", "").replace(" ", "").replace(",", "."))
-        except ValueError:
-            raise InputError(f"entrée « {label} » ({name}) : nombre attendu, reçu {value!r} "
-                             "/ number expected") from None
-        return int(number) if number.is_integer() else number
+        return _number(name, label, value, text)
     if spec.type == "date":
         if isinstance(value, dt.date):
             return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import time
@@ -23,7 +24,9 @@ from robocore.logging import run_log
 from robocore.plugins import load_registry
 from robocore.secrets import default_providers, resolve, scrub_any
 from robocore.statuses import RunStatus
-from robocore.store import LEASE_SECONDS, NewRun, Store
+from robocore.storage import RunFileError, RunFiles, open_run_files
+from robocore.storage.sync import Memo, Shipper, map_inputs, materialise
+from robocore.store import LEASE_SECONDS, NewRun, Run, Store
 
 log = structlog.get_logger("robocore.runs")
 
@@ -45,13 +48,18 @@ def _secrets(loaded: LoadedRobot) -> dict[str, Any]:
 
 async def _execute(loaded: LoadedRobot, store: Store, run_id: str, inputs: dict[str, Any],
                    secrets: dict[str, Any], run_settings: RunSettings, progress: Progress | None,
-                   log_level: str, owner: str) -> RunResult:
+                   log_level: str, owner: str, *, files: RunFiles | None = None,
+                   memo: Memo | None = None) -> RunResult:
     started = time.perf_counter()
     spec = loaded.spec
     run_dir = cfg.run_dir(run_id)
-    with run_log(run_dir / "log.jsonl", level=log_level, run_id=run_id, robot=spec.robot):
+    with (Shipper(files or open_run_files(store), run_id, run_dir, memo) as shipper,
+          run_log(run_dir / "log.jsonl", level=log_level, run_id=run_id, robot=spec.robot)):
         ctx = Context(run_id=run_id, robot=spec.robot, robot_dir=loaded.folder, run_dir=run_dir,
                       settings=run_settings)
+        # the first run resource, so closed last: the files a browser writes as it closes are shipped too,
+        # all before the final status (a client seeing it sees every file; `run.finished` comes just after)
+        ctx.resource("robocore.run_files", shipper.before_final_status)
         scope: dict[str, Any] = {"inputs": inputs, "secrets": secrets, "steps": {},
                                  "run": {"id": run_id, "started_at": datetime.now(UTC),
                                          "dir": str(run_dir)}}
@@ -61,9 +69,33 @@ async def _execute(loaded: LoadedRobot, store: Store, run_id: str, inputs: dict[
             return await _drive(runner, started, owner)
 
 
-def _settings_for(loaded: LoadedRobot, run_settings: RunSettings | None) -> RunSettings:
-    """The caller's settings, else the robot's defaults."""
-    return run_settings or RunSettings(timeout_ms=loaded.spec.timeout_ms)
+def _run_files(store: Store, run: Run, loaded: LoadedRobot) -> tuple[RunFiles, dict[str, Any]]:
+    """The run's storage, the stored files this process's run folder lacks copied in (none for the `local`
+    storage), and the recorded inputs with their file inputs pointed at that folder: a server records its
+    own paths (`<its home>/runs/<id>/inputs/…`), and a worker elsewhere reads its copy."""
+    files = open_run_files(store)
+    _fetch(files, run.id, refresh=False)
+    names = [n for n, spec in loaded.spec.inputs.items() if spec.type == "file"]
+    return files, map_inputs(run.inputs, names, run.id, cfg.run_dir(run.id))
+
+
+def _fetch(files: RunFiles, run_id: str, *, refresh: bool) -> Memo:
+    """storage.sync.materialise into this process's run folder, its failures as the run's error."""
+    try:
+        return materialise(files, run_id, cfg.run_dir(run_id), refresh=refresh)
+    except (OSError, RunFileError) as exc:
+        raise RobotDefinitionError(f"fichiers de l'exécution {run_id} impossibles à copier depuis "
+                                   f"{files.description} : {exc} / run files could not be fetched") from None
+
+
+def _settings_for(loaded: LoadedRobot, run_settings: RunSettings | None, inputs: dict[str, Any]) -> RunSettings:
+    """The caller's settings (else the robot's defaults), plus what the path policy allows besides the
+    robot's and the run's folders: the configured folders (ROBOCORE_ALLOWED_DIRS) and the run's file inputs."""
+    chosen = run_settings or RunSettings(timeout_ms=loaded.spec.timeout_ms)
+    files = [Path(v) for n, v in inputs.items() if v and n in loaded.spec.inputs
+             and loaded.spec.inputs[n].type == "file"]
+    return dataclasses.replace(chosen, allowed_dirs=[*chosen.allowed_dirs, *cfg.get_settings().allowed_dirs],
+                               input_files=[*chosen.input_files, *files])
 
 
 class RunBusy(RobotDefinitionError):
@@ -120,7 +152,11 @@ async def execute(run_id: str, store: Store, *, run_settings: RunSettings | None
         content = store.robot_content(run.version_id)
         path = Path(run.robot_path)
         loaded = LoadedRobot(spec=parse_robot(content, str(path)), path=path, content=content)
-    inputs = resolve_inputs(loaded.spec, run.inputs, loaded.folder)
+    if store.is_purged(run.id):
+        raise RobotDefinitionError(f"l'exécution {run.id} a été purgée (robo purge : entrées et fichiers supprimés) "
+                                   "/ run was purged: its inputs and files are gone, it cannot be resumed")
+    files, given = _run_files(store, run, loaded)
+    inputs = resolve_inputs(loaded.spec, given, loaded.folder)
     secrets = _secrets(loaded)
     owner = owner or new_owner()
     dead_here = (run.status is RunStatus.RUNNING and run.host == socket.gethostname()
@@ -128,8 +164,11 @@ async def execute(run_id: str, store: Store, *, run_settings: RunSettings | None
     if not store.claim_run(run.id, owner, stale_after_s=0 if dead_here else LEASE_SECONDS):
         raise RunBusy(f"l'exécution {run.id} est en cours dans un autre processus ({run.owner}) "
                       "/ run is being executed elsewhere")
-    return await _execute(loaded, store, run.id, inputs, secrets, _settings_for(loaded, run_settings),
-                          progress, log_level, owner)
+    if run.status is RunStatus.RUNNING and run.owner != owner:  # an expired lease taken over (/metrics)
+        store.record_takeover(run.id, run.owner, owner)
+    return await _execute(loaded, store, run.id, inputs, secrets, _settings_for(loaded, run_settings, inputs),
+                          progress, log_level, owner, files=files,
+                          memo=_fetch(files, run.id, refresh=True))  # with the lease: this folder is ours
 
 
 async def start(loaded: LoadedRobot, store: Store, given: dict[str, Any], *,

@@ -94,10 +94,8 @@ async def _choose(session: Session, located: Located, name: str, value: Any, ms:
 
 async def _upload(ctx: Context, session: Session, located: Located, value: Any, ms: int) -> list[str]:
     """Give files to a file input, or to the file chooser a custom button opens."""
-    from robocore.actions.files import confined
-
     items = value if isinstance(value, list) else [value]
-    paths = [confined(ctx, str(p)) for p in items]
+    paths = [ctx.path(str(p)) for p in items]
     missing = [p for p in paths if not p.is_file()]
     if missing:
         raise BusinessError(f"fichier introuvable : {missing[0]} / file not found")
@@ -229,6 +227,7 @@ async def check(ctx: Context, field: str, checked: bool = True, timeout_ms: int 
 @action("browser.upload")
 async def upload(ctx: Context, field: str, path: Path, timeout_ms: int | None = None) -> dict[str, Any]:
     """Attach a file (inside the robot's, the run's or an allowed folder) to a file field."""
+    ctx.path(path)  # a refused path fails the step before the browser opens
     session = await session_for(ctx)
     ms = session.timeout(timeout_ms)
     paths = await session.on_field(field, ms, lambda f: _upload(ctx, session, f, str(path), ms))
@@ -371,9 +370,10 @@ async def download(ctx: Context, role: str | None = None, name: str | None = Non
                    css: str | None = None, save_as: Path | None = None,
                    timeout_ms: int | None = None) -> dict[str, Any]:
     """Click an element that downloads a file and save it (save_as, or the run's downloads folder)."""
-    from robocore.actions.files import confined
     from robocore.context import safe_name
 
+    if save_as is not None:
+        ctx.path(save_as)  # a refused path fails the step before anything is clicked
     session = await session_for(ctx)
     page, ms = session.page, session.timeout(timeout_ms)
     assert page is not None
@@ -386,12 +386,7 @@ async def download(ctx: Context, role: str | None = None, name: str | None = Non
     dl = await guarded(click_and_wait(), page, lambda e: ApplicationError(
         scrub(f"Aucun téléchargement reçu sur {page.url} (délai {seconds(ms)}) / no download")))
     suggested = safe_name(dl.suggested_filename)
-    if save_as is None:
-        target = ctx.run_dir / "downloads" / suggested
-    else:
-        target = confined(ctx, save_as)
-        if target.is_dir():
-            target = target / suggested
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = ctx.run_dir / "downloads" / suggested if save_as is None else ctx.path(save_as)
+    target = ctx.path(target / suggested if target.is_dir() else target, write=True)
     await guarded(dl.save_as(target), page, lambda e: browser_error(e, page))
     return {"path": str(target), "filename": dl.suggested_filename}

@@ -15,7 +15,8 @@ def read_table(ctx: Context, path: Path, sheet: str | int | None = None, header_
 
     Args:
         path: .xlsx, .xlsm, .xls, .ods or .csv (.xlsb is refused: its binary sheets cannot
-            be checked before reading); relative to the robot's folder.
+            be checked before reading); relative to the robot's folder, and inside the robot's,
+            the run's or an allowed folder (robocore.paths), as every path of these actions.
         sheet: sheet name or 0-based index; the first sheet by default.
         header_row: 1-based line of the header; detected when omitted (titles are skipped).
         french_numbers: turn text such as `1 234,56 €` into numbers.
@@ -27,7 +28,7 @@ def read_table(ctx: Context, path: Path, sheet: str | int | None = None, header_
     from robocore.tables.guard import limits_from
     from robocore.tables.read import read_table as read
 
-    target = ctx.resolve_path(path)
+    target = ctx.path(path)
     table = read(target, sheet, header_row, french_numbers, max_rows, limits_from(ctx.settings.extra))
     ctx.log.info("excel.read_table", path=str(target), sheet=table["sheet"], count=table["count"])
     return table
@@ -45,7 +46,7 @@ def write_table(ctx: Context, path: Path, rows: list[dict[str, Any]], sheet: str
     """
     from robocore.tables.write import write_table as write
 
-    target = ctx.resolve_path(path)
+    target = ctx.path(path, write=True)
     written = write(target, rows, sheet, columns)
     ctx.log.info("excel.write_table", path=str(target), count=written["count"])
     return written
@@ -60,7 +61,7 @@ def append_rows(ctx: Context, path: Path, rows: list[dict[str, Any]],
     """
     from robocore.tables.write import append_rows as append
 
-    target = ctx.resolve_path(path)
+    target = ctx.path(path, write=True)
     written = append(target, rows, sheet)
     ctx.log.info("excel.append_rows", path=str(target), count=written["count"])
     return written

@@ -1,4 +1,4 @@
-"""Built-in file actions, confined to the robot's folder, the run's folder and allowed folders."""
+"""Built-in file actions; every path goes through the run's path policy (`ctx.path`, robocore.paths)."""
 
 from __future__ import annotations
 
@@ -9,29 +9,10 @@ from pathlib import Path
 from robocore import BusinessError, Context, action
 
 
-def _allowed_roots(ctx: Context) -> list[Path]:
-    roots = [ctx.robot_dir, ctx.run_dir, *ctx.settings.allowed_dirs]
-    return [r.resolve() for r in roots]
-
-
-def confined(ctx: Context, path: str | Path) -> Path:
-    """Resolve a path and refuse it when it leaves every allowed folder (no `..` escape)."""
-    try:
-        resolved = ctx.resolve_path(path).resolve()
-    except (OSError, ValueError, RuntimeError) as exc:  # NUL byte, symlink loop: bad data, not a crash
-        raise BusinessError(f"chemin invalide : {path!r} ({exc}) / invalid path") from None
-    for root in _allowed_roots(ctx):
-        if resolved == root or resolved.is_relative_to(root):
-            return resolved
-    allowed = ", ".join(str(r) for r in _allowed_roots(ctx))
-    raise BusinessError(f"chemin hors des dossiers autorisés : {path} (autorisés : {allowed}) "
-                        "/ path outside allowed folders")
-
-
 def _inside(ctx: Context, path: Path) -> bool:
     """True when a listed file stays inside the allowed folders (a symlink may lead out)."""
     try:
-        confined(ctx, path)
+        ctx.path(path)
     except BusinessError:
         return False
     return True
@@ -40,7 +21,7 @@ def _inside(ctx: Context, path: Path) -> bool:
 @action("files.list")
 def list_files(ctx: Context, folder: Path, pattern: str = "*", recursive: bool = False) -> dict[str, object]:
     """List files of a folder matching a glob pattern, sorted by name."""
-    base = confined(ctx, folder)
+    base = ctx.path(folder)
     if not base.is_dir():
         raise BusinessError(f"dossier introuvable : {base} / folder not found")
     found = base.rglob(pattern) if recursive else base.glob(pattern)
@@ -49,14 +30,12 @@ def list_files(ctx: Context, folder: Path, pattern: str = "*", recursive: bool =
 
 
 def _transfer(ctx: Context, source: Path, destination: Path, overwrite: bool, move: bool) -> dict[str, str]:
-    src, dest = confined(ctx, source), confined(ctx, destination)
+    src, dest = ctx.path(source), ctx.path(destination)
     if not src.is_file():
         raise BusinessError(f"fichier introuvable : {src} / file not found")
-    if dest.is_dir():
-        dest = confined(ctx, dest / src.name)
+    dest = ctx.path(dest / src.name if dest.is_dir() else dest, write=True)
     if dest.exists() and not overwrite:
         raise BusinessError(f"le fichier existe déjà : {dest} (overwrite: true pour remplacer) / exists")
-    dest.parent.mkdir(parents=True, exist_ok=True)
     (shutil.move if move else shutil.copy2)(src, dest)
     return {"path": str(dest)}
 
@@ -76,7 +55,7 @@ def move(ctx: Context, source: Path, destination: Path, overwrite: bool = False)
 @action("files.read_text")
 def read_text(ctx: Context, path: Path, missing_ok: bool = False) -> dict[str, object]:
     """Read a UTF-8 text file; with missing_ok an absent file reads as empty."""
-    p = confined(ctx, path)
+    p = ctx.path(path)
     if not p.exists() and missing_ok:
         return {"text": "", "lines": [], "exists": False}
     try:
@@ -89,8 +68,7 @@ def read_text(ctx: Context, path: Path, missing_ok: bool = False) -> dict[str, o
 @action("files.write_text")
 def write_text(ctx: Context, path: Path, text: str, append: bool = False) -> dict[str, str]:
     """Write (or append) UTF-8 text to a file, flushed to disk before the step ends."""
-    p = confined(ctx, path)
-    p.parent.mkdir(parents=True, exist_ok=True)
+    p = ctx.path(path, write=True)
     with p.open("a" if append else "w", encoding="utf-8") as fh:
         fh.write(text)
         fh.flush()

@@ -36,7 +36,8 @@ def tables(ctx: Context, left: list[dict[str, Any]] | dict[str, Any] | Path,
         tolerance: largest amount gap still counted as equal.
         date_tolerance_days: largest date gap, in days, still counted as equal.
         key_pattern: a regex applied to the upper-cased key; its first group is the key.
-        output: where to write the reconciliation workbook (.xlsx).
+        output: where to write the reconciliation workbook (.xlsx). Every path (both sides and
+            this one) lies inside the robot's, the run's or an allowed folder (robocore.paths).
         matched_in_report: matched rows listed in the report (None: all); counts are always complete.
 
     Returns lists `matched`, `mismatched` (with `differences`), `only_left`, `only_right`,
@@ -47,6 +48,8 @@ def tables(ctx: Context, left: list[dict[str, Any]] | dict[str, Any] | Path,
     from robocore.tables import reconcile as rec
     from robocore.tables.report import write_report
 
+    if output is not None:
+        ctx.path(output)  # a refused report path fails the step before any reading
     ltable, rtable = _read_workbooks(ctx, left, right)
     lrows, rrows = rec.rows_of(ltable, "gauche/left"), rec.rows_of(rtable, "droite/right")
     lcols, rcols = rec.table_columns(lrows, ltable), rec.table_columns(rrows, rtable)
@@ -66,7 +69,7 @@ def tables(ctx: Context, left: list[dict[str, Any]] | dict[str, Any] | Path,
     result = rec.reconcile(lrows, rrows, opts)
     result["report"] = None
     if output is not None:
-        target = ctx.resolve_path(output)
+        target = ctx.path(output, write=True)  # checked again just before writing
         parameters = {"clé " + left_name: ", ".join(lkey), "clé " + right_name: ", ".join(rkey),
                       "colonnes comparées": ", ".join(f"{a} ↔ {b}" for a, b in pairs.items()),
                       "tolérance montants": tolerance, "tolérance dates (jours)": date_tolerance_days,
@@ -95,7 +98,7 @@ def _read_workbooks(ctx: Context, left: Side | Path, right: Side | Path) -> tupl
     from robocore.tables.read import Source, read_tables
 
     given = {"left": _source(left, "left", "gauche"), "right": _source(right, "right", "droite")}
-    sources = {name: Source(ctx.resolve_path(g.path), g.sheet, g.header_row, g.french_numbers)
+    sources = {name: Source(ctx.path(g.path), g.sheet, g.header_row, g.french_numbers)
                for name, g in given.items() if isinstance(g, WorkbookSource)}
     read: dict[str, dict[str, Any]] = {}
     if sources:

@@ -2,6 +2,7 @@
 
 import signal
 import threading
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,23 +54,42 @@ def list_schedules(ctx: typer.Context, folder: DirOption = None) -> None:
     from rich.table import Table
 
     try:
-        infos = _service(folder).list_schedules()
+        service = _service(folder)
+        infos = service.list_schedules()
+        leader = service.leader()
     except RobocoreError as exc:
         raise _fail(exc) from None
+    console.print(_leader_line(leader), highlight=False)
     table = Table("Planification", "Robot", "Déclencheur", "Fuseau", "Active", "Prochains déclenchements",
-                  "Dernier déclenchement")
+                  "Dernier déclenchement", "Bloquée par")
     for info in infos:
         if info.error:
-            table.add_row(info.name, "", "", "", "[red]invalide", f"[red]{info.error}", "")
+            table.add_row(info.name, "", "", "", "[red]invalide", f"[red]{info.error}", "", "")
             continue
         last = info.last_fire
         last_text = f"{_when(last.fire_time_utc, info.timezone)} {last.status}" if last else "—"
         enabled = "[green]oui" if info.enabled else "[yellow]non"
         table.add_row(info.name, info.robot, info.trigger, info.timezone, enabled,
-                      "\n".join(_when(t, info.timezone) for t in info.next_fire_times) or "—", last_text)
+                      "\n".join(_when(t, info.timezone) for t in info.next_fire_times) or "—", last_text,
+                      f"[yellow]{info.blocked}" if info.blocked else "—")
     if not infos:
         err.print("Aucune planification (dossier schedules/) / no schedules")
     console.print(table)
+
+
+def _leader_line(leader: Any) -> str:
+    """`Planificateur : host (pid 12), depuis …, dernier signe de vie il y a 1 s` or why there is none."""
+    from robocore.scheduling.status import duration_text
+
+    if leader.owner is None:
+        return "[yellow]Aucun planificateur n'a encore mené / no scheduler has led yet (robo scheduler, robo serve)"
+    since = _when(leader.since.replace(tzinfo=UTC), "Europe/Paris") if leader.since else "—"
+    age = duration_text(leader.heartbeat_age_s or 0.0)
+    who = f"{leader.host} (pid {leader.pid}), meneur depuis {since}, dernier signe de vie il y a {age}"
+    if leader.leading:
+        return f"[green]Planificateur[/] : {who} / scheduler leader alive"
+    why = f" — {leader.note}" if leader.note else ""
+    return f"[red]Aucun planificateur actif[/] (dernier : {who}{why}) / no live scheduler leader"
 
 
 @schedules_app.command("enable")
@@ -103,21 +123,6 @@ def run_now(ctx: typer.Context, name: str,
     console.print(f"Exécution lancée / run launched: {run_id}")
 
 
-def _recover(store: Any) -> None:
-    """Hand runs left queued or abandoned by a dead server to the configured executor."""
-    from robocore.dispatch import executor_name
-    from robocore.executors.base import get_executor
-    from robocore.recovery import resubmit_orphans
-
-    try:
-        ids = resubmit_orphans(store, get_executor(executor_name()))
-    except Exception as exc:  # recovery must never stop scheduling
-        err.print(f"Reprise des exécutions orphelines impossible / recovery failed: {exc}")
-        return
-    if ids:
-        err.print(f"Exécutions orphelines relancées / orphaned runs resubmitted: {', '.join(ids)}")
-
-
 def scheduler(folder: DirOption = None,
               poll: Annotated[float, typer.Option(help="Secondes entre deux tentatives de prise du verrou")] = 1.0,
               loglevel: Annotated[str, typer.Option("--loglevel", "-l")] = "info") -> None:
@@ -139,14 +144,11 @@ def scheduler(folder: DirOption = None,
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    service.start()
+    service.start()  # while it leads, it also sweeps for work a dead or stuck leader left behind
     err.print("Planificateur démarré (en attente du verrou si un autre serveur planifie) / scheduler started")
-    recovered = False
     try:
         while not stop.wait(0.5):
-            if service.is_leader and not recovered:  # the new leader takes over orphaned runs once
-                recovered = True
-                _recover(store)
+            pass
     finally:
         service.stop()
         _shutdown_executors()

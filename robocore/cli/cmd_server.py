@@ -89,25 +89,58 @@ def _scheduler(store: Any) -> Any:
 
 
 def _recover_when_leader(service: Any, store: Any) -> None:
-    """Once this server leads, hand orphaned runs (queued or abandoned) to the executor again."""
-    from robocore.cli.cmd_schedules import _recover
+    """Orphaned work is recovered by the scheduler service itself while it leads: a sweep every
+    ROBOCORE_SWEEP_SECONDS (`robocore.recovery.Sweeper`), not once at start; this only logs when it leads."""
+    import structlog
 
-    while not service.wait_leader(timeout=60):
+    while not service.wait_leader(timeout=60):  # a daemon thread: it ends with the server
         pass
-    _recover(store)
+    structlog.get_logger("robocore.server").info("server.scheduler_leader", owner=getattr(service, "owner", None),
+                                                 sweep_seconds=getattr(service, "sweep_seconds", None))
+
+
+def _trusted_proxies(option: str | None) -> list[str]:
+    """The proxies whose X-Forwarded-For/-Proto headers are believed: the option, else
+    ROBOCORE_FORWARDED_ALLOW_IPS; none by default (uvicorn's own default trusts 127.0.0.1, so any
+    local process could forge its client address).
+
+    Each entry is an IP address, a network (`10.0.0.0/8`) or `*` (any: only behind a proxy that
+    every client must go through); anything else stops the start with a usage error.
+    """
+    import ipaddress
+
+    from robocore.settings import get_settings
+
+    where = "--forwarded-allow-ips" if option is not None else "ROBOCORE_FORWARDED_ALLOW_IPS"
+    entries = ([e.strip() for e in option.split(",") if e.strip()] if option is not None
+               else list(get_settings().forwarded_allow_ips))
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            err.print(f"[bold red]Erreur[/] : {where} : adresse de proxy invalide '{entry}' (adresse IP, réseau "
+                      f"ou *) / invalid proxy address", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+    return entries
 
 
 def serve(host: Annotated[str, typer.Option(help="Adresse d'écoute (127.0.0.1 : cette machine seule)")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="Port")] = 8000,
           no_scheduler: Annotated[bool, typer.Option("--no-scheduler",
                                                      help="Sans planificateur (un autre serveur le porte)")] = False,
-          graceful_seconds: Annotated[int, typer.Option(help="Délai d'arrêt propre (s)")] = 30) -> None:
+          graceful_seconds: Annotated[int, typer.Option(help="Délai d'arrêt propre (s)")] = 30,
+          forwarded_allow_ips: Annotated[str | None, typer.Option(
+              "--forwarded-allow-ips", help="Proxys dont X-Forwarded-For est cru : 10.0.0.1,10.1.0.0/16 ou * "
+                                            "(défaut : ROBOCORE_FORWARDED_ALLOW_IPS, sinon aucun)")] = None) -> None:
     """Démarrer le serveur d'API / start the API server (JSON logs on stdout)."""
     import structlog
     import uvicorn
 
     from robocore.server import create_app
 
+    proxies = _trusted_proxies(forwarded_allow_ips)
     _json_logs()
     log = structlog.get_logger("robocore.server")
     try:
@@ -116,8 +149,11 @@ def serve(host: Annotated[str, typer.Option(help="Adresse d'écoute (127.0.0.1 :
     except (RobocoreError, OSError) as exc:
         raise _fail(exc) from None
     app = create_app(store, scheduler, access_log=True)
+    # without a trusted proxy, no forwarded header is read at all: the socket's address is the client's
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="on",
-                            timeout_graceful_shutdown=graceful_seconds, server_header=False)
+                            timeout_graceful_shutdown=graceful_seconds, server_header=False,
+                            proxy_headers=bool(proxies), forwarded_allow_ips=proxies or [])
+    log.info("server.trusted_proxies", forwarded_allow_ips=proxies)
     try:
         _server(config).run()  # SIGTERM/SIGINT: stop accepting, finish requests, then return
     finally:
@@ -134,19 +170,21 @@ def serve(host: Annotated[str, typer.Option(help="Adresse d'écoute (127.0.0.1 :
 @tokens_app.command("create")
 def tokens_create(name: Annotated[str, typer.Option("--name", help="Nom unique, ex. agent-dupont")],
                   role: Annotated[str, typer.Option("--role", help="agent, engineer, manager ou admin")],
-                  groups: Annotated[str | None, typer.Option("--groups", help="Groupes d'agents : g1,g2")] = None
-                  ) -> None:
+                  groups: Annotated[str | None, typer.Option("--groups", help="Groupes d'agents : g1,g2")] = None,
+                  expires_in_days: Annotated[int | None, typer.Option(
+                      "--expires-in-days", help="Expire dans N jours (défaut : jamais)")] = None) -> None:
     """Créer un jeton (affiché une seule fois) / create a token, shown once."""
     from robocore.server.auth import create_token
     from robocore.store import Conflict
 
     try:
-        token = create_token(_store(), name, role, (groups or "").split(","))
+        token = create_token(_store(), name, role, (groups or "").split(","), expires_in_days)
     except Conflict:
         raise _fail(ValueError(f"un jeton nommé '{name}' existe déjà / token name taken")) from None
     except (ValueError, RobocoreError) as exc:
         raise _fail(exc) from None
-    err.print(f"Jeton « {name} » ({role}) créé. Conservez-le : il ne sera plus jamais affiché "
+    until = f", valable {expires_in_days} jours / valid {expires_in_days} days" if expires_in_days else ""
+    err.print(f"Jeton « {name} » ({role}{until}) créé. Conservez-le : il ne sera plus jamais affiché "
               "/ keep it, it is never shown again.", highlight=False)
     print(token)
 
@@ -156,10 +194,15 @@ def tokens_list() -> None:
     """Lister les jetons (jamais leur valeur) / list tokens."""
     from rich.table import Table
 
-    table = Table("Nom", "Rôle", "Groupes", "Créé le", "Dernier usage", "Révoqué le")
+    from robocore.store import utcnow
+
+    now = utcnow()
+    table = Table("Nom", "Rôle", "Groupes", "Créé le", "Dernier usage", "Expire le", "Révoqué le")
     for t in _store().list_tokens():
+        expiry = "jamais" if t.expires_at is None else f"{t.expires_at:%Y-%m-%d %H:%M}"
         table.add_row(t.name, t.role, ", ".join(t.groups), f"{t.created_at:%Y-%m-%d %H:%M}",
                       f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "—",
+                      expiry + (" (expiré)" if t.expires_at is not None and t.expires_at <= now else ""),
                       f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "")
     console.print(table)
 

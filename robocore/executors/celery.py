@@ -41,8 +41,45 @@ def visibility_timeout() -> float:
     return get_settings().visibility_timeout
 
 
-def make_app(url: str | None = None) -> Celery:
-    """A Celery app for this broker, configured for late acknowledgement and one run at a time."""
+def broker_timeout() -> float:
+    """ROBOCORE_BROKER_TIMEOUT: seconds to connect to the broker or to publish one run."""
+    return get_settings().broker_timeout
+
+
+def publish_retry_policy(timeout: float) -> dict[str, float]:
+    """One quick second attempt (a connection the broker dropped), never an unbounded wait.
+
+    Each attempt is bounded by the socket timeouts of `publisher_options`, so a publish takes at most
+    about two timeouts plus the short pause between them.
+    """
+    return {"max_retries": 1, "interval_start": 0, "interval_step": min(0.5, timeout / 4),
+            "interval_max": min(0.5, timeout / 4)}
+
+
+def publisher_options(url: str, timeout: float) -> dict[str, Any]:
+    """Celery settings that bound every wait of a publishing process on the broker (Redis and RabbitMQ).
+
+    `broker_connection_timeout` bounds the TCP connect and the AMQP handshake; the transport options
+    bound each read and write on an established connection (a broker that accepts and never answers),
+    and `max_retries` stops kombu's connection loop from retrying for ever.
+    """
+    transport: dict[str, Any] = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+    if url.startswith(("redis", "rediss", "sentinel")):
+        transport.update(socket_timeout=timeout, socket_connect_timeout=timeout)
+    elif url.startswith(("amqp", "pyamqp", "amqps")):
+        transport.update(read_timeout=timeout, write_timeout=timeout)
+    return {"broker_connection_timeout": timeout, "broker_connection_retry": False,
+            "broker_connection_max_retries": 1, "task_publish_retry": True,
+            "task_publish_retry_policy": publish_retry_policy(timeout), "transport": transport}
+
+
+def make_app(url: str | None = None, *, publisher: bool = False) -> Celery:
+    """A Celery app for this broker, configured for late acknowledgement and one run at a time.
+
+    Args:
+        publisher: the app only sends runs (server, scheduler): every wait on the broker is bounded by
+            ROBOCORE_BROKER_TIMEOUT. The worker's own app keeps Celery's reconnecting consumer.
+    """
     url = url or broker_url()
     app = Celery("robocore", broker=url, set_as_current=False)
     app.conf.update(
@@ -55,11 +92,16 @@ def make_app(url: str | None = None) -> Celery:
         worker_prefetch_multiplier=1, worker_hijack_root_logger=False, worker_redirect_stdouts=False,
         worker_send_task_events=False, broker_connection_retry_on_startup=True, enable_utc=True,
     )
+    transport: dict[str, Any] = {}
     if url.startswith(("redis", "rediss", "sentinel")):
         vt = visibility_timeout()
-        app.conf.broker_transport_options = {
-            "visibility_timeout": vt, "unacked_restore_interval": max(1.0, min(10.0, vt / 2)),
-            "unacked_restore_throttle": 1}
+        transport = {"visibility_timeout": vt, "unacked_restore_interval": max(1.0, min(10.0, vt / 2)),
+                     "unacked_restore_throttle": 1}
+    if publisher:
+        bounded = publisher_options(url, broker_timeout())
+        transport.update(bounded.pop("transport"))
+        app.conf.update(bounded)
+    app.conf.broker_transport_options = transport
     return app
 
 
@@ -86,11 +128,24 @@ class CeleryExecutor:
     name = "celery"
 
     def __init__(self, broker: str | None = None) -> None:
-        self.app = make_app(broker)
+        self.app = make_app(broker, publisher=True)
+        self.timeout = broker_timeout()
 
     def submit(self, run_id: str, queue: str | None = None) -> None:
-        """Publish the run (returns once the broker has it)."""
-        self.app.send_task(TASK, args=(run_id,), queue=queue or default_queue(), ignore_result=True)
+        """Publish the run (returns once the broker has it; raises after ROBOCORE_BROKER_TIMEOUT or so)."""
+        self.app.send_task(TASK, args=(run_id,), queue=queue or default_queue(), ignore_result=True,
+                           retry=True, retry_policy=publish_retry_policy(self.timeout))
+
+    def check(self, timeout: float | None = None) -> None:
+        """Open (or reuse) a broker connection within the timeout; raises when the broker does not answer.
+
+        What readiness probes call: it never publishes anything.
+        """
+        limit = timeout or self.timeout
+        with self.app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, interval_max=0.5,
+                                   timeout=limit)
+            _ = conn.default_channel  # Redis connects lazily: a channel makes it talk to the server
 
     def shutdown(self, wait: bool = True) -> None:
         """Release the broker connections (runs already sent stay with the broker)."""

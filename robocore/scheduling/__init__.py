@@ -8,7 +8,7 @@ __all__ = ["LoadedSchedule", "ScheduleInfo", "ScheduleSpec", "SchedulerService",
            "default_schedules_dir", "load_all", "load_schedule"]
 
 _WHERE = {"LoadedSchedule": "load", "load_all": "load", "load_schedule": "load",
-          "ScheduleInfo": "service", "SchedulerService": "service", "default_schedules_dir": "service",
+          "ScheduleInfo": "listing", "SchedulerService": "service", "default_schedules_dir": "service",
           "ScheduleSpec": "spec"}
 
 

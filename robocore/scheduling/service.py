@@ -1,12 +1,17 @@
-"""The scheduler service: leader election, APScheduler 3 jobs, exact fire records, enable/run now."""
+"""The scheduler service: leader election, APScheduler 3 jobs, exact fire records, enable/run now.
+
+While it leads, the service records a heartbeat (`scheduler_leader`), sweeps every
+ROBOCORE_SWEEP_SECONDS for work left behind (`robocore.recovery.Sweeper`), and gives the lead up
+when a launch or a sweep is stuck longer than `watchdog.stall_seconds()`, so a standby takes over.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,13 +21,17 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from robocore.errors import RobotDefinitionError
+from robocore.recovery import ExecutorSource, Sweeper
 from robocore.scheduling import state
 from robocore.scheduling.holidays import holiday_name
+from robocore.scheduling.listing import ScheduleInfo, list_schedules
 from robocore.scheduling.load import LoadedSchedule, load_all, schedule_files
 from robocore.scheduling.spec import ScheduleSpec
+from robocore.scheduling.status import LeaderStatus, leader_status, run_holding
 from robocore.scheduling.triggers import build_trigger, fire_times, next_times
+from robocore.scheduling.watchdog import Watchdog, leader_identity, stall_seconds
 from robocore.statuses import FireStatus
-from robocore.store import LeaderLock, ScheduleFire, Store
+from robocore.store import LeaderLock, Store, utcnow
 
 log = logging.getLogger("robocore.scheduling")
 MAX_MISSED_RECORDS = 1000  # after a very long downtime only the latest missed fires are recorded
@@ -51,28 +60,19 @@ def default_schedules_dir() -> Path:
     return get_settings().schedules
 
 
-@dataclass(frozen=True)
-class ScheduleInfo:
-    """A schedule as listed by `robo schedules` and the API."""
-
-    name: str
-    robot: str
-    enabled: bool
-    next_fire_time: dt.datetime | None
-    last_fire: ScheduleFire | None
-    trigger: str = ""
-    timezone: str = ""
-    misfire: str = ""
-    next_fire_times: list[dt.datetime] = field(default_factory=list)
-    path: Path | None = None
-    error: str | None = None
-
-
 class SchedulerService:
     """Runs the schedules while this process holds the leadership lock; stands by otherwise."""
 
     def __init__(self, store: Store, schedules_dir: Path | None = None, launch: LaunchFn | None = None, *,
-                 robots_dir: Path | None = None, poll_seconds: float = 1.0) -> None:
+                 robots_dir: Path | None = None, poll_seconds: float = 1.0,
+                 executor: ExecutorSource | None = None, sweep_seconds: float | None = None) -> None:
+        """Args:
+            launch: how a fire launches its robot (default `dispatch.launch`).
+            executor: where the sweep hands orphaned runs again (default ROBOCORE_EXECUTOR, made when needed).
+            sweep_seconds: between two sweeps while leading (default ROBOCORE_SWEEP_SECONDS).
+        """
+        from robocore.settings import get_settings
+
         self.store = store
         self.schedules_dir = schedules_dir or default_schedules_dir()
         self.robots_dir = robots_dir
@@ -92,6 +92,14 @@ class SchedulerService:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.leader_event = threading.Event()
+        self.owner, self._host, self._pid = leader_identity()
+        self._leading_since: dt.datetime | None = None
+        self.watchdog = Watchdog()
+        self.sweep_seconds = sweep_seconds or get_settings().sweep_seconds
+        self._executor = executor or _configured_executor
+        self._sweeper: Sweeper | None = None
+        self._sweep_thread: threading.Thread | None = None
+        self._last_sweep = 0.0
 
     # ---- lifecycle --------------------------------------------------------------------
     @property
@@ -121,27 +129,70 @@ class SchedulerService:
     def _loop(self) -> None:
         while not self._stopping.is_set():
             try:
+                stuck = self.watchdog.stalled(stall_seconds())
                 if self._scheduler is None:
-                    if self._lock.acquire():
+                    if stuck is None and self._lock.acquire():  # never lead again while own work is stuck
                         self._lead()
                 elif not self._lock.alive():
                     log.warning("leadership perdue / leadership lost")
                     self._abdicate()
+                elif stuck is not None:
+                    log.error("planificateur bloqué, il cède la main / scheduler stuck, giving the lead up: %s",
+                              stuck)
+                    self._abdicate(f"a cédé la main (gave the lead up) : {stuck}")
                 else:
+                    self._beat()
                     if self._files_signature() != self._signature:
                         self._sync(catch_up=False)
                     self._scheduler.wakeup()  # see enable/disable done by other processes
+                    self._maybe_sweep()
             except Exception:
                 log.exception("planificateur / scheduler loop error")
                 if self._scheduler is None:
                     self._lock.release()
             self._stopping.wait(self.poll_seconds)
-        self._abdicate()
+        self._abdicate("arrêté / stopped")
+
+    def _beat(self) -> None:
+        """Record that this process leads and is alive (what `robo schedules` and health read)."""
+        since = self._leading_since or utcnow()
+        self.store.leader_heartbeat(self.owner, self._host, self._pid, since)
+
+    def _maybe_sweep(self) -> None:
+        """Start a sweep in its own thread every sweep_seconds (one at a time; the watchdog bounds it)."""
+        if self._sweep_thread is not None and self._sweep_thread.is_alive():
+            return
+        if time.monotonic() - self._last_sweep < self.sweep_seconds:
+            return
+        self._last_sweep = time.monotonic()
+        self._sweep_thread = threading.Thread(target=self.sweep, name="robocore-sweep", daemon=True)
+        self._sweep_thread.start()
+
+    def sweep(self) -> Any:
+        """Settle fires left without a run and hand stuck runs to the executor again (see robocore.recovery)."""
+        from robocore.settings import get_settings
+
+        if self._sweeper is None:
+            self._sweeper = Sweeper(self.store, self._executor, queued_grace_s=get_settings().queued_grace_seconds,
+                                    fire_grace_s=stall_seconds() + 2 * self.poll_seconds)
+        with self.watchdog.working("balayage de reprise", "recovery sweep"):
+            try:
+                return self._sweeper.sweep()
+            except Exception:
+                log.exception("balayage de reprise / recovery sweep failed")
+                return None
+
+    def leader(self) -> LeaderStatus:
+        """The scheduling leader of this database (any process), with its last heartbeat."""
+        return leader_status(self.store)
 
     def _lead(self) -> None:
         global _LEADER
         log.info("ce processus planifie / this process is now the scheduler leader")
         _LEADER = self
+        self._leading_since = utcnow()
+        self._beat()
+        self._last_sweep = 0.0  # sweep at once: what the previous leader left behind
         self._scheduler = BackgroundScheduler(
             jobstores={"default": self.store.scheduler_jobstore()},
             executors={"default": ThreadPoolExecutor(4)}, timezone=dt.UTC,
@@ -154,7 +205,7 @@ class SchedulerService:
             raise
         self.leader_event.set()
 
-    def _abdicate(self) -> None:
+    def _abdicate(self, note: str | None = None) -> None:
         global _LEADER
         scheduler, self._scheduler = self._scheduler, None
         self.leader_event.clear()
@@ -165,6 +216,12 @@ class SchedulerService:
                 scheduler.shutdown(wait=False)
             except Exception:
                 log.exception("arrêt d'APScheduler / scheduler shutdown")
+        if self._leading_since is not None:  # recorded before the lock goes, so a new leader's row wins
+            self._leading_since = None
+            try:
+                self.store.leader_resigned(self.owner, note or "a cédé la main / gave the lead up")
+            except Exception as exc:  # the database may be what failed
+                log.warning("fin de mandat non enregistrée / resignation not recorded: %s", exc)
         self._lock.release()
 
     # ---- jobs ---------------------------------------------------------------------------
@@ -208,8 +265,9 @@ class SchedulerService:
                 since = now  # an edited schedule starts afresh
             trigger = build_trigger(spec)
             self._specs[name], self._triggers[name], self._since[name] = spec, trigger, since
-            if catch_up and enabled:
-                self.fire_due(name, now)
+            if catch_up and enabled:  # in a thread: a stuck launch must not hold the loop (the watchdog sees it)
+                threading.Thread(target=self.fire_due, args=(name, now), name=f"catch-up-{name}",
+                                 daemon=True).start()
             if not catch_up and unchanged and name in self._scheduler_job_ids():
                 continue
             upcoming = next_times(trigger, now, 1) if enabled else []
@@ -236,7 +294,7 @@ class SchedulerService:
         spec, trigger = self._specs.get(name), self._triggers.get(name)
         if spec is None or trigger is None:
             return
-        with self._fire_lock:
+        with self.watchdog.working(f"déclenchement de {name}", f"fire of {name}"), self._fire_lock:
             now = now or _now()
             last = self.store.last_fire(name)
             reference = self._since.get(name, now)
@@ -271,7 +329,7 @@ class SchedulerService:
         active = self.store.live_run(created_by)
         if active is not None:
             self.store.record_fire(name, fire_time, FireStatus.SKIPPED_OVERLAP,
-                                   f"exécution {active} encore en cours / previous run still going")
+                                   f"{run_holding(self.store, active)} (encore en cours / previous run still going)")
             return
         if not self.store.record_fire(name, fire_time, FireStatus.LAUNCHED, note):
             return  # another server recorded this fire: it is theirs
@@ -291,28 +349,8 @@ class SchedulerService:
 
     # ---- API ----------------------------------------------------------------------------
     def list_schedules(self) -> list[ScheduleInfo]:
-        """Every schedule file with its state, next fire times and last fire (works on any server)."""
-        good, bad = load_all(self.schedules_dir, self.robots_dir)
-        states = self.store.scheduler_jobs()
-        lasts = self.store.last_fires()
-        now = _now()
-        out: list[ScheduleInfo] = []
-        for item in good:
-            spec = item.spec
-            old = states.get(item.name)
-            enabled = spec.enabled
-            if old is not None and old.kwargs.get("override") is not None and \
-                    old.kwargs.get("file_enabled") == spec.enabled:
-                enabled = bool(old.kwargs["override"])
-            upcoming = upcoming_fires(spec, build_trigger(spec), now, 3) if enabled else []
-            out.append(ScheduleInfo(name=item.name, robot=spec.robot, enabled=enabled,
-                                    next_fire_time=upcoming[0] if upcoming else None, last_fire=lasts.get(item.name),
-                                    trigger=spec.trigger_text, timezone=spec.timezone, misfire=spec.misfire,
-                                    next_fire_times=upcoming, path=item.path))
-        for path, exc in bad.items():
-            out.append(ScheduleInfo(name=path.stem, robot="", enabled=False, next_fire_time=None,
-                                    last_fire=lasts.get(path.stem), path=path, error=str(exc)))
-        return sorted(out, key=lambda info: info.name)
+        """Every schedule file with its state, next fire times, last fire and what blocks it (works on any server)."""
+        return list_schedules(self.store, self.schedules_dir, self.robots_dir)
 
     def _spec(self, name: str) -> ScheduleSpec:
         good, _bad = load_all(self.schedules_dir, self.robots_dir)
@@ -353,15 +391,9 @@ class SchedulerService:
         return self._call_launch(spec, created_by)
 
 
-def upcoming_fires(spec: ScheduleSpec, trigger: BaseTrigger, now: dt.datetime, count: int) -> list[dt.datetime]:
-    """The next fire times that will launch a run (public holidays left out when skipped)."""
-    if not spec.skip_public_holidays:
-        return next_times(trigger, now, count)
-    tz = ZoneInfo(spec.timezone)
-    out: list[dt.datetime] = []
-    for t in next_times(trigger, now, count * 10):
-        if holiday_name(t.astimezone(tz).date(), spec.skip_public_holidays) is None:
-            out.append(t)
-            if len(out) == count:
-                break
-    return out
+def _configured_executor() -> Any:
+    """The executor named by ROBOCORE_EXECUTOR (made once per process)."""
+    from robocore.dispatch import executor_name
+    from robocore.executors.base import get_executor
+
+    return get_executor(executor_name())

@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, Depends, FastAPI
-from fastapi.concurrency import run_in_threadpool
+from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from robocore import __version__, settings
 from robocore.executors.base import Executor
 from robocore.server import (
     errors,
+    headers,
+    http_metrics,
+    limits,
     metrics,
     routes_admin,
+    routes_health,
     routes_reports,
     routes_robots,
     routes_run_data,
@@ -32,7 +33,8 @@ from robocore.server import (
 )
 from robocore.server.auth import Verifier
 from robocore.server.catalog import Catalog
-from robocore.server.state import Scheduler, ServerState, server_state
+from robocore.server.state import Scheduler, ServerState
+from robocore.server.uploads import FORM_OVERHEAD
 from robocore.store import Store
 
 log = structlog.get_logger("robocore.server")
@@ -43,51 +45,13 @@ Authentification : `Authorization: Bearer rbc_…` (jeton créé par `robo token
 Rôles : `agent` (robots autorisés à ses groupes, ses propres exécutions), `engineer` (tous les robots,
 exécutions et planifications), `manager` (rapports, lecture seule), `admin` (jetons, autorisations, tout).
 Erreurs : `{"code", "detail": "français / English", "erreur", "error"}`."""
-health_router = APIRouter(tags=["operations"])
-
-
-class Health(BaseModel):
-    """The server answers and its database too."""
-
-    status: str
-    database: str
-
-
-@health_router.get(f"{API}/health", response_model=Health, responses={503: {"model": Health}},
-                   summary="Santé / health (sans jeton)")
-async def health(state: ServerState = Depends(server_state)) -> Any:
-    """Open to all (load balancers): 200 when the database answers, else 503."""
-    try:
-        await run_in_threadpool(state.store.ping)
-    except Exception as exc:  # any driver error means "not healthy"
-        log.error("api.health_failed", error=str(exc))
-        return JSONResponse({"status": "indisponible", "database": "injoignable / unreachable"}, status_code=503)
-    return {"status": "ok", "database": state.store.dialect}
-
-
-class AccessLog:
+class AccessLog(http_metrics.RequestObserver):
     """One JSON event per request (method, path, status, duration): `robo serve` logs this way."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started, status = time.perf_counter(), [500]
-
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            client = scope.get("client") or ("?", 0)
-            log.info("http.request", method=scope["method"], path=scope["path"], status=status[0],
-                     duration_ms=round((time.perf_counter() - started) * 1000, 1), client=client[0])
+    def observed(self, scope: Scope, status: int, seconds: float) -> None:
+        client = scope.get("client") or ("?", 0)
+        log.info("http.request", method=scope["method"], path=scope["path"], status=status,
+                 duration_ms=round(seconds * 1000, 1), client=client[0])
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -111,10 +75,12 @@ def _docs(app: FastAPI) -> None:
 
     @app.get(f"{API}/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=f"{API}/openapi.json", title="Robocore — API",
+        page = get_swagger_ui_html(openapi_url=f"{API}/openapi.json", title="Robocore — API",
                                    swagger_js_url=f"{API}/docs/static/swagger-ui-bundle.js",
                                    swagger_css_url=f"{API}/docs/static/swagger-ui.css",
                                    swagger_favicon_url=f"{API}/docs/static/favicon-32x32.png")
+        page.headers["Content-Security-Policy"] = headers.page_policy(bytes(page.body))  # its inline script
+        return page
 
 
 def create_app(store: Store, scheduler: Scheduler | None = None, executor: Executor | None = None, *,
@@ -144,9 +110,15 @@ def create_app(store: Store, scheduler: Scheduler | None = None, executor: Execu
     for module in (routes_robots, routes_runs, routes_run_data, routes_schedules, routes_reports, routes_admin,
                    metrics):
         app.include_router(module.router)
-    app.include_router(health_router)
+    app.include_router(routes_health.router)  # liveness and readiness, no token
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     _docs(app)
+    # the last added runs first: the access log sees every answer, the security headers go on every
+    # answer (413 included), and bodies are bounded before routing and authentication read them
+    app.add_middleware(limits.BodyLimit, body_max=settings.get_settings().json_max_kb * 1024,
+                       form_max=state.upload_max_bytes + FORM_OVERHEAD)
+    app.add_middleware(headers.SecurityHeaders, cacheable=(f"{API}/docs/static/",))
     if access_log:
         app.add_middleware(AccessLog)
+    http_metrics.install(app)  # outermost: every answer is timed by route, a 413 or 401 included
     return app

@@ -4,7 +4,10 @@ A token is `rbc_` + 43 URL-safe characters. The store keeps its first characters
 to find the row) and an argon2 hash. Argon2 costs tens of milliseconds by design, so a
 successful verification is remembered in memory for a short time, keyed by an HMAC of the
 token under a per-process random key; the token's row is still read on every request, so
-a revocation (from any process) or a role change applies at once.
+a revocation (from any process), an expiry or a role change applies at once.
+
+Failed authentications are throttled per source address and per token lookup (`Verifier`),
+on the failing path only: a token that verifies is never refused because others failed.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -27,7 +31,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from robocore.server.errors import ApiError
 from robocore.settings import get_settings
-from robocore.store import HashedToken, Store
+from robocore.store import HashedToken, Store, utcnow
 
 log = structlog.get_logger("robocore.server.auth")
 
@@ -36,6 +40,7 @@ PREFIX = "rbc_"
 LOOKUP_CHARS = 12
 CACHE_SECONDS = 60.0
 TOUCH_SECONDS = 60.0
+MAX_EXPIRY_DAYS = 3650
 # OWASP's argon2id minimum (19 MiB, 2 passes, 1 lane): ~30 ms here. A token carries 256 random
 # bits, so the hash guards a stolen database, not a guessable secret; the library defaults
 # (64 MiB, 4 lanes) cost ~200 ms on a 2-core server for no added safety.
@@ -61,55 +66,95 @@ def _lookup(token: str) -> str:
     return token[len(PREFIX):len(PREFIX) + LOOKUP_CHARS]
 
 
-def create_token(store: Store, name: str, role: str, groups: list[str] | None = None) -> str:
-    """Create a token and return it (the only time it is ever shown); only its hash is stored."""
+def create_token(store: Store, name: str, role: str, groups: list[str] | None = None,
+                 expires_in_days: int | None = None) -> str:
+    """Create a token and return it (the only time it is ever shown); only its hash is stored.
+
+    Args:
+        expires_in_days: the token is refused (401) this many days from now; None: it never expires.
+    """
     if role not in ROLES:
         raise ValueError(f"rôle inconnu '{role}' (rôles : {', '.join(ROLES)}) / unknown role")
     if not name.strip() or len(name) > 100:
         raise ValueError("nom de jeton vide ou trop long (100 caractères au plus) / bad token name")
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
+        raise ValueError(f"durée de validité invalide : {expires_in_days} jours (de 1 à {MAX_EXPIRY_DAYS}) "
+                         f"/ invalid expiry: {expires_in_days} days (1 to {MAX_EXPIRY_DAYS})")
+    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days is not None else None
     token = PREFIX + secrets.token_urlsafe(32)
     store.add_token(name.strip(), role, _hasher.hash(token), _lookup(token),
-                    sorted({g.strip() for g in groups or [] if g.strip()}))
+                    sorted({g.strip() for g in groups or [] if g.strip()}), expires_at=expires_at)
     return token
 
 
 class RateLimiter:
-    """At most `limit` failed authentications per address in a sliding minute."""
+    """At most `limit` failed authentications per key (an address, a token's lookup) in a sliding minute.
+
+    Failures are recorded only under the budget, so a key's record never holds more than `limit`
+    stamps however fast it fails; keys whose failures are all older than the window are dropped
+    once more than MAX_KEYS are held (an attacker rotating addresses cannot grow it for long).
+    """
+
+    MAX_KEYS = 10_000
 
     def __init__(self, limit: int, window_s: float = 60.0) -> None:
         self.limit, self.window = limit, window_s
         self._failures: dict[str, deque[float]] = {}
+        self._pruned_at = 0.0
         self._lock = threading.Lock()
 
-    def _recent(self, address: str, now: float) -> deque[float]:
-        stamps = self._failures.setdefault(address, deque())
+    def _recent(self, key: str, now: float) -> deque[float]:
+        stamps = self._failures.setdefault(key, deque())
         while stamps and stamps[0] <= now - self.window:
             stamps.popleft()
         return stamps
 
-    def retry_after(self, address: str) -> int:
-        """Seconds to wait before this address may try again (0: it may try now)."""
+    def retry_after(self, key: str) -> int:
+        """Seconds to wait before this key may fail again (0: it is under its budget)."""
         now = time.monotonic()
         with self._lock:
-            stamps = self._recent(address, now)
+            if key not in self._failures:
+                return 0
+            stamps = self._recent(key, now)
             if len(stamps) < self.limit:
                 if not stamps:
-                    self._failures.pop(address, None)
+                    del self._failures[key]
                 return 0
             return max(1, int(stamps[0] + self.window - now) + 1)
 
-    def fail(self, address: str) -> None:
+    def fail(self, key: str) -> None:
+        """Count one failure of this key (nothing more once it is over its budget)."""
+        now = time.monotonic()
         with self._lock:
-            self._recent(address, time.monotonic()).append(time.monotonic())
+            stamps = self._recent(key, now)
+            if len(stamps) < self.limit:
+                stamps.append(now)
+            if len(self._failures) > self.MAX_KEYS and now - self._pruned_at >= 1.0:
+                self._prune(now)
+
+    def _prune(self, now: float) -> None:
+        """Drop the keys with no failure in the window (at most once a second: it reads every key)."""
+        self._pruned_at = now
+        for key in [k for k, stamps in self._failures.items() if not stamps or stamps[-1] <= now - self.window]:
+            del self._failures[key]
 
 
 class Verifier:
-    """Tokens to principals: argon2 verification cached briefly, failures rate-limited per address."""
+    """Tokens to principals: argon2 verification cached briefly, failures throttled per address and per token.
+
+    A token that verifies is always accepted, whatever its address did before: throttling only
+    answers the failing path. An address over its budget gets 429 instead of 401 for a malformed,
+    unknown, revoked, expired or wrong token; a token lookup (the first characters of a real
+    token) over its own budget is no longer verified by argon2 at all (429), unless that very
+    token verified in the last minute. Guessing the rest of a known lookup is thus bounded per
+    lookup, from any number of addresses, and guessing lookups never reaches argon2.
+    """
 
     def __init__(self, store: Store, failures_per_minute: int | None = None) -> None:
         self.store = store
         limit = failures_per_minute or get_settings().auth_failures_per_minute
-        self.limiter = RateLimiter(limit)
+        self.limiter = RateLimiter(limit)          # per source address
+        self.lookups = RateLimiter(limit)          # per token lookup (only lookups that exist)
         self._key = secrets.token_bytes(32)
         self._verified: dict[bytes, tuple[int, float]] = {}
         self._touched: dict[int, float] = {}
@@ -146,25 +191,47 @@ class Verifier:
                 self._inflight.pop(digest, None)
         return ok
 
-    def _refused(self, address: str, reason: str) -> ApiError:
+    def _failed(self, address: str, reason: str, lookup: str | None = None) -> ApiError:
+        """Count a failure and build its answer: 429 when the address is already over its budget, else 401.
+
+        A wrong secret under a real lookup always counts against that lookup, throttled address or not,
+        so that argon2 stops for it after `limit` guesses whatever their sources.
+        """
+        if lookup is not None:
+            self.lookups.fail(lookup)
+        wait = self.limiter.retry_after(address)
+        if wait:
+            log.warning("api.auth_rate_limited", address=address, retry_after=wait, reason=reason)
+            return ApiError(429, headers={"Retry-After": str(wait)})
         self.limiter.fail(address)
         log.warning("api.auth_failed", address=address, reason=reason)
         return ApiError(401, headers={"WWW-Authenticate": "Bearer"})
 
     def authenticate(self, token: str, address: str) -> Principal:
-        """The principal of a token, or ApiError 401 (bad token) / 429 (too many failures)."""
-        wait = self.limiter.retry_after(address)
-        if wait:
-            log.warning("api.auth_rate_limited", address=address, retry_after=wait)
-            raise ApiError(429, headers={"Retry-After": str(wait)})
+        """The principal of a token, or ApiError 401 (bad token) / 429 (too many failures).
+
+        A token that verifies is accepted even from an address over its failure budget.
+        """
         if not token.startswith(PREFIX) or not 20 <= len(token) <= 200:
-            raise self._refused(address, "malformed")
-        row = self.store.token_by_lookup(_lookup(token))
-        if row is None or row.token.revoked_at is not None:
-            raise self._refused(address, "unknown or revoked")
-        if not self._verified_once(self._digest(token), row, token):
-            raise self._refused(address, "hash mismatch")
+            raise self._failed(address, "malformed")
+        lookup = _lookup(token)
+        row = self.store.token_by_lookup(lookup)
+        if row is None:
+            raise self._failed(address, "unknown")
+        digest = self._digest(token)
+        if not self._cached(digest, row.token.id):
+            wait = self.lookups.retry_after(lookup)
+            if wait:  # this token's lookup is under attack: no argon2 for it until the window passes
+                log.warning("api.auth_rate_limited", address=address, retry_after=wait, reason="token lookup",
+                            token=row.token.name)
+                raise ApiError(429, headers={"Retry-After": str(wait)})
+            if not self._verified_once(digest, row, token):
+                raise self._failed(address, "hash mismatch", lookup)
         found = row.token
+        if found.revoked_at is not None:
+            raise self._failed(address, "revoked")
+        if found.expires_at is not None and found.expires_at <= utcnow():
+            raise self._failed(address, "expired")
         self._touch(found.id)
         return Principal(found.id, found.name, found.role, found.groups)
 

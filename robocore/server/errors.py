@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from robocore.server.headers import SECURITY_HEADERS
+
+log = structlog.get_logger("robocore.server")
 
 _GENERIC = {
     400: ("bad_request", "Requête incorrecte", "bad request"),
@@ -21,6 +26,7 @@ _GENERIC = {
     415: ("unsupported_media_type", "Type de contenu non pris en charge", "unsupported media type"),
     422: ("invalid_request", "Paramètres de la requête invalides", "invalid request parameters"),
     429: ("too_many_requests", "Trop de tentatives, réessayez plus tard", "too many requests"),
+    500: ("internal_error", "Erreur interne du serveur", "internal server error"),
     503: ("unavailable", "Service indisponible", "service unavailable"),
 }
 
@@ -41,7 +47,8 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
             for status in statuses}
 
 
-AUTHENTICATED = documented(401, 403, 422, 429)
+# 413: any request whose body passes ROBOCORE_JSON_MAX_KB (or the upload limit) is refused before routing
+AUTHENTICATED = documented(401, 403, 413, 422, 429)
 
 
 class ApiError(Exception):
@@ -80,8 +87,21 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
                              fields=fields), status_code=422)
 
 
+def _server_error(request: Request, exc: Exception) -> JSONResponse:
+    """An unexpected failure: the traceback in the log, our JSON body and the security headers to the client.
+
+    Starlette answers it from its outermost layer, outside every middleware of the app, so the
+    security headers are set here.
+    """
+    log.error("api.internal_error", method=request.method, path=request.url.path, exc_info=exc)
+    code, fr, en = _GENERIC[500]
+    return JSONResponse(body(code, fr, en), status_code=500, headers=dict(SECURITY_HEADERS, **{
+        "cache-control": "no-store"}))
+
+
 def install(app: FastAPI) -> None:
-    """Register the French-first error handlers."""
+    """Register the French-first error handlers (500 included: JSON, logged with its traceback)."""
+    app.add_exception_handler(Exception, _server_error)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

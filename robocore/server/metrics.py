@@ -1,19 +1,29 @@
-"""GET /metrics: Prometheus text read from the store at scrape time (runs, items, hours saved, queue)."""
+"""GET /metrics: Prometheus text. Store figures are read at scrape time, so every server process of a
+deployment reports the same truth; HTTP figures and the scheduler's leadership are this process's own.
+
+Series: `robocore_runs{status}`, `robocore_items{status}`, `robocore_saved_minutes_total`,
+`robocore_saved_hours`, `robocore_queue_depth`, `robocore_run_duration_seconds{robot}` (histogram),
+`robocore_lease_takeovers_total`, `robocore_schedule_fires_total{status}`, `robocore_scheduler_leader`,
+`robocore_http_request_duration_seconds{route,method,status}` (histogram),
+`robocore_http_auth_failures_total{route,status}`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from robocore.server.auth import Principal, require
 from robocore.server.errors import AUTHENTICATED
-from robocore.server.state import ServerState, server_state
-from robocore.statuses import ItemStatus, RunStatus
+from robocore.server.http_metrics import HttpStats
+from robocore.server.state import Scheduler, ServerState, server_state
+from robocore.statuses import FireStatus, ItemStatus, RunStatus
 from robocore.store import Store
 
 router = APIRouter(tags=["operations"], responses=AUTHENTICATED)
@@ -42,17 +52,53 @@ class StoreCollector(Collector):
         yield GaugeMetricFamily("robocore_saved_hours", "Heures économisées / hours saved", value=minutes / 60)
         yield GaugeMetricFamily("robocore_queue_depth", "Exécutions en attente / queued runs",
                                 value=runs.get(RunStatus.QUEUED, 0))
+        yield self._durations()
+        yield CounterMetricFamily("robocore_lease_takeovers", "Baux d'exécution repris après expiration "
+                                  "(worker perdu) / run leases taken over", value=self.store.lease_takeovers())
+        fires = self.store.fires_by_status()
+        counter = CounterMetricFamily("robocore_schedule_fires", "Déclenchements planifiés par issue / "
+                                      "schedule fire times by outcome", labels=["status"])
+        for fire_status in sorted(FireStatus):
+            counter.add_metric([fire_status.value], fires.get(fire_status, 0))
+        yield counter
+
+    def _durations(self) -> HistogramMetricFamily:
+        """Finished runs' durations per robot, bucketed in SQL (from recording to the end: queue time included)."""
+        family = HistogramMetricFamily("robocore_run_duration_seconds", "Durée des exécutions terminées "
+                                       "(attente comprise) / finished runs' duration", labels=["robot"])
+        for robot in self.store.run_durations():
+            buckets = [(floatToGoString(bound), n) for bound, n in robot.buckets] + [("+Inf", robot.count)]
+            family.add_metric([robot.robot], buckets, robot.total_seconds)
+        return family
 
 
-def registry_for(store: Store) -> CollectorRegistry:
+class LeadershipCollector(Collector):
+    """Whether this process's scheduler service leads the scheduling (1) or stands by, or has none (0)."""
+
+    def __init__(self, scheduler: Scheduler | None) -> None:
+        self.scheduler = scheduler
+
+    def collect(self) -> Iterator[Metric]:
+        leads = bool(getattr(self.scheduler, "is_leader", False))
+        yield GaugeMetricFamily("robocore_scheduler_leader", "Ce serveur porte la planification (1) ou non (0) "
+                                "/ this server's scheduler leads", value=int(leads))
+
+
+def registry_for(store: Store, scheduler: Scheduler | None = None, http: HttpStats | None = None) -> CollectorRegistry:
+    """A registry for one scrape: the store's figures, this process's leadership and HTTP figures."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StoreCollector(store))
+    registry.register(LeadershipCollector(scheduler))
+    if http is not None:
+        registry.register(http)
     return registry
 
 
 @router.get("/metrics", response_class=Response, summary="Métriques Prometheus / Prometheus metrics",
             responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
-def metrics(state: ServerState = Depends(server_state),
+def metrics(request: Request, state: ServerState = Depends(server_state),
             who: Principal = Depends(require("engineer", "manager"))) -> Response:
-    """Runs and items by status, minutes and hours saved, queue depth (scrape with a bearer token)."""
-    return Response(generate_latest(registry_for(state.store)), media_type=CONTENT_TYPE_LATEST)
+    """Runs, items, durations, takeovers, fires, leadership, HTTP latency by route (scrape with a bearer token)."""
+    http = getattr(request.app.state, "http_metrics", None)
+    registry = registry_for(state.store, state.scheduler, http)
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

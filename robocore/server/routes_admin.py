@@ -6,10 +6,11 @@ from dataclasses import asdict
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, Field
 
-from robocore.server.auth import ROLES, Principal, create_token, require
+from robocore.server import paging
+from robocore.server.auth import MAX_EXPIRY_DAYS, ROLES, Principal, create_token, require
 from robocore.server.errors import AUTHENTICATED, ApiError, documented
 from robocore.server.state import ServerState, server_state
 from robocore.server.types import UtcDateTime
@@ -26,6 +27,8 @@ class NewToken(BaseModel):
     name: str = Field(pattern=NAME)
     role: str = Field(pattern="^(" + "|".join(ROLES) + ")$")
     groups: list[str] = Field(default_factory=list, max_length=50)
+    expires_in_days: int | None = Field(None, ge=1, le=MAX_EXPIRY_DAYS,
+                                        description="Jours de validité ; absent : n'expire pas")
 
 
 class TokenInfo(BaseModel):
@@ -37,6 +40,7 @@ class TokenInfo(BaseModel):
     created_at: UtcDateTime
     last_used_at: UtcDateTime | None
     revoked_at: UtcDateTime | None
+    expires_at: UtcDateTime | None = None
 
 
 class CreatedToken(TokenInfo):
@@ -59,22 +63,25 @@ def me(who: Principal = Depends(require(*ROLES))) -> dict[str, Any]:
 
 
 @router.get("/tokens", response_model=list[TokenInfo], tags=["admin"], summary="Jetons / API tokens")
-def list_tokens(state: ServerState = Depends(server_state),
+def list_tokens(limit: int = paging.limit(), offset: int = paging.offset(),
+                state: ServerState = Depends(server_state),
                 who: Principal = Depends(require("admin"))) -> list[dict[str, Any]]:
-    """Every token (names, roles, groups, last use), never the secret."""
-    return [asdict(t) for t in state.store.list_tokens()]
+    """Tokens, oldest first (names, roles, groups, last use, expiry), never the secret."""
+    return [asdict(t) for t in state.store.list_tokens(limit=limit, offset=offset)]
 
 
 @router.post("/tokens", status_code=201, response_model=CreatedToken, responses=documented(409),
              summary="Créer un jeton / create a token")
-def new_token(body: NewToken, state: ServerState = Depends(server_state),
+def new_token(body: NewToken, response: Response, state: ServerState = Depends(server_state),
               who: Principal = Depends(require("admin"))) -> dict[str, Any]:
-    """Create a token; the answer holds it once, only its argon2 hash is kept."""
+    """Create a token; the answer holds it once (never cached), only its argon2 hash is kept."""
     try:
-        token = create_token(state.store, body.name, body.role, body.groups)
+        token = create_token(state.store, body.name, body.role, body.groups, body.expires_in_days)
     except Conflict:
         raise ApiError(409, f"un jeton nommé '{body.name}' existe déjà", "a token with this name exists") from None
-    log.info("api.token_created", name=body.name, role=body.role, by=who.name)
+    response.headers["Cache-Control"] = "no-store"  # the body carries the secret
+    response.headers["Pragma"] = "no-cache"
+    log.info("api.token_created", name=body.name, role=body.role, by=who.name, expires_in_days=body.expires_in_days)
     created = state.store.token_by_name(body.name)
     return dict(asdict(created) if created else {}, token=token)
 
@@ -91,10 +98,11 @@ def revoke(request: Request, name: str = Path(pattern=NAME), state: ServerState 
 
 
 @router.get("/grants", response_model=list[Grant], summary="Autorisations / grants")
-def list_grants(state: ServerState = Depends(server_state),
+def list_grants(limit: int = paging.limit(), offset: int = paging.offset(),
+                state: ServerState = Depends(server_state),
                 who: Principal = Depends(require("admin"))) -> list[dict[str, str]]:
-    """Which agent groups may use which robot."""
-    return [asdict(g) for g in state.store.list_grants()]
+    """Which agent groups may use which robot, by robot then group."""
+    return [asdict(g) for g in state.store.list_grants(limit=limit, offset=offset)]
 
 
 @router.post("/grants", status_code=201, response_model=Grant, summary="Autoriser / grant a robot to a group")

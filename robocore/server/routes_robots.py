@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel
 
 from robocore.loader import LoadedRobot
+from robocore.server import paging
 from robocore.server.auth import Principal, forbid, require
 from robocore.server.catalog import input_fields, input_schema
 from robocore.server.errors import AUTHENTICATED, ApiError, documented
@@ -67,10 +68,12 @@ def summary(loaded: LoadedRobot) -> dict[str, Any]:
 
 
 @router.get("", response_model=list[RobotSummary], summary="Robots visibles / robots the caller may use")
-def list_robots(state: ServerState = Depends(server_state),
+def list_robots(limit: int = paging.limit(), offset: int = paging.offset(),
+                state: ServerState = Depends(server_state),
                 who: Principal = Depends(require("agent", "engineer"))) -> list[dict[str, Any]]:
-    """Every robot for engineers; the robots granted to their groups for agents."""
-    return [summary(r) for _, r in sorted(visible(state, who).items())]
+    """Every robot for engineers, the robots granted to their groups for agents; by name, a page at a time."""
+    page = sorted(visible(state, who).items())[offset:offset + limit]
+    return [summary(r) for _, r in page]
 
 
 @router.get("/{robot}", response_model=RobotDetail, responses=documented(404),

@@ -1,30 +1,35 @@
-"""What a run produced: items, log lines, evidence files (confined to the run folder), live events."""
+"""What a run produced: items, log lines, evidence files (confined to the run), live events.
+
+Files and log lines are read through the run files storage (`robocore.storage`, ROBOCORE_STORAGE), so
+the server shows what a worker on another machine produced; `local` serves the run folder itself.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
+import mimetypes
 from collections.abc import AsyncIterator
 from dataclasses import asdict
-from pathlib import Path as FsPath
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
+from robocore.server import paging
 from robocore.server.auth import Principal, require
 from robocore.server.errors import AUTHENTICATED, ApiError, documented
 from robocore.server.routes_runs import RUN_ID, visible_run
 from robocore.server.state import ServerState, server_state
 from robocore.server.types import UtcDateTime
 from robocore.statuses import RUN_FINAL
+from robocore.storage import MAX_LIST, RunFileError, RunFileMissing, check_name, run_relative
 
 router = APIRouter(prefix="/api/v1/runs/{run_id}", tags=["runs"], responses={**AUTHENTICATED, **documented(404)})
 KEEPALIVE_SECONDS = 15.0
-_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 class Item(BaseModel):
@@ -56,34 +61,24 @@ class EvidenceFile(BaseModel):
     size: int
 
 
-def _relative(root: FsPath, path: str) -> str | None:
-    try:
-        return FsPath(path).resolve().relative_to(root.resolve()).as_posix()
-    except (ValueError, OSError):
-        return None
-
-
-def confined(root: FsPath, relative: str) -> FsPath:
-    """The file at `relative` inside root: 400 for a path that tries to leave it, 404 when absent."""
-    if (not relative or "\x00" in relative or "\\" in relative or relative.startswith("/")
-            or _DRIVE.match(relative) or any(p in ("", ".", "..") for p in relative.split("/"))):
-        raise ApiError(400, "chemin de fichier refusé", "file path refused", code="bad_path")
-    base = root.resolve()
-    target = (base / relative).resolve()
-    if not target.is_relative_to(base) or not target.is_file():
-        raise ApiError(404, "fichier introuvable dans le dossier de l'exécution", "file not found in the run folder")
-    return target
+def _file_error(exc: RunFileError | RunFileMissing) -> ApiError:
+    """A refused name → 400 `bad_path`; an absent file → 404: our message, with the name it was about."""
+    if isinstance(exc, RunFileError):
+        return ApiError(400, f"chemin de fichier refusé : {exc}", "file path refused", code="bad_path")
+    return ApiError(404, "fichier introuvable dans le dossier de l'exécution", "file not found in the run folder",
+                    code="file_not_found")
 
 
 @router.get("/items", response_model=list[Item], summary="Éléments / work items")
-def run_items(request: Request, run_id: str = RUN_ID, state: ServerState = Depends(server_state),
+def run_items(request: Request, run_id: str = RUN_ID, limit: int = paging.limit(1000, MAX_LIST),
+              offset: int = paging.offset(), state: ServerState = Depends(server_state),
               who: Principal = Depends(require("agent", "engineer"))) -> list[dict[str, Any]]:
-    """Every item with its status, attempts, error and evidence (paths relative to the run folder)."""
+    """Items with their status, attempts, error and evidence (names inside the run, as `/evidence` lists
+    them), block by block in their order: `limit` (at most 5,000) of them from `offset`."""
     visible_run(request, state, who, run_id)
-    root = state.runs_root() / run_id
     out = []
-    for item in state.store.items(run_id):
-        evidence = [r for p in item.evidence if (r := _relative(root, p)) is not None]
+    for item in state.store.items(run_id, limit=limit, offset=offset):
+        evidence = [r for p in item.evidence if (r := run_relative(run_id, p)) is not None]
         out.append(dict(asdict(item), evidence=evidence))
     return out
 
@@ -92,45 +87,51 @@ def run_items(request: Request, run_id: str = RUN_ID, state: ServerState = Depen
 def run_logs(request: Request, run_id: str = RUN_ID, offset: int = Query(0, ge=0, le=10_000_000),
              limit: int = Query(1000, ge=1, le=10_000), state: ServerState = Depends(server_state),
              who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
-    """The run's JSON log lines (secrets already removed when they were written)."""
+    """The run's JSON log lines (secrets already removed when they were written), wherever its worker ran:
+    a running run's lines arrive every few seconds (ROBOCORE_STORAGE other than `local`)."""
     visible_run(request, state, who, run_id)
-    path = state.runs_root() / run_id / "log.jsonl"
+    page = state.run_files().read_log(run_id, offset, limit)
     lines: list[dict[str, Any]] = []
-    number = 0
-    if path.is_file():
-        with path.open(encoding="utf-8", errors="replace") as fh:
-            for number, line in enumerate(fh, start=1):
-                if number <= offset or not line.endswith("\n"):
-                    continue  # a line still being written is sent next time
-                if len(lines) >= limit:
-                    return {"lines": lines, "next_offset": number - 1}
-                try:
-                    lines.append(json.loads(line))
-                except ValueError:
-                    lines.append({"event": line.rstrip("\n")})
-    return {"lines": lines, "next_offset": offset + len(lines)}
+    for line in page.lines:
+        try:
+            lines.append(json.loads(line))
+        except ValueError:
+            lines.append({"event": line})
+    return {"lines": lines, "next_offset": page.next_offset}
 
 
 @router.get("/evidence", response_model=list[EvidenceFile], summary="Preuves / files of the run folder")
-def list_evidence(request: Request, run_id: str = RUN_ID, state: ServerState = Depends(server_state),
+def list_evidence(request: Request, run_id: str = RUN_ID, limit: int = paging.limit(1000, MAX_LIST),
+                  offset: int = paging.offset(), state: ServerState = Depends(server_state),
                   who: Principal = Depends(require("agent", "engineer"))) -> list[dict[str, Any]]:
-    """Screenshots, traces, output workbooks and uploaded inputs of the run."""
+    """Screenshots, traces, output workbooks, uploaded inputs and the log of the run, in name order:
+    `limit` (at most 5,000) of them from `offset`."""
     visible_run(request, state, who, run_id)
-    root = (state.runs_root() / run_id).resolve()
-    if not root.is_dir():
-        return []
-    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink())[:5000]
-    return [{"path": p.relative_to(root).as_posix(), "size": p.stat().st_size} for p in files]
+    return [{"path": f.path, "size": f.size} for f in state.run_files().list_files(run_id, limit, offset)]
 
 
 @router.get("/evidence/{path:path}", response_class=FileResponse, summary="Télécharger / download a run file",
             responses={200: {"content": {"application/octet-stream": {}}}, **documented(400)})
 def get_evidence(request: Request, path: str, run_id: str = RUN_ID, state: ServerState = Depends(server_state),
-                 who: Principal = Depends(require("agent", "engineer"))) -> FileResponse:
-    """One file of the run folder; a path leaving the folder (.., absolute, symlink) is refused."""
+                 who: Principal = Depends(require("agent", "engineer"))) -> Response:
+    """One file of the run; a path leaving the run (.., absolute, symlink) or over the length bounds is
+    refused (400), an absent one is 404."""
     visible_run(request, state, who, run_id)
-    target = confined(state.runs_root() / run_id, path)
-    return FileResponse(target, filename=target.name)
+    files = state.run_files()
+    try:
+        local = files.local_path(run_id, check_name(path))
+        if local is not None:
+            return FileResponse(local, filename=local.name)
+        found = files.stat(run_id, path)
+        if found is None:
+            raise RunFileMissing(path)
+        chunks = files.chunks(run_id, path)
+    except (RunFileError, RunFileMissing) as exc:
+        raise _file_error(exc) from None
+    name = path.rsplit("/", 1)[-1]
+    return StreamingResponse(chunks, media_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+                             headers={"Content-Length": str(found.size),
+                                      "Content-Disposition": f"attachment; filename*=utf-8''{quote(name)}"})
 
 
 def _snapshot(state: ServerState, run_id: str) -> dict[str, Any]:

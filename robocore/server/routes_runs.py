@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import asdict
 from datetime import timedelta
+from pathlib import Path as FsPath
 from typing import Any
 
 import structlog
@@ -38,7 +39,9 @@ _LAUNCH_BODY = {"requestBody": {"required": False, "content": {
 
 
 class LaunchRequest(BaseModel):
-    """Inputs of a launch sent as JSON (file inputs are uploaded with multipart/form-data instead)."""
+    """Inputs of a launch sent as JSON (file inputs uploaded with multipart/form-data, or named inside an
+    allowed server folder). JSON `NaN`/`Infinity` parse as floats here and are refused, naming the input,
+    by resolve_inputs (422 `invalid_inputs`) before anything is recorded."""
 
     inputs: dict[str, Scalar] = Field(default_factory=dict)
 
@@ -92,12 +95,27 @@ def _file_inputs(loaded: LoadedRobot) -> set[str]:
 
 
 def _refuse_server_paths(given: dict[str, Any], files: set[str]) -> None:
-    """A file input over the API must be uploaded: a server path would let a caller read any file."""
+    """A file input over the API is uploaded, or the NAME of a file inside an allowed server folder
+    (ROBOCORE_ALLOWED_DIRS): never a server path, which would let a caller read any file.
+
+    A named file is replaced, in `given`, by its resolved path (robocore.paths.name_in).
+    """
+    from robocore.paths import NameRefused, name_in
+    from robocore.settings import get_settings
+
     named = sorted(n for n in files if n in given and given[n] not in (None, ""))
-    if named:
+    folders = get_settings().allowed_dirs
+    if named and not folders:
         raise ApiError(400, f"entrée fichier '{named[0]}' : envoyez le fichier (multipart/form-data), "
                             "pas un chemin", "file inputs must be uploaded, not given as a path",
                        code="file_input_not_uploaded")
+    for name in named:
+        try:
+            given[name] = str(name_in(str(given[name]), folders))
+        except NameRefused as exc:
+            status, code = (422, "file_input_not_found") if exc.missing else (400, "file_input_not_allowed")
+            raise ApiError(status, f"entrée fichier '{name}' : {exc.french}", f"file input '{name}': {exc.english}",
+                           code=code) from None
 
 
 async def _json_inputs(request: Request) -> dict[str, Any]:
@@ -142,15 +160,28 @@ def _launch_json(request: Request, state: ServerState, who: Principal, robot: st
 
 async def _launch_multipart(request: Request, state: ServerState, who: Principal, robot: str,
                             run_id: str) -> LoadedRobot:
-    """Check the grant, stream the files into the run's inputs folder, record and submit."""
+    """Check the grant, stream the files into the run's inputs folder, keep them in the run files storage
+    (before the run is recorded and submitted: a worker elsewhere fetches them from there), record, submit.
+
+    The recorded inputs name this server's copies (`<home>/runs/<id>/inputs/<input>/<file>`): a worker maps
+    them to its own run folder by their place in the run (`robocore.storage.sync.map_inputs`).
+    """
     loaded = await run_in_threadpool(launchable, request, state, who, robot)
     files = _file_inputs(loaded)
-    fields, saved = await receive_form(request, state.runs_root() / run_id / "inputs", files,
-                                       state.upload_max_bytes)
+    folder = state.runs_root() / run_id
+    fields, saved = await receive_form(request, folder / "inputs", files, state.upload_max_bytes)
     _refuse_server_paths(fields, files)
+    await run_in_threadpool(_store_uploads, state, run_id, folder, saved)
     given = {**fields, **{name: str(path) for name, path in saved.items()}}
     await run_in_threadpool(_record, state, loaded, given, run_id, who)
     return loaded
+
+
+def _store_uploads(state: ServerState, run_id: str, folder: FsPath, saved: dict[str, FsPath]) -> None:
+    """The uploaded files into the run files storage, by their run-relative names (`local`: already there)."""
+    storage = state.run_files()
+    for path in saved.values():
+        storage.put(run_id, path.relative_to(folder).as_posix(), path)
 
 
 @router.post("/robots/{robot}/runs", status_code=201, response_model=Launched, openapi_extra=_LAUNCH_BODY,
@@ -170,6 +201,8 @@ async def launch(request: Request, robot: str = ROBOT_NAME, state: ServerState =
     except BaseException:
         if multipart and state.store.get_run(run_id) is None:
             shutil.rmtree(state.runs_root() / run_id, ignore_errors=True)
+            if not state.run_files().shared_folder:  # uploads already stored for a run never recorded
+                await run_in_threadpool(state.run_files().delete, run_id)
         raise
     log.info("api.launched", run_id=run_id, robot=robot, token=who.name)
     return {"id": run_id, "robot": loaded.spec.robot, "status": RunStatus.QUEUED, "url": f"/api/v1/runs/{run_id}"}

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import structlog
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
@@ -20,6 +20,29 @@ log = structlog.get_logger("robocore.server.schedules")
 router = APIRouter(prefix="/api/v1/schedules", tags=["schedules"], responses={**AUTHENTICATED, **documented(503)})
 SCHEDULE_NAME = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", description="Nom de la planification")
 T = TypeVar("T")
+
+
+class Leader(BaseModel):
+    """The scheduling leader of the deployment: who, since when, its last heartbeat (any server can tell)."""
+
+    leading: bool
+    owner: str | None = None
+    host: str | None = None
+    pid: int | None = None
+    since: str | None = None
+    heartbeat_at: str | None = None
+    heartbeat_age_s: float | None = None
+    note: str | None = None
+
+
+class Fire(BaseModel):
+    """One recorded fire time of a schedule (UTC) and what became of it."""
+
+    schedule: str
+    fire_time: str
+    status: str
+    run_id: str | None
+    note: str | None
 
 
 class ScheduleRun(BaseModel):
@@ -69,6 +92,25 @@ async def list_schedules(state: ServerState = Depends(server_state),
     """Every schedule with its trigger, next fire time and whether it is enabled."""
     scheduler = _scheduler(state)
     return [plain(s) for s in await run_in_threadpool(scheduler.list_schedules)]
+
+
+@router.get("/leader", response_model=Leader, summary="Planificateur meneur / scheduling leader")
+async def leader(state: ServerState = Depends(server_state),
+                 who: Principal = Depends(require("engineer"))) -> dict[str, Any]:
+    """Who leads the schedules, since when and how old its last heartbeat is (read from the store)."""
+    from robocore.scheduling.status import leader_status
+
+    return (await run_in_threadpool(leader_status, state.store)).as_json()
+
+
+@router.get("/{name}/fires", response_model=list[Fire], summary="Déclenchements / fires of a schedule")
+async def fires(name: str = SCHEDULE_NAME, limit: int = Query(100, ge=1, le=500),
+                state: ServerState = Depends(server_state),
+                who: Principal = Depends(require("engineer"))) -> list[dict[str, Any]]:
+    """The latest recorded fire times of a schedule (oldest first, at most `limit`), with their run or reason."""
+    found = await run_in_threadpool(state.store.fires, name, limit)
+    return [{"schedule": f.schedule, "fire_time": f.fire_time_utc.isoformat(), "status": str(f.status),
+             "run_id": f.run_id, "note": f.note} for f in found]
 
 
 async def _set(state: ServerState, who: Principal, name: str, enabled: bool) -> dict[str, Any]:

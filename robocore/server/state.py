@@ -14,6 +14,7 @@ from robocore.executors.base import Executor, get_executor
 from robocore.server.auth import Verifier
 from robocore.server.catalog import Catalog
 from robocore.settings import get_settings
+from robocore.storage import RunFiles, open_run_files
 from robocore.store import Store
 
 
@@ -44,6 +45,7 @@ class ServerState:
     upload_max_bytes: int = field(default_factory=upload_limit_bytes)
     stopping: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _run_files: RunFiles | None = None
 
     def get_executor(self) -> Executor:
         """The executor given to create_app, else the configured one (ROBOCORE_EXECUTOR), made once."""
@@ -53,9 +55,18 @@ class ServerState:
             return self.executor
 
     def runs_root(self) -> Path:
+        """This server's own run folders (`<ROBOCORE_HOME>/runs`): where uploads are received before they
+        are stored; what a run produced is read through `run_files()`, wherever its worker ran."""
         from robocore import settings
 
         return settings.home() / "runs"
+
+    def run_files(self) -> RunFiles:
+        """The runs' files and logs as every process of the deployment sees them (ROBOCORE_STORAGE), made once."""
+        with self._lock:
+            if self._run_files is None:
+                self._run_files = open_run_files(self.store)
+            return self._run_files
 
 
 async def server_state(request: Request) -> ServerState:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 
-HEAD = "0003"
+HEAD = "0006"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -47,6 +47,7 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # two processes starting at once must not both create the tables
+            conn.execute(text("SET LOCAL statement_timeout = 0"))  # a long migration is not a stuck statement
             conn.execute(text("SELECT pg_advisory_xact_lock(7212001)"))
         command.upgrade(_alembic_config(conn), "head")  # type: ignore[arg-type]
 

@@ -10,12 +10,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -138,6 +140,7 @@ api_tokens = Table(
     Column("created_at", DateTime, nullable=False, default=utcnow),
     Column("last_used_at", DateTime),
     Column("revoked_at", DateTime),
+    Column("expires_at", DateTime),  # naive UTC like every timestamp here; NULL: never expires (0004)
 )
 
 # Which agent groups may see and launch which robot.
@@ -160,4 +163,47 @@ schedule_fires = Table(
     Column("note", Text),
     Column("recorded_at", DateTime, nullable=False, default=utcnow),
     UniqueConstraint("schedule", "fire_time", name="uq_schedule_fires_schedule_time"),
+)
+
+# Run files kept in the store (ROBOCORE_STORAGE=database, see robocore/store/run_files.py): one row per
+# file of a run by its run-relative path, its bytes in chunks of at most 1 MiB so that no statement moves
+# a whole 20 MB blob; no foreign key to `runs`: uploads are stored before the run is recorded.
+run_files = Table(
+    "run_files", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(36), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("chunks", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("updated_at", DateTime, nullable=False, default=utcnow),
+    UniqueConstraint("run_id", "path", name="uq_run_files_run_path"),
+)
+
+run_file_chunks = Table(
+    "run_file_chunks", metadata,
+    Column("file_id", Integer, ForeignKey("run_files.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+# A run's log lines (JSON text, secrets already removed), numbered from 1 in the order they were written.
+run_log_lines = Table(
+    "run_log_lines", metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("line", Text, nullable=False),
+    Column("size", Integer, nullable=False),  # bytes of the line in UTF-8 with its newline
+)
+
+# The scheduling leader of the deployment (one row): who leads, since when, its last heartbeat (0006).
+scheduler_leader = Table(
+    "scheduler_leader", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1: one leader per database
+    Column("owner", String(200), nullable=False),                 # host:pid:random of the leading process
+    Column("host", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("since", DateTime, nullable=False),
+    Column("heartbeat_at", DateTime, nullable=False),
+    Column("note", Text),                                          # why it gave the lead up, when it did
 )

@@ -12,15 +12,20 @@ from robocore.store.events import EventsMixin
 from robocore.store.items import ItemsMixin
 from robocore.store.leader_locks import LeaderLocksMixin
 from robocore.store.ledger import LedgerMixin
+from robocore.store.metrics_queries import MetricsQueriesMixin
+from robocore.store.purge import PurgeMixin
+from robocore.store.run_files import RunFilesMixin
 from robocore.store.runs import RunsMixin
 from robocore.store.schedule_fires import ScheduleFiresMixin
 from robocore.store.scheduler_jobs import SchedulerJobsMixin
+from robocore.store.scheduler_leader import SchedulerLeaderMixin
 from robocore.store.tokens import TokensMixin
 from robocore.store.totals import TotalsMixin
 
 
 class Store(RunsMixin, ItemsMixin, LedgerMixin, EventsMixin, TokensMixin, ScheduleFiresMixin,
-            SchedulerJobsMixin, LeaderLocksMixin, TotalsMixin):
+            SchedulerJobsMixin, LeaderLocksMixin, SchedulerLeaderMixin, TotalsMixin, PurgeMixin, MetricsQueriesMixin,
+            RunFilesMixin):
     """Runs, items, events, tokens, schedule fires and jobs, ledger entries and the scheduler's lock in one database."""
 
     def __init__(self, url: str) -> None:

@@ -87,6 +87,7 @@ class ApiToken:
     created_at: dt.datetime
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None
+    expires_at: dt.datetime | None = None  # refused from then on; None: never expires
 
 
 @dataclass(frozen=True, slots=True)

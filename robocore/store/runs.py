@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 from dataclasses import asdict, dataclass
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from robocore.statuses import RUN_RESUMABLE, RunStatus
 from robocore.store.models import robot_versions as VERSIONS
 from robocore.store.models import runs as RUNS
+from robocore.store.models import schedule_fires as FIRES
 from robocore.store.models import utcnow
 from robocore.store.rows import Run
 
@@ -164,6 +166,24 @@ class RunsMixin:
                  or_(RUNS.c.heartbeat_at.is_(None), RUNS.c.heartbeat_at < stale))))
         with self.engine.begin() as conn:
             return [run_of(r) for r in conn.execute(query).mappings()]
+
+    def unlinked_run(self, created_by: str, since: dt.datetime, until: dt.datetime) -> Run | None:
+        """The first run of this creator recorded between `since` and `until` (naive UTC) that no schedule
+        fire points at: the run a leader recorded for a fire before dying without linking it."""
+        linked = select(FIRES.c.run_id).where(FIRES.c.run_id.is_not(None), FIRES.c.run_id == RUNS.c.id)
+        query = (select(RUNS).where(RUNS.c.created_by == created_by, RUNS.c.started_at >= since,
+                                    RUNS.c.started_at <= until, ~linked.exists())
+                 .order_by(RUNS.c.started_at, RUNS.c.id).limit(1))
+        with self.engine.begin() as conn:
+            row = conn.execute(query).mappings().first()
+        return run_of(row) if row else None
+
+    def fail_queued_run(self, run_id: str, error: str) -> bool:
+        """Mark a run failed only while it is still queued (no process took it meanwhile)."""
+        query = update(RUNS).where(RUNS.c.id == run_id, RUNS.c.status == RunStatus.QUEUED)
+        with self.engine.begin() as conn:
+            return bool(conn.execute(query.values(status=RunStatus.FAILED, error=error, finished_at=utcnow()))
+                        .rowcount)
 
     def live_run(self, created_by: str) -> str | None:
         """Id of a live run of this creator: queued (not for ages) or running with a fresh heartbeat."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Engine, RowMapping, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -18,7 +20,8 @@ class Conflict(RobocoreError):
 
 def _token(row: RowMapping) -> ApiToken:
     return ApiToken(id=row["id"], name=row["name"], role=row["role"], groups=tuple(row["groups"] or ()),
-                    created_at=row["created_at"], last_used_at=row["last_used_at"], revoked_at=row["revoked_at"])
+                    created_at=row["created_at"], last_used_at=row["last_used_at"], revoked_at=row["revoked_at"],
+                    expires_at=row["expires_at"])
 
 
 class TokensMixin:
@@ -27,12 +30,14 @@ class TokensMixin:
     engine: Engine
 
     # ---- tokens ---------------------------------------------------------------------
-    def add_token(self, name: str, role: str, token_hash: str, lookup: str, groups: list[str]) -> None:
-        """Record a token (only its hash); a duplicate name is a Conflict."""
+    def add_token(self, name: str, role: str, token_hash: str, lookup: str, groups: list[str],
+                  expires_at: datetime | None = None) -> None:
+        """Record a token (only its hash), valid until `expires_at` (naive UTC; None: no expiry);
+        a duplicate name is a Conflict."""
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(TOKENS).values(name=name, role=role, token_hash=token_hash, lookup=lookup,
-                                                   groups=groups, created_at=utcnow()))
+                                                   groups=groups, created_at=utcnow(), expires_at=expires_at))
         except IntegrityError:
             raise Conflict(name) from None
 
@@ -48,10 +53,11 @@ class TokensMixin:
             row = conn.execute(select(TOKENS).where(TOKENS.c.name == name)).mappings().first()
         return _token(row) if row else None
 
-    def list_tokens(self) -> list[ApiToken]:
-        """Every token, oldest first."""
+    def list_tokens(self, limit: int | None = None, offset: int = 0) -> list[ApiToken]:
+        """Tokens, oldest first: `limit` of them after the first `offset` (None: all)."""
+        query = select(TOKENS).order_by(TOKENS.c.id).limit(limit).offset(offset)
         with self.engine.begin() as conn:
-            rows = conn.execute(select(TOKENS).order_by(TOKENS.c.id)).mappings().all()
+            rows = conn.execute(query).mappings().all()
         return [_token(r) for r in rows]
 
     def revoke_token(self, name: str) -> bool:
@@ -82,9 +88,10 @@ class TokensMixin:
             result = conn.execute(delete(GRANTS).where(GRANTS.c.robot == robot, GRANTS.c.group_name == group))
         return result.rowcount == 1
 
-    def list_grants(self) -> list[Grant]:
-        """Every grant, by robot then group."""
-        query = select(GRANTS.c.robot, GRANTS.c.group_name).order_by(GRANTS.c.robot, GRANTS.c.group_name)
+    def list_grants(self, limit: int | None = None, offset: int = 0) -> list[Grant]:
+        """Grants by robot then group: `limit` of them after the first `offset` (None: all)."""
+        query = (select(GRANTS.c.robot, GRANTS.c.group_name).order_by(GRANTS.c.robot, GRANTS.c.group_name)
+                 .limit(limit).offset(offset))
         with self.engine.begin() as conn:
             return [Grant(robot=r, group=g) for r, g in conn.execute(query).all()]
 

@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, select
 from robocore.store.models import runs as RUNS
 from robocore.store.models import schedule_fires as FIRES
 from tests.conftest import robo_cmd
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -78,15 +79,6 @@ def _utc(moment: dt.datetime | None = None) -> dt.datetime:
 def _contiguous(rows: list[dict[str, Any]], period: float = 2.0) -> bool:
     times = [r["fire_time"] for r in rows]
     return all((b - a).total_seconds() == period for a, b in zip(times, times[1:], strict=False))
-
-
-def _wait(condition: Any, timeout: float, every: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(every)
-    return bool(condition())
 
 
 def _scheduler_cmd() -> list[str]:
@@ -151,7 +143,7 @@ def test_cron_every_two_seconds_fires_the_expected_runs(setup: dict[str, Any]) -
     _schedule(setup["schedules"], "ping-2s")
     server = Server(setup["tmp"], "server")
     try:
-        assert _wait(server.leads, 30), server.text()
+        assert wait_until(server.leads, 30), server.text()
         start = _utc()
         time.sleep(8.5)
         end = _utc()
@@ -186,7 +178,7 @@ def _downtime(setup: dict[str, Any], name: str, misfire: str) -> tuple[list[dict
     first.start()
     try:
         assert first.wait_leader(15)
-        assert _wait(lambda: sum(f["status"] == "launched" for f in _fires(setup["engine"], name)) >= 2, 15)
+        assert wait_until(lambda: sum(f["status"] == "launched" for f in _fires(setup["engine"], name)) >= 2, 15)
     finally:
         first.stop()
     stopped = _utc()
@@ -243,7 +235,7 @@ def test_two_servers_never_launch_a_fire_twice_and_the_standby_takes_over(setup:
     a = Server(setup["tmp"], "a")
     b: Server | None = None
     try:
-        assert _wait(a.leads, 30), a.text()
+        assert wait_until(a.leads, 30), a.text()
         b = Server(setup["tmp"], "b")
         time.sleep(6.0)
         assert a.leads() and not b.leads(), b.text()
@@ -253,10 +245,10 @@ def test_two_servers_never_launch_a_fire_twice_and_the_standby_takes_over(setup:
             runs = {r["id"]: r["status"] for r in _runs(setup["engine"], "ping-ha")}
             return bool(rows) and all(runs.get(f["run_id"]) in FINAL for f in rows if f["run_id"]) \
                 and 0.3 < time.time() % 2.0 < 1.0
-        assert _wait(quiet, 20, 0.05)
+        assert wait_until(quiet, 20, 0.05)
         a.stop(kill=True)
         killed = time.monotonic()
-        assert _wait(b.leads, 15), b.text()
+        assert wait_until(b.leads, 15), b.text()
         takeover = time.monotonic() - killed
         killed_at = _utc()
         time.sleep(6.0)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import structlog
 from fastapi.testclient import TestClient
@@ -200,7 +202,8 @@ def lone_app(tmp_path: Path, robo_home: Path) -> Iterator[tuple[TestClient, Stor
 
 
 def test_bad_tokens_are_401_then_rate_limited_429(lone_app: tuple[TestClient, Store]) -> None:
-    """Ten failed authentications in a minute from one address: the next attempts get 429, valid or not."""
+    """Ten failed authentications in a minute from one address: the next bad attempts get 429, while a
+    valid token from the same address is still accepted (throttling never locks a valid token out)."""
     client, store = lone_app
     good = create_token(store, "eng", "engineer")
     wrong = [good[:-4] + "AAAA", "rbc_" + "x" * 43, "n'importe quoi", good + "x"]
@@ -210,7 +213,7 @@ def test_bad_tokens_are_401_then_rate_limited_429(lone_app: tuple[TestClient, St
     limited = client.get("/api/v1/robots", headers=bearer(wrong[0]))
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
     assert "Trop de tentatives" in limited.json()["detail"]
-    assert client.get("/api/v1/robots", headers=bearer(good)).status_code == 429
+    assert client.get("/api/v1/robots", headers=bearer(good)).status_code == 200
 
 
 def test_revoked_token_refused_at_once_though_cached(lone_app: tuple[TestClient, Store]) -> None:
@@ -242,3 +245,228 @@ def test_token_created_by_api_is_shown_once_and_stored_hashed(lone_app: tuple[Te
     assert client.get("/api/v1/me", headers=bearer(token)).json()["groups"] == ["ddets"]
     again = client.post("/api/v1/tokens", json={"name": "agent-dupont", "role": "agent"}, headers=bearer(admin))
     assert again.status_code == 409
+
+
+# ---- throttling that cannot lock out a valid token -----------------------------------------------
+def test_valid_admin_token_accepted_after_100_bad_ones_from_the_same_address(
+        lone_app: tuple[TestClient, Store]) -> None:
+    """100 bad tokens from one address (the first 10 are 401, the others 429): the address's valid admin
+    token is still accepted, at once and again, while the next bad token is still 429."""
+    client, store = lone_app
+    admin = create_token(store, "adm", "admin")
+    statuses = [client.get("/api/v1/tokens", headers=bearer(f"rbc_{n:043d}")).status_code for n in range(100)]
+    assert statuses == [401] * 10 + [429] * 90
+    for _ in range(3):
+        assert client.get("/api/v1/tokens", headers=bearer(admin)).status_code == 200
+    assert client.get("/api/v1/tokens", headers=bearer("rbc_" + "z" * 43)).status_code == 429
+
+
+def test_failures_throttled_per_token_lookup_without_argon2(robo_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guesses of one real token's secret from ten addresses exhaust that token's lookup: the next guess,
+    from a fresh address, is 429 without any argon2 verification; the real token, verified within the
+    minute, is still accepted; another token is untouched."""
+    from robocore.server.auth import Verifier
+    from robocore.server.errors import ApiError
+
+    store = Store(f"sqlite:///{robo_home / 'robocore.db'}")
+    real, other = create_token(store, "cible", "engineer"), create_token(store, "autre", "engineer")
+    verifier = Verifier(store, failures_per_minute=10)
+    assert verifier.authenticate(real, "10.0.0.1").name == "cible"
+    calls: list[str] = []
+    original = verifier._argon2
+    monkeypatch.setattr(verifier, "_argon2", lambda row, token: calls.append(token) or original(row, token))
+    guess = real[:16] + "G" * (len(real) - 16)  # the real lookup, a wrong secret
+    for n in range(10):
+        with pytest.raises(ApiError) as refused:
+            verifier.authenticate(guess[:-2] + f"{n:02d}", f"192.0.2.{n}")
+        assert refused.value.status == 401
+    assert len(calls) == 10
+    with structlog.testing.capture_logs() as logs, pytest.raises(ApiError) as limited:
+        verifier.authenticate(guess, "198.51.100.7")
+    assert limited.value.status == 429 and int((limited.value.headers or {})["Retry-After"]) >= 1
+    assert len(calls) == 10  # no argon2 for a throttled lookup
+    assert [e["reason"] for e in logs if e["event"] == "api.auth_rate_limited"] == ["token lookup"]
+    assert verifier.authenticate(real, "198.51.100.7").name == "cible"  # cached: never locked out
+    assert verifier.authenticate(other, "198.51.100.7").name == "autre"
+    store.close()
+
+
+def test_unknown_lookups_are_throttled_per_address_only(robo_home: Path) -> None:
+    """Tokens whose lookup names no token never reach argon2 and count against their address only: another
+    address is still answered 401, not 429; the limiter keeps at most `limit` stamps per address."""
+    from robocore.server.auth import Verifier
+    from robocore.server.errors import ApiError
+
+    store = Store(f"sqlite:///{robo_home / 'robocore.db'}")
+    verifier = Verifier(store, failures_per_minute=3)
+    codes = []
+    for n in range(50):
+        with pytest.raises(ApiError) as refused:
+            verifier.authenticate(f"rbc_{n:043d}", "203.0.113.5")
+        codes.append(refused.value.status)
+    assert codes == [401] * 3 + [429] * 47
+    assert len(verifier.limiter._failures["203.0.113.5"]) == 3
+    with pytest.raises(ApiError) as elsewhere:
+        verifier.authenticate("rbc_" + "q" * 43, "203.0.113.6")
+    assert elsewhere.value.status == 401
+    store.close()
+
+
+# ---- token expiry --------------------------------------------------------------------------------
+def _expire(store: Store, name: str) -> None:
+    from sqlalchemy import update
+
+    from robocore.store.models import api_tokens
+
+    with store.engine.begin() as conn:
+        conn.execute(update(api_tokens).where(api_tokens.c.name == name)
+                     .values(expires_at=dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)))
+
+
+def test_token_created_with_expiry_is_refused_once_expired(lone_app: tuple[TestClient, Store]) -> None:
+    """POST /tokens with expires_in_days answers the expiry and `Cache-Control: no-store` / `Pragma: no-cache`;
+    the list shows it; once past, the token (even verified a moment before) is 401, logged as "expired"."""
+    client, store = lone_app
+    admin = bearer(create_token(store, "adm", "admin"))
+    before = dt.datetime.now(dt.UTC)
+    response = client.post("/api/v1/tokens", json={"name": "temporaire", "role": "agent", "expires_in_days": 30},
+                           headers=admin)
+    assert response.status_code == 201
+    assert response.headers["cache-control"] == "no-store" and response.headers["pragma"] == "no-cache"
+    expires = dt.datetime.fromisoformat(response.json()["expires_at"].replace("Z", "+00:00"))
+    assert dt.timedelta(days=30) <= expires - before < dt.timedelta(days=30, minutes=1)
+    listed = {t["name"]: t for t in client.get("/api/v1/tokens", headers=admin).json()}
+    assert listed["temporaire"]["expires_at"] == response.json()["expires_at"]
+    assert listed["adm"]["expires_at"] is None
+    token = bearer(response.json()["token"])
+    assert client.get("/api/v1/me", headers=token).status_code == 200
+    _expire(store, "temporaire")
+    with structlog.testing.capture_logs() as logs:
+        assert client.get("/api/v1/me", headers=token).status_code == 401
+    assert [e["reason"] for e in logs if e["event"] == "api.auth_failed"] == ["expired"]
+    for days in (0, 3651, "bientôt"):
+        bad = client.post("/api/v1/tokens", json={"name": "x", "role": "agent", "expires_in_days": days},
+                          headers=admin)
+        assert bad.status_code == 422
+
+
+def test_cli_creates_a_token_with_expiry_and_lists_it(robo_home: Path) -> None:
+    """`robo tokens create --expires-in-days 7` stores an expiry 7 days ahead; `robo tokens list` shows it,
+    and marks an expired token; a wrong duration is refused with our message."""
+    from typer.testing import CliRunner
+
+    from robocore.cli.app import app
+
+    runner = CliRunner()
+    created = runner.invoke(app, ["tokens", "create", "--name", "bientot", "--role", "agent",
+                                  "--expires-in-days", "7"])
+    assert created.exit_code == 0, created.output
+    store = Store(f"sqlite:///{robo_home / 'robocore.db'}")
+    found = store.token_by_name("bientot")
+    assert found is not None and found.expires_at is not None
+    ahead = found.expires_at - dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    assert dt.timedelta(days=6, hours=23) < ahead <= dt.timedelta(days=7)
+    listed = runner.invoke(app, ["tokens", "list"], env={"COLUMNS": "200"})
+    assert f"{found.expires_at:%Y-%m-%d %H:%M}" in listed.output and "Expire le" in listed.output
+    _expire(store, "bientot")
+    assert "(expiré)" in runner.invoke(app, ["tokens", "list"], env={"COLUMNS": "200"}).output
+    wrong = runner.invoke(app, ["tokens", "create", "--name", "jamais", "--role", "agent", "--expires-in-days", "0"])
+    assert wrong.exit_code == 1 and "durée de validité invalide" in wrong.output
+    store.close()
+
+
+# ---- forwarded headers: trusted proxies only -------------------------------------------------------
+@pytest.mark.parametrize(("env", "args", "honoured"), [
+    ({}, (), False),
+    ({"ROBOCORE_FORWARDED_ALLOW_IPS": "127.0.0.1"}, (), True),
+    ({"ROBOCORE_FORWARDED_ALLOW_IPS": "127.0.0.1"}, ("--forwarded-allow-ips", "10.9.9.9"), False),
+], ids=["default-trusts-nobody", "setting-trusts-loopback", "option-overrides-setting"])
+def test_forwarded_for_believed_only_from_configured_proxies(
+        tmp_path: Path, env: dict[str, str], args: tuple[str, ...], honoured: bool) -> None:
+    """`robo serve` with 30 bad tokens, each with another forged X-Forwarded-For, from loopback: by default
+    (or when the option names another proxy) the header is ignored — 10 × 401 then 429, the access log and
+    the failures record 127.0.0.1; with ROBOCORE_FORWARDED_ALLOW_IPS=127.0.0.1 each forged address is a
+    client of its own (30 × 401) and is the one logged."""
+    from tests.integration.test_server_limits import RoboServe
+
+    (tmp_path / "home").mkdir()
+    server = RoboServe(tmp_path, "serve", env=env, args=args)
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            statuses = [client.get("/api/v1/robots", headers={**bearer(f"rbc_{n:043d}"),
+                                                              "X-Forwarded-For": f"203.0.113.{n}"}).status_code
+                        for n in range(30)]
+    finally:
+        server.stop()
+    failed = {e["address"] for e in server.events("api.auth_failed")}
+    logged = {e["client"] for e in server.events("http.request") if e["path"] == "/api/v1/robots"}
+    if honoured:
+        assert statuses == [401] * 30
+        assert failed == logged == {f"203.0.113.{n}" for n in range(30)}
+    else:
+        assert statuses == [401] * 10 + [429] * 20
+        assert failed == logged == {"127.0.0.1"}
+    assert server.events("server.trusted_proxies")[0]["forwarded_allow_ips"] == (
+        ["10.9.9.9"] if args else list(env.values()))
+
+
+def test_serve_refuses_a_proxy_that_is_not_an_address(robo_home: Path) -> None:
+    """`robo serve --forwarded-allow-ips proxy.local` stops at once with a usage error naming the option."""
+    from typer.testing import CliRunner
+
+    from robocore.cli.app import app
+
+    result = CliRunner().invoke(app, ["serve", "--forwarded-allow-ips", "proxy.local", "--port", "1"])
+    assert result.exit_code == 2 and "--forwarded-allow-ips" in result.output and "proxy.local" in result.output
+
+
+def test_a_throttled_address_still_exhausts_the_lookup_it_guesses(robo_home: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """An address already over its budget that keeps guessing one real token's secret gets 429, and its
+    guesses still count against that lookup: argon2 runs at most `limit` times for it, then not at all."""
+    from robocore.server.auth import Verifier
+    from robocore.server.errors import ApiError
+
+    store = Store(f"sqlite:///{robo_home / 'robocore.db'}")
+    real = create_token(store, "cible", "engineer")
+    verifier = Verifier(store, failures_per_minute=5)
+    for n in range(5):
+        with pytest.raises(ApiError):
+            verifier.authenticate(f"rbc_{n:043d}", "192.0.2.66")  # unknown lookups: the address is spent
+    calls: list[str] = []
+    original = verifier._argon2
+    monkeypatch.setattr(verifier, "_argon2", lambda row, token: calls.append(token) or original(row, token))
+    statuses = []
+    for n in range(20):
+        with pytest.raises(ApiError) as refused:
+            verifier.authenticate(real[:16] + f"{n:02d}" + "G" * (len(real) - 18), "192.0.2.66")
+        statuses.append(refused.value.status)
+    assert statuses == [429] * 20 and len(calls) == 5
+    # the real token, not verified in the last minute, waits for the window like the guesses: only someone
+    # holding its first 16 characters (secret) can bring this about, and argon2 stays bounded
+    with pytest.raises(ApiError) as waiting:
+        verifier.authenticate(real, "198.51.100.1")
+    assert waiting.value.status == 429 and len(calls) == 5
+    store.close()
+
+
+def test_expiry_and_token_pages_on_both_stores(store_url: str) -> None:
+    """On SQLite and PostgreSQL: a token's expiry is stored and read back to the second, a token past it is
+    refused as "expired" while one before it is accepted, and list_tokens pages by limit/offset."""
+    from robocore.server.auth import Verifier
+    from robocore.server.errors import ApiError
+
+    store = Store(store_url)
+    soon, later = create_token(store, "bientot", "agent", expires_in_days=1), create_token(store, "plus-tard",
+                                                                                          "agent", expires_in_days=2)
+    found = store.token_by_name("bientot")
+    assert found is not None and found.expires_at is not None and found.expires_at.tzinfo is None
+    _expire(store, "bientot")
+    verifier = Verifier(store)
+    with structlog.testing.capture_logs() as logs, pytest.raises(ApiError) as refused:
+        verifier.authenticate(soon, "192.0.2.1")
+    assert refused.value.status == 401 and [e["reason"] for e in logs] == ["expired"]
+    assert verifier.authenticate(later, "192.0.2.1").name == "plus-tard"
+    assert [t.name for t in store.list_tokens(limit=1, offset=1)] == ["plus-tard"]
+    assert [t.name for t in store.list_tokens()] == ["bientot", "plus-tard"]
+    store.close()

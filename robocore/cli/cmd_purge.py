@@ -1,0 +1,114 @@
+"""`robo purge --older-than DAYS [--dry-run]`: old finished runs lose their detail, never their hours saved.
+
+What a purged run keeps and loses in the store is decided in `robocore.store.purge`; here its files
+(uploads, outputs, evidence, log) are deleted first, wherever ROBOCORE_STORAGE keeps them
+(`robocore.storage`), with this machine's working copy of the run folder, then the store forgets the
+run's detail. A purge stopped half-way leaves runs not yet marked, which the next purge finishes:
+deleting files already gone is not an error.
+"""
+
+import shutil
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from robocore.errors import RobocoreError
+
+if TYPE_CHECKING:
+    from robocore.storage import RunFiles
+    from robocore.store import Store
+
+console = Console()
+err = Console(stderr=True)
+_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    """What a purge removed (or, in a dry run, would remove)."""
+
+    runs: int
+    events: int
+    files: int
+    bytes: int
+    dry_run: bool
+
+
+def _files_of(files: "RunFiles", run_id: str) -> tuple[int, int]:
+    """How many files (log included) a run has in the storage, and their bytes."""
+    count = size = 0
+    while page := files.list_files(run_id, limit=_PAGE, offset=count):
+        count += len(page)
+        size += sum(f.size for f in page)
+        if len(page) < _PAGE:
+            break
+    return count, size
+
+
+def purge_runs(store: "Store", older_than_days: float, *, dry_run: bool = False, files: "RunFiles | None" = None,
+               runs_root: Path | None = None) -> PurgeResult:
+    """Purge the runs finished more than `older_than_days` ago (never queued or running ones).
+
+    Args:
+        files: where run files are kept (default: ROBOCORE_STORAGE's backend).
+        runs_root: this machine's run folders (default `<ROBOCORE_HOME>/runs`), working copies removed too.
+    """
+    from robocore import settings
+    from robocore.storage import open_run_files
+    from robocore.store import utcnow
+
+    files = files or open_run_files(store)
+    runs_root = runs_root or settings.home() / "runs"
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    found = store.purge_candidates(cutoff)
+    counted = [_files_of(files, run_id) for run_id in found.run_ids]
+    total_files, total_bytes = sum(n for n, _ in counted), sum(b for _, b in counted)
+    if dry_run:
+        return PurgeResult(found.runs, found.events, total_files, total_bytes, dry_run=True)
+    note = f"purgée le {utcnow():%Y-%m-%d} (terminée avant le {cutoff:%Y-%m-%d %H:%M} UTC) / purged"
+    purged = 0
+    for run_id in found.run_ids:
+        files.delete(run_id)
+        if (runs_root / run_id).is_dir():  # a working copy on this machine (storage elsewhere)
+            shutil.rmtree(runs_root / run_id)
+        purged += store.purge_run(run_id, note)
+    return PurgeResult(purged, found.events, total_files, total_bytes, dry_run=False)
+
+
+def _size(size: int) -> str:
+    """Bytes in French units: « 12,3 Mo », « 45 ko »."""
+    return f"{size / 1_000_000:.1f} Mo".replace(".", ",") if size >= 100_000 else f"{size / 1000:.0f} ko"
+
+
+def purge(older_than: Annotated[float, typer.Option(
+              "--older-than", min=1, help="Purger les exécutions terminées depuis plus de DAYS jours",
+              metavar="DAYS")],
+          dry_run: Annotated[bool, typer.Option(
+              "--dry-run", help="Compter sans rien supprimer / count, delete nothing")] = False) -> None:
+    """Purger les vieilles exécutions (heures économisées gardées) / purge old runs, ledger kept."""
+    from robocore import settings
+    from robocore.store import Store
+
+    try:
+        store = Store(settings.database_url())
+        try:
+            result = purge_runs(store, older_than, dry_run=dry_run)
+        finally:
+            store.close()
+    except (RobocoreError, OSError) as exc:
+        err.print(f"[bold red]Erreur[/] : {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    verb = "seraient purgées" if dry_run else "purgées"
+    console.print(f"{result.runs} exécution(s) terminée(s) depuis plus de {older_than:g} jour(s) {verb} : "
+                  f"{result.events} événement(s), {result.files} fichier(s) ({_size(result.bytes)}) ; "
+                  f"heures économisées conservées / {result.runs} run(s) "
+                  f"{'would be ' if dry_run else ''}purged, ledger kept", highlight=False, soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `robo purge` to the CLI."""
+    app.command("purge")(purge)
