@@ -41,10 +41,10 @@ if ! "$venv/bin/uv" --version 2>/dev/null | grep -qF "uv $uv_version"; then
   rm -f "$log"
 fi
 if [ -n "${LATEST:-}" ]; then  # make test-latest: the newest versions allowed, not the lock
-  "$venv/bin/uv" pip install -q --python "$venv/bin/python" --upgrade --reinstall-package robocore \
+  "$venv/bin/uv" pip install -q --compile-bytecode --python "$venv/bin/python" --upgrade --reinstall-package robocore \
     -e ".[test,postgres]" || { echo "setup: installing the latest versions failed" >&2; exit 1; }
 else
-  "$venv/bin/uv" pip sync -q --python "$venv/bin/python" --require-hashes "$lock" \
+  "$venv/bin/uv" pip sync -q --compile-bytecode --python "$venv/bin/python" --require-hashes "$lock" \
     || { echo "setup: installing $lock failed" >&2; exit 1; }
   "$venv/bin/uv" pip install -q --python "$venv/bin/python" --no-deps --no-build-isolation -e . \
     || { echo "setup: installing robocore failed" >&2; exit 1; }
