@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
 from annotated_types import Ge, Gt, MinLen
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -90,6 +90,25 @@ class Settings(BaseModel):
     s3_endpoint_url: str | None = Field(default=None, description=(
         "Endpoint of the S3-compatible service (e.g. `https://s3.example.fr`); unset: AWS. Credentials come "
         "from the usual `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` variables."))
+    language: Literal["fr", "en"] = Field(default="fr", description=(
+        "Language of the CLI, the pages and the API's messages when the request names none: `fr` or `en`."))
+    theme: Literal["neutral", "dsfr"] = Field(default="neutral", description=(
+        "Look of the pages: `neutral`, or `dsfr` (the State design system, reserved to State services: "
+        "set it only when the deployment is one)."))
+    public_url: str | None = Field(default=None, description=(
+        "Address users reach the server at (e.g. `https://robocore.example.fr`): OpenID Connect's return "
+        "address, and cookies marked Secure when it is https; unset: taken from each request."))
+    oidc_issuer: str | None = Field(default=None, description=(
+        "OpenID Connect provider's issuer URL (e.g. ProConnect's); unset: no sign-in page, API tokens only. "
+        "The client secret is the secret `oidc` field `client_secret` (secrets file or "
+        "`ROBOCORE_SECRET_OIDC_CLIENT_SECRET`)."))
+    oidc_client_id: str | None = Field(default=None, description="Client id registered with the OIDC provider.")
+    oidc_scopes: str = Field(default="openid email profile", min_length=1, description=(
+        "Scopes asked of the OIDC provider, separated by spaces."))
+    oidc_roles_claim: str = Field(default="roles", min_length=1, description=(
+        "Claim of the ID token or userinfo holding the person's Robocore roles."))
+    oidc_groups_claim: str = Field(default="groups", min_length=1, description=(
+        "Claim holding the person's agent groups (robots granted to them)."))
     annual_hours: float = Field(default=1607.0, gt=0, description=(
         "Annual working hours of one full-time equivalent (French civil service legal time: 1,607 h)."))
 
