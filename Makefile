@@ -1,6 +1,6 @@
 # The two commands of the README (`make demo`, `make test`) install what they need first
 # (scripts/setup.sh: Debian packages, then exactly the locked Python packages).
-.PHONY: setup demo test test-fast lint bench lock lock-upgrade test-latest
+.PHONY: setup demo test test-fast lint bench lock lock-upgrade test-latest i18n
 
 setup:
 	bash scripts/setup.sh
@@ -18,6 +18,10 @@ test: setup lint
 
 test-fast: setup
 	.venv/bin/python -m pytest -q -m "not e2e"
+
+# Translation catalogues (scripts/i18n.py): extract the messages, merge them into the .po files, compile the .mo.
+i18n:
+	.venv/bin/python scripts/i18n.py extract && .venv/bin/python scripts/i18n.py compile
 
 bench:
 	LOCK=requirements/bench.txt bash scripts/setup.sh

@@ -1,14 +1,12 @@
-"""Reports for managers: the ledger's figures per group as shown (rounded, in FTE), and their Excel export.
+"""Reports for managers: the ledger's figures per group as shown (rounded, in FTE).
 
 Figures come summed from `robocore.ledger`; here they are only rounded, for display: hours to
 0.01 h, FTE to 0.001, success rates to 0.1 % but never to 100 % when one failed (nor to 0 %
-when one succeeded): a manager reading 100 % knows that every item or run succeeded.
+when one succeeded): a manager reading 100 % knows that every item or run succeeded. Files
+(Excel, CSV) are written by `robocore.exports` from these lines, with the exact minutes.
 """
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 from pydantic.dataclasses import dataclass  # also the API's response model
 
@@ -79,54 +77,3 @@ def present(saved: HoursSaved, annual_hours: float | None = None) -> Report:
     annual_hours = annual_hours or get_settings().annual_hours
     lines = [ReportLine.of(line.group or _NO_GROUP[saved.by], line.figures, annual_hours) for line in saved.lines]
     return Report(saved.by, annual_hours, lines, ReportLine.of("Total", saved.total, annual_hours))
-
-
-_HEADER = ["Heures économisées", "ETP", "Éléments réussis", "Éléments traités", "Réussite des éléments",
-           "Erreurs métier", "Erreurs techniques", "Exécutions réussies", "Exécutions terminées",
-           "Réussite des exécutions"]
-
-
-def _cells(line: ReportLine) -> list[object]:
-    return [line.group, line.hours, line.fte, line.items_done, line.items_attempted, line.item_success_rate,
-            line.business_errors, line.application_errors, line.runs_succeeded, line.runs, line.run_success_rate]
-
-
-def export_xlsx(report: Report, path: Path, period: str) -> Path:
-    """An Excel report: styled table with filters, frozen header, a total row and a native bar chart."""
-    from openpyxl import Workbook
-    from openpyxl.chart import BarChart, Reference
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Heures gagnées"
-    ws.append([f"Heures de travail manuel économisées — {period}"])
-    ws["A1"].font = Font(bold=True, size=13)
-    ws.append([LABELS[report.by], *_HEADER])
-    for cell in ws[2]:
-        cell.font, cell.fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="000091")
-        cell.alignment = Alignment(horizontal="center", wrap_text=True)
-    for line in report.lines:
-        ws.append(_cells(line))
-        ws.cell(ws.max_row, 1).data_type = "s"  # a group name is never a formula
-    last = ws.max_row
-    ws.append(_cells(report.total))  # the exact total's values: no formula, no sum of rounded hours
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
-    for row in ws.iter_rows(min_row=3, min_col=2, max_col=11):
-        row[0].number_format, row[1].number_format = "#,##0.00", "0.000"
-        row[4].number_format = row[9].number_format = "0.0 %"
-    ws.freeze_panes = "A3"
-    ws.auto_filter.ref = f"A2:K{max(last, 2)}"
-    for col, width in zip("ABCDEFGHIJK", (42, 14, 10, 12, 12, 14, 12, 12, 13, 13, 14), strict=True):
-        ws.column_dimensions[col].width = width
-    if report.lines:
-        chart = BarChart()
-        chart.title, chart.y_axis.title = "Heures économisées", "heures"
-        chart.add_data(Reference(ws, min_col=2, min_row=2, max_row=last), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=3, max_row=last))
-        ws.add_chart(chart, "M2")
-    tmp = path.with_suffix(".tmp.xlsx")
-    wb.save(tmp)
-    os.replace(tmp, path)
-    return path

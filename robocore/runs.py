@@ -22,6 +22,7 @@ from robocore.inputs import resolve_inputs
 from robocore.loader import LoadedRobot, parse_robot
 from robocore.logging import run_log
 from robocore.plugins import load_registry
+from robocore.processes import ensure_for as ensure_process
 from robocore.secrets import default_providers, resolve, scrub_any
 from robocore.statuses import RunStatus
 from robocore.storage import RunFileError, RunFiles, open_run_files
@@ -126,6 +127,7 @@ def prepare(loaded: LoadedRobot, store: Store, given: dict[str, Any], *, trigger
     _secrets(loaded)
     run_id = run_id or new_run_id()
     version_id = store.save_robot_version(spec.robot, loaded.sha256, loaded.content)
+    ensure_process(store, spec)  # the process becomes a record the first time a robot names it
     process = spec.process
     store.create_run(NewRun(
         id=run_id, robot=spec.robot, version_id=version_id, robot_path=str(loaded.path),

@@ -9,6 +9,9 @@ packages=(python3-venv chromium xvfb xauth trayer xdotool libxcb-cursor0 libxkbc
           libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0
           libxcb-xinerama0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
           nginx-light openssl systemd)  # the deploy/ tests: nginx -t, a TLS certificate, systemd-analyze
+# the sign-in tests run an OpenID Connect provider on Node.js (tests/oidc, `npm ci` from its lock); machines
+# that have a Node.js already (NodeSource's bundles npm) keep it: Debian's npm would conflict with it
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

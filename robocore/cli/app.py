@@ -49,7 +49,9 @@ def _store() -> "Store":
 
 
 @app.callback()
-def _check_settings() -> None:
+def _check_settings(lang: Annotated[str | None, typer.Option(
+        "--lang", metavar="fr|en", help="Langue des messages (défaut ROBOCORE_LANGUAGE) / language of messages")] = None
+                    ) -> None:
     """Validate every ROBOCORE_* variable before any command runs (one line naming a wrong one)."""
     from robocore.settings import get_settings  # not at import: `robo --help` stays light
 
@@ -57,6 +59,13 @@ def _check_settings() -> None:
         get_settings()
     except RobocoreError as exc:
         raise _fail(exc, 2) from None
+    if lang is not None:  # this command's messages; the context variable lives as long as the command
+        from robocore.i18n import set_language
+
+        try:
+            set_language(lang)
+        except ValueError as exc:
+            raise _fail(exc, 2) from None
 
 
 @app.command()
@@ -276,25 +285,41 @@ def logs(run_id: str, follow: bool = False) -> None:
 def report(start: Annotated[str | None, typer.Option("--from", help="AAAA-MM-JJ (inclus)")] = None,
            end: Annotated[str | None, typer.Option("--to", help="AAAA-MM-JJ (exclu)")] = None,
            by: Annotated[str, typer.Option(help="process | service | robot | month")] = "process",
-           xlsx: Annotated[Path | None, typer.Option(help="Exporter en Excel")] = None) -> None:
+           xlsx: Annotated[Path | None, typer.Option(
+               help="Exporter en Excel : synthèse, heures par mois, une feuille par processus, graphiques")] = None,
+           csv: Annotated[Path | None, typer.Option(
+               help="Exporter en CSV pour Excel (« ; », UTF-8 avec BOM, virgule décimale)")] = None) -> None:
     """Heures économisées / hours saved, FTE (1 607 h/an), items and runs succeeded apart."""
     from robocore import ledger
     from robocore.cli.summary import print_report
-    from robocore.reports import GROUPINGS, export_xlsx, present
+    from robocore.exports.period import Period, PeriodError
+    from robocore.reports import GROUPINGS, present
 
     if by not in GROUPINGS:
         raise _fail(RobotDefinitionError(f"--by doit être parmi {', '.join(GROUPINGS)}"), 2)
     try:
-        lo = date.fromisoformat(start) if start else None
-        hi = date.fromisoformat(end) if end else None
+        period = Period.checked(date.fromisoformat(start) if start else None,
+                                date.fromisoformat(end) if end else None, export=bool(xlsx or csv))
+    except PeriodError as exc:
+        raise _fail(RobotDefinitionError(f"--from/--to : {exc}"), 2) from None
     except ValueError as exc:
         raise _fail(RobotDefinitionError(f"date invalide (AAAA-MM-JJ attendu) : {exc}"), 2) from None
-    shown = present(ledger.hours_saved(_store(), lo, hi, ledger.grouping(by)))
-    period = _period(lo, hi)
-    print_report(console, shown, period)
-    if xlsx:
-        export_xlsx(shown, xlsx, period)
-        err.print(f"Rapport Excel écrit : {xlsx}")
+    store = _store()
+    if not (xlsx or csv):
+        print_report(console, present(ledger.hours_saved(store, period.start, period.end, ledger.grouping(by))),
+                     period.label)
+        return
+    from robocore import exports
+
+    export = exports.gather(store, period, ledger.grouping(by))
+    print_report(console, export.report, period.label)
+    try:
+        if xlsx:
+            err.print(f"Classeur Excel écrit / workbook written: {exports.write_xlsx(export, xlsx)}")
+        if csv:
+            err.print(f"Fichier CSV écrit / CSV file written: {exports.write_csv(export, csv)}")
+    except OSError as exc:
+        raise _fail(RobocoreError(f"écriture impossible / cannot write: {exc.filename}: {exc.strerror}")) from None
 
 
 @new_app.command("robot")
@@ -326,26 +351,16 @@ def demo_portal(port: int = 8765, host: str = "127.0.0.1", shuffle: bool = False
 
 
 def _register_extensions() -> None:
-    from robocore.cli import cmd_purge, cmd_schedules, cmd_server, cmd_worker
+    from robocore.cli import cmd_processes, cmd_purge, cmd_schedules, cmd_server, cmd_worker
 
     cmd_schedules.register(app)
     cmd_worker.register(app)
     cmd_server.register(app)
     cmd_purge.register(app)
+    cmd_processes.register(app)
 
 
 _register_extensions()
-
-
-def _period(lo: date | None, hi: date | None) -> str:
-    """The report's period in French: « du 01/01/2026 au 31/01/2026 », « depuis le début »…"""
-    def fr(day: date) -> str:
-        return day.strftime("%d/%m/%Y")
-    if lo and hi:
-        return f"du {fr(lo)} au {fr(hi)}"
-    if lo:
-        return f"depuis le {fr(lo)}"
-    return f"jusqu’au {fr(hi)}" if hi else "depuis le début"
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""A rich progress bar per for_each: done, failed, remaining, rate."""
+"""A rich progress bar per for_each: done, failed, remaining, rate (its unit in the active language)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from robocore.i18n import gettext as _
 from robocore.statuses import ItemStatus
 
 
@@ -43,7 +44,7 @@ class BarProgress:
         st["done" if status is ItemStatus.DONE else "failed"] += 1
         elapsed = max(time.perf_counter() - st["t0"], 1e-6)
         self.bar.update(self.tasks[block], advance=1, done=int(st["done"]), failed=int(st["failed"]),
-                        rate=f"{st['n'] / elapsed:.1f} él./s")
+                        rate=_("{rate:.1f} items/s", rate=st["n"] / elapsed))
 
     def block_finished(self, block: str) -> None:
         self.bar.refresh()

@@ -1,4 +1,4 @@
-"""Rich renderings: a run's summary, the run history, a log, a report."""
+"""Rich renderings: a run's summary, the run history, a log, a report, in the active language (robocore.i18n)."""
 
 from __future__ import annotations
 
@@ -9,21 +9,45 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
+from robocore.i18n import Message, current, lazy_npgettext, lazy_pgettext, ngettext, render
+from robocore.i18n import gettext as _
 from robocore.statuses import ITEM_FAILED, ItemStatus, RunStatus
 
 if TYPE_CHECKING:
     from robocore.reports import Report
     from robocore.store import Item, Store
 
-STATUS_FR: dict[str, str] = {
-    RunStatus.SUCCEEDED: "[green]réussie[/]", RunStatus.COMPLETED_WITH_ERRORS: "[yellow]terminée avec erreurs[/]",
-    RunStatus.FAILED: "[red]échouée[/]", RunStatus.RUNNING: "[cyan]en cours / interrompue[/]",
+RUN_STATUS: dict[str, tuple[str, Message]] = {  # rich style, words
+    RunStatus.SUCCEEDED: ("green", lazy_pgettext("run status", "succeeded")),
+    RunStatus.COMPLETED_WITH_ERRORS: ("yellow", lazy_pgettext("run status", "completed with errors")),
+    RunStatus.FAILED: ("red", lazy_pgettext("run status", "failed")),
+    RunStatus.RUNNING: ("cyan", lazy_pgettext("run status", "running / interrupted")),
 }
-ITEM_FR: dict[str, str] = {
-    ItemStatus.DONE: "faits", ItemStatus.BUSINESS_ERROR: "erreurs métier",
-    ItemStatus.APPLICATION_ERROR: "erreurs techniques", ItemStatus.SKIPPED: "ignorés",
-    ItemStatus.PENDING: "en attente", ItemStatus.RUNNING: "en cours",
-}
+
+
+def item_count(status: str, n: int) -> str:
+    """`3 faits`, `1 erreur métier`: a count of items in a status, in the active language."""
+    words: dict[str, Message] = {
+        ItemStatus.DONE: lazy_npgettext("items", "{n} done", "{n} done", n),
+        ItemStatus.BUSINESS_ERROR: lazy_npgettext("items", "{n} business error", "{n} business errors", n),
+        ItemStatus.APPLICATION_ERROR: lazy_npgettext("items", "{n} technical error", "{n} technical errors", n),
+        ItemStatus.SKIPPED: lazy_npgettext("items", "{n} skipped", "{n} skipped", n),
+        ItemStatus.PENDING: lazy_npgettext("items", "{n} pending", "{n} pending", n),
+        ItemStatus.RUNNING: lazy_npgettext("items", "{n} running", "{n} running", n),
+    }
+    return render(words[status]) if status in words else f"{n} {status}"
+
+
+def _status_order(count: tuple[str, int]) -> tuple[int, str]:
+    """Items in the order of their statuses' declaration (done first), unknown ones last."""
+    order = list(ItemStatus)
+    return (order.index(ItemStatus(count[0])) if count[0] in order else len(order), count[0])
+
+
+def run_status(status: str) -> str:
+    """A run's status in words, with its rich colour."""
+    style, words = RUN_STATUS.get(status, ("", None))
+    return f"[{style}]{render(words)}[/]" if words else str(status)
 
 
 def fmt_minutes(minutes: float) -> str:
@@ -37,45 +61,47 @@ def print_failures(console: Console, items: list[Item], limit: int = 15) -> None
     failed = [i for i in items if i.status in ITEM_FAILED]
     if not failed:
         return
-    table = Table("Élément", "Type", "Message", "Preuves", title=f"Éléments en échec ({len(failed)})")
+    table = Table(_("Item"), _("Kind"), _("Message"), _("Evidence"),
+                  title=ngettext("Failed item ({n})", "Failed items ({n})", len(failed)))
     for item in failed[:limit]:
-        kind = "métier" if item.status is ItemStatus.BUSINESS_ERROR else "technique"
+        kind = _("business") if item.status is ItemStatus.BUSINESS_ERROR else _("technical")
         table.add_row(item.key, kind, (item.error or "")[:300], "\n".join(item.evidence))
     console.print(table)
     if len(failed) > limit:
-        console.print(f"… et {len(failed) - limit} autres (robo logs RUN_ID)")
+        console.print(ngettext("… and {n} more item (robo logs RUN_ID)", "… and {n} more items (robo logs RUN_ID)",
+                               len(failed) - limit))
 
 
 def print_result(console: Console, result: Any) -> None:
-    table = Table(title=f"Exécution {result.run_id} — {result.robot}", show_header=False)
-    table.add_row("Statut / status", STATUS_FR.get(result.status, result.status))
-    table.add_row("Éléments / items", ", ".join(f"{n} {ITEM_FR.get(s, s)}" for s, n in sorted(result.counts.items()))
-                  or "aucun")
-    table.add_row("Durée / duration", f"{result.duration_s:.2f} s")
-    table.add_row("Temps agent économisé / minutes saved", f"{fmt_minutes(result.minutes_saved)} "
-                  f"({result.minutes_saved:g} min)")
+    """A finished (or interrupted) run: status, items per status, duration, agent time saved."""
+    table = Table(title=_("Run {run_id} — {robot}", run_id=result.run_id, robot=result.robot), show_header=False)
+    table.add_row(_("Status"), run_status(result.status))
+    table.add_row(_("Items"), ", ".join(item_count(s, n) for s, n in sorted(result.counts.items(), key=_status_order))
+                  or _("none"))
+    table.add_row(_("Duration"), f"{_decimal(result.duration_s, 2)} s")
+    table.add_row(_("Agent time saved"), f"{fmt_minutes(result.minutes_saved)} ({result.minutes_saved:g} min)")
     if result.error:
-        table.add_row("Erreur / error", f"[red]{result.error}")
+        table.add_row(_("Error"), f"[red]{result.error}")
     console.print(table)
     if result.status == RunStatus.RUNNING:
-        console.print(f"Reprendre : robo resume {result.run_id}")
+        console.print(_("Resume: robo resume {run_id}", run_id=result.run_id))
 
 
 def print_runs(console: Console, store: Store, limit: int, robot: str | None) -> None:
-    table = Table("Exécution", "Robot", "Début (UTC)", "Statut", "Éléments", "Minutes", "Déclencheur")
+    table = Table(_("Run"), _("Robot"), _("Start (UTC)"), _("Status"), _("Items"), _("Minutes"), _("Trigger"))
     for run in store.list_runs(limit=limit, robot=robot):
         counts = store.counts(run.id)
         done = counts.get(ItemStatus.DONE, 0)
         total = sum(counts.values())
         table.add_row(run.id, run.robot, f"{run.started_at:%Y-%m-%d %H:%M:%S}",
-                      STATUS_FR.get(run.status, run.status.value), f"{done}/{total}",
+                      run_status(run.status), f"{done}/{total}",
                       f"{store.run_minutes(run.id):g}", run.trigger)
     console.print(table)
 
 
 def print_log(console: Console, path: Path) -> None:
     if not path.exists():
-        console.print(f"Aucun journal : {path}")
+        console.print(_("No log: {path}", path=path))
         return
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
@@ -88,14 +114,18 @@ def print_log(console: Console, path: Path) -> None:
                       highlight=False, markup=False)
 
 
-def _fr(value: float, digits: int) -> str:
-    """French number: thin groups, decimal comma."""
-    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+_SEPARATORS = {"fr": ("\u202f", ","), "en": (",", ".")}  # thousands, decimal
+
+
+def _decimal(value: float, digits: int) -> str:
+    """A number as the active language writes it: `1 119,50` (narrow no-break space, comma) or `1,119.50`."""
+    thousands, point = _SEPARATORS.get(current(), _SEPARATORS["fr"])
+    return f"{value:,.{digits}f}".replace(",", "\0").replace(".", point).replace("\0", thousands)
 
 
 def _share(part: int, whole: int, rate: float | None) -> str:
     """'49/50 · 98,0 %' (100 % only when every one succeeded: see reports.shown_rate)."""
-    return f"{part}/{whole} · {_fr(rate * 100, 1)} %" if rate is not None else f"{part}/{whole}"
+    return f"{part}/{whole} · {_decimal(rate * 100, 1)} %" if rate is not None else f"{part}/{whole}"
 
 
 def print_report(console: Console, report: Report, period: str) -> None:
@@ -104,12 +134,12 @@ def print_report(console: Console, report: Report, period: str) -> None:
 
     from robocore.reports import LABELS
 
-    table = Table(LABELS[report.by], "Heures économisées", "ETP", "Éléments réussis", "Erreurs métier",
-                  "Erreurs techniques", "Exécutions réussies",
-                  title=f"Heures de travail manuel économisées — {period}")
+    table = Table(LABELS[report.by], _("Hours saved"), _("FTE"), _("Items succeeded"), _("Business errors"),
+                  _("Technical errors"), _("Runs succeeded"),
+                  title=_("Hours of manual work saved — {period}", period=period))
     for line in [*report.lines, report.total]:
         style = "bold" if line is report.total else None
-        table.add_row(escape(line.group), _fr(line.hours, 2), _fr(line.fte, 3),
+        table.add_row(escape(line.group), _decimal(line.hours, 2), _decimal(line.fte, 3),
                       _share(line.items_done, line.items_attempted, line.item_success_rate),
                       str(line.business_errors), str(line.application_errors),
                       _share(line.runs_succeeded, line.runs, line.run_success_rate), style=style)

@@ -21,10 +21,13 @@ from robocore.server import (
     errors,
     headers,
     http_metrics,
+    language,
     limits,
     metrics,
     routes_admin,
     routes_health,
+    routes_me,
+    routes_processes,
     routes_reports,
     routes_robots,
     routes_run_data,
@@ -36,6 +39,7 @@ from robocore.server.catalog import Catalog
 from robocore.server.state import Scheduler, ServerState
 from robocore.server.uploads import FORM_OVERHEAD
 from robocore.store import Store
+from robocore.web import routes_auth
 
 log = structlog.get_logger("robocore.server")
 API = "/api/v1"
@@ -43,8 +47,10 @@ DESCRIPTION = """API de Robocore : robots, exécutions, planifications, rapports
 
 Authentification : `Authorization: Bearer rbc_…` (jeton créé par `robo tokens create`).
 Rôles : `agent` (robots autorisés à ses groupes, ses propres exécutions), `engineer` (tous les robots,
-exécutions et planifications), `manager` (rapports, lecture seule), `admin` (jetons, autorisations, tout).
-Erreurs : `{"code", "detail": "français / English", "erreur", "error"}`."""
+exécutions, planifications et rapports), `manager` (rapports, processus, lecture seule),
+`admin` (jetons, autorisations, tout).
+Erreurs : `{"code", "detail", "erreur", "error"}` : `detail` dans la langue demandée (`?lang=en`,
+Accept-Language ; français par défaut), `erreur` en français, `error` en anglais."""
 class AccessLog(http_metrics.RequestObserver):
     """One JSON event per request (method, path, status, duration): `robo serve` logs this way."""
 
@@ -108,15 +114,21 @@ def create_app(store: Store, scheduler: Scheduler | None = None, executor: Execu
     app.state.robocore, app.state.verifier = state, state.verifier
     errors.install(app)
     for module in (routes_robots, routes_runs, routes_run_data, routes_schedules, routes_reports, routes_admin,
-                   metrics):
+                   metrics, routes_processes):
         app.include_router(module.router)
     app.include_router(routes_health.router)  # liveness and readiness, no token
+    app.include_router(routes_me.router)  # who am I: a token or a signed-in person
+    routes_auth.install(app)  # sign-in pages and session cookies, only when ROBOCORE_OIDC_ISSUER is set
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     _docs(app)
+    from robocore.web.static import install_static  # the pages' CSS, fonts and DSFR under /static
+
+    install_static(app)
     # the last added runs first: the access log sees every answer, the security headers go on every
     # answer (413 included), and bodies are bounded before routing and authentication read them
     app.add_middleware(limits.BodyLimit, body_max=settings.get_settings().json_max_kb * 1024,
                        form_max=state.upload_max_bytes + FORM_OVERHEAD)
+    app.add_middleware(language.Language)  # outside the body limit: a 413 too is in the caller's language
     app.add_middleware(headers.SecurityHeaders, cacheable=(f"{API}/docs/static/",))
     if access_log:
         app.add_middleware(AccessLog)

@@ -28,10 +28,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from robocore.server.errors import ApiError
 from robocore.settings import get_settings
 from robocore.store import HashedToken, Store, utcnow
+from robocore.web import csrf
 
 log = structlog.get_logger("robocore.server.auth")
 
@@ -255,12 +257,40 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "?"
 
 
-def current(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
-    """The authenticated caller (401 without a valid token)."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
+async def current(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
+    """The authenticated caller: a bearer token, else a signed-in person's session (401 without either).
+
+    A bearer header decides alone (its cookies are never read); the token's check runs in the
+    thread pool, as it did when this dependency was synchronous (argon2 must not hold the loop).
+    """
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        verifier: Verifier = request.app.state.verifier
+        return await run_in_threadpool(verifier.authenticate, credentials.credentials, client_address(request))
+    who = await session_caller(request)
+    if who is None:
         raise ApiError(401, headers={"WWW-Authenticate": "Bearer"})
-    verifier: Verifier = request.app.state.verifier
-    return verifier.authenticate(credentials.credentials, client_address(request))
+    return who
+
+
+async def session_caller(request: Request) -> Principal | None:
+    """The person signed in through OpenID Connect (robocore.web), or None without a session.
+
+    Unsafe methods must carry the session's CSRF token (403 otherwise); a session cookie that is
+    tampered with or expired is a 401 that says so. The person is left in `request.state.person`.
+    """
+    sessions = getattr(request.app.state, "sessions", None)  # set only when OIDC is configured
+    if sessions is None:
+        return None
+    person = sessions.read(request)
+    if person is None:
+        if sessions.present(request):
+            raise ApiError(401, "Session expirée ou invalide : reconnectez-vous",
+                           "session expired or invalid: sign in again", code="session_expired",
+                           headers={"WWW-Authenticate": "Bearer"})
+        return None
+    await csrf.check(request, person.csrf, person.login)
+    request.state.person = person
+    return Principal(person.principal_id, person.login, person.role, person.groups)
 
 
 def forbid(request: Request, who: Principal, why: str = "role") -> ApiError:

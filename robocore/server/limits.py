@@ -19,7 +19,8 @@ import json
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from robocore.server.errors import body
+from robocore.i18n import lazy_gettext as _l
+from robocore.server.errors import error_body
 
 log = structlog.get_logger("robocore.server.limits")
 
@@ -39,12 +40,12 @@ def too_large_body(limit: int, multipart: bool) -> bytes:
     """The 413 error body, naming the limit and the setting that raises it."""
     if multipart:
         mb = limit / (1024 * 1024)
-        payload = body("upload_too_large", f"formulaire trop volumineux (au plus {mb:.1f} Mo, ROBOCORE_UPLOAD_MAX_MB)",
-                       f"form too large (at most {mb:.1f} MB, ROBOCORE_UPLOAD_MAX_MB)")
+        payload = error_body("upload_too_large", _l("form too large (at most {mb:.1f} MB, ROBOCORE_UPLOAD_MAX_MB)",
+                                                    mb=mb))
     else:
         kb = limit // 1024
-        payload = body("body_too_large", f"corps de requête trop volumineux (au plus {kb} Ko, ROBOCORE_JSON_MAX_KB)",
-                       f"request body too large (at most {kb} KB, ROBOCORE_JSON_MAX_KB)")
+        payload = error_body("body_too_large", _l("request body too large (at most {kb} KB, ROBOCORE_JSON_MAX_KB)",
+                                                  kb=kb))
     return json.dumps(payload, ensure_ascii=False).encode()
 
 

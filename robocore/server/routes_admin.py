@@ -9,6 +9,7 @@ import structlog
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, Field
 
+from robocore.i18n import lazy_gettext as _l
 from robocore.server import paging
 from robocore.server.auth import MAX_EXPIRY_DAYS, ROLES, Principal, create_token, require
 from robocore.server.errors import AUTHENTICATED, ApiError, documented
@@ -56,12 +57,6 @@ class Grant(BaseModel):
     group: str = Field(min_length=1, max_length=100)
 
 
-@router.get("/me", summary="Qui suis-je / the caller's token")
-def me(who: Principal = Depends(require(*ROLES))) -> dict[str, Any]:
-    """The caller's token name, role and groups (for the tray launcher)."""
-    return {"name": who.name, "role": who.role, "groups": list(who.groups)}
-
-
 @router.get("/tokens", response_model=list[TokenInfo], tags=["admin"], summary="Jetons / API tokens")
 def list_tokens(limit: int = paging.limit(), offset: int = paging.offset(),
                 state: ServerState = Depends(server_state),
@@ -78,7 +73,7 @@ def new_token(body: NewToken, response: Response, state: ServerState = Depends(s
     try:
         token = create_token(state.store, body.name, body.role, body.groups, body.expires_in_days)
     except Conflict:
-        raise ApiError(409, f"un jeton nommé '{body.name}' existe déjà", "a token with this name exists") from None
+        raise ApiError(409, _l("a token named '{name}' already exists", name=body.name)) from None
     response.headers["Cache-Control"] = "no-store"  # the body carries the secret
     response.headers["Pragma"] = "no-cache"
     log.info("api.token_created", name=body.name, role=body.role, by=who.name, expires_in_days=body.expires_in_days)
@@ -92,7 +87,7 @@ def revoke(request: Request, name: str = Path(pattern=NAME), state: ServerState 
     """Revoke a token at once (in every server process: its row is read on each request)."""
     found = state.store.token_by_name(name)
     if found is None or not state.store.revoke_token(name):
-        raise ApiError(404, f"jeton actif introuvable '{name}'", "no live token with this name")
+        raise ApiError(404, _l("no live token named '{name}'", name=name))
     request.app.state.verifier.forget(found.id)
     log.info("api.token_revoked", name=name, by=who.name)
 
@@ -120,5 +115,5 @@ def remove_grant(robot: str = Path(max_length=100), group: str = Path(max_length
                  state: ServerState = Depends(server_state), who: Principal = Depends(require("admin"))) -> None:
     """Stop a group from seeing and launching a robot."""
     if not state.store.remove_grant(robot, group):
-        raise ApiError(404, "autorisation introuvable", "grant not found")
+        raise ApiError(404, _l("grant not found (robot '{robot}', group '{group}')", robot=robot, group=group))
     log.info("api.grant_removed", robot=robot, group=group, by=who.name)

@@ -1,13 +1,21 @@
-"""Reports: hours saved by period and grouping (process, service, robot, month), in hours and FTE."""
+"""Reports: hours saved by period and grouping (process, service, robot, month), in hours and FTE.
+
+The same report as JSON, as an Excel workbook (`.xlsx`: summary, hours per month, a sheet per
+process, native charts) and as CSV for French Excel (`.csv`). A file is generated in the
+threadpool (the routes are plain functions) over at most ten years (`robocore.exports.period`).
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
-from robocore import ledger, reports
+from robocore import exports, ledger, reports
+from robocore.exports import Period, PeriodError
 from robocore.ledger import Grouping
 from robocore.server import paging
 from robocore.server.auth import Principal, require
@@ -47,11 +55,52 @@ def hours_saved(start: date | None = Query(None, description="Début inclus (AAA
                 by: Grouping = Query("process"),
                 limit: int = paging.limit(paging.PAGE_MAX), offset: int = paging.offset(),
                 state: ServerState = Depends(server_state),
-                who: Principal = Depends(require("manager"))) -> HoursSaved:
+                who: Principal = Depends(require("manager", "engineer"))) -> HoursSaved:
     """From the ledger: hours, FTE, items and runs by outcome per group (a page of groups), and their total."""
-    if start and end and end < start:
-        raise ApiError(422, "la fin de la période précède son début", "end is before start", code="bad_period")
+    _period(start, end, export=False)
     shown = reports.present(ledger.hours_saved(state.store, start, end, by))
     return HoursSaved(start=start, end=end, by=by, annual_hours=shown.annual_hours,
                       lines=shown.lines[offset:offset + limit], total=shown.total, total_hours=shown.total.hours,
                       total_items=shown.total.items, total_fte=shown.total.fte, line_count=len(shown.lines))
+
+
+def _period(start: date | None, end: date | None, *, export: bool = True) -> Period:
+    """The period asked for, or a 422 naming what is wrong with it (`bad_period`, `period_too_long`)."""
+    try:
+        return Period.checked(start, end, export=export)
+    except PeriodError as exc:
+        raise ApiError(422, exc.fr, exc.en, code=exc.code) from None
+
+
+def _file(media_type: str, what: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses of a download: the file (binary) or an error."""
+    return {200: {"description": what, "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}},
+            **documented(422)}
+
+
+def _download(state: ServerState, start: date | None, end: date | None, by: Grouping, suffix: str,
+              media_type: str, write: Callable[[exports.Export], bytes]) -> Response:
+    period = _period(start, end)
+    content = write(exports.gather(state.store, period, by))
+    name = period.filename(suffix, datetime.now(UTC).date())
+    return Response(content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/hours-saved.xlsx", response_class=Response, summary="Heures économisées en Excel / as a workbook",
+            responses=_file(exports.XLSX_TYPE, "Classeur Excel : synthèse, heures par mois, une feuille par processus"))
+def hours_saved_xlsx(start: date | None = Query(None, description="Début inclus (AAAA-MM-JJ)"),
+                     end: date | None = Query(None, description="Fin exclue (AAAA-MM-JJ), dix ans au plus"),
+                     by: Grouping = Query("process"), state: ServerState = Depends(server_state),
+                     who: Principal = Depends(require("manager", "engineer"))) -> Response:
+    """The report as an Excel workbook with native charts: exact hours, French formats, no formula from data."""
+    return _download(state, start, end, by, "xlsx", exports.XLSX_TYPE, exports.xlsx_bytes)
+
+
+@router.get("/hours-saved.csv", response_class=Response, summary="Heures économisées en CSV / as CSV",
+            responses=_file("text/csv", "CSV pour Excel : « ; », UTF-8 avec BOM, virgule décimale"))
+def hours_saved_csv(start: date | None = Query(None, description="Début inclus (AAAA-MM-JJ)"),
+                    end: date | None = Query(None, description="Fin exclue (AAAA-MM-JJ), dix ans au plus"),
+                    by: Grouping = Query("process"), state: ServerState = Depends(server_state),
+                    who: Principal = Depends(require("manager", "engineer"))) -> Response:
+    """The report as CSV: a line per group and the total; a text that could be a formula begins with `'`."""
+    return _download(state, start, end, by, "csv", exports.CSV_TYPE, exports.csv_bytes)

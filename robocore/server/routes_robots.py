@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel
 
+from robocore.i18n import lazy_gettext as _l
 from robocore.loader import LoadedRobot
 from robocore.server import paging
 from robocore.server.auth import Principal, forbid, require
@@ -55,7 +56,7 @@ def launchable(request: Request, state: ServerState, who: Principal, name: str) 
         raise forbid(request, who, "robot not granted")
     loaded = state.catalog.get(name)
     if loaded is None:
-        raise ApiError(404, f"robot introuvable '{name}'", "robot not found", code="robot_not_found")
+        raise ApiError(404, _l("robot not found '{name}'", name=name), code="robot_not_found")
     return loaded
 
 

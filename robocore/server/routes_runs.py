@@ -16,6 +16,8 @@ from pydantic import BaseModel, Field
 from robocore import dispatch, runs
 from robocore.engine import new_run_id
 from robocore.errors import RobotDefinitionError
+from robocore.i18n import Bilingual
+from robocore.i18n import lazy_gettext as _l
 from robocore.loader import LoadedRobot
 from robocore.server.auth import Principal, forbid, require
 from robocore.server.errors import AUTHENTICATED, ApiError, documented
@@ -84,7 +86,7 @@ def visible_run(request: Request, state: ServerState, who: Principal, run_id: st
     """A run the caller may see (by its exact id): an agent only sees the runs launched with their own token."""
     run = state.store.get_run(run_id)
     if run is None:
-        raise ApiError(404, f"exécution introuvable '{run_id}'", "run not found", code="run_not_found")
+        raise ApiError(404, _l("run not found '{run_id}'", run_id=run_id), code="run_not_found")
     if not who.has("engineer") and run.created_by != who.name:
         raise forbid(request, who, "run of another token")
     return run
@@ -106,28 +108,34 @@ def _refuse_server_paths(given: dict[str, Any], files: set[str]) -> None:
     named = sorted(n for n in files if n in given and given[n] not in (None, ""))
     folders = get_settings().allowed_dirs
     if named and not folders:
-        raise ApiError(400, f"entrée fichier '{named[0]}' : envoyez le fichier (multipart/form-data), "
-                            "pas un chemin", "file inputs must be uploaded, not given as a path",
-                       code="file_input_not_uploaded")
+        raise ApiError(400, _l("file input '{name}': upload the file (multipart/form-data), not a path",
+                               name=named[0]), code="file_input_not_uploaded")
     for name in named:
         try:
             given[name] = str(name_in(str(given[name]), folders))
         except NameRefused as exc:
             status, code = (422, "file_input_not_found") if exc.missing else (400, "file_input_not_allowed")
-            raise ApiError(status, f"entrée fichier '{name}' : {exc.french}", f"file input '{name}': {exc.english}",
-                           code=code) from None
+            raise ApiError(status, _l("file input '{name}': {reason}", name=name,
+                                      reason=Bilingual(exc.french, exc.english)), code=code) from None
 
 
 async def _json_inputs(request: Request) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in ("", "application/json"):
-        raise ApiError(415, "envoyez du JSON ou un formulaire multipart", "send JSON or multipart/form-data")
+        raise ApiError(415, _l("send JSON or a multipart/form-data form"))
     raw = await request.body()
     try:
         return dict(LaunchRequest.model_validate_json(raw if raw.strip() else b"{}").inputs)
     except ValueError as exc:
-        raise ApiError(422, "corps JSON invalide : {\"inputs\": {...}} attendu", f"invalid JSON body: {exc}",
+        raise ApiError(422, _l('invalid JSON body: {{"inputs": {{...}}}} expected ({reason})', reason=_reason(exc)),
                        code="invalid_request") from None
+
+
+def _reason(exc: ValueError) -> str:
+    """The first problem pydantic found in a launch body (its own words: they quote the JSON)."""
+    errors = getattr(exc, "errors", None)
+    found = errors(include_url=False) if callable(errors) else []
+    return str(found[0].get("msg", exc)) if found else str(exc)
 
 
 def _record(state: ServerState, loaded: LoadedRobot, given: dict[str, Any], run_id: str, who: Principal) -> None:
@@ -135,7 +143,8 @@ def _record(state: ServerState, loaded: LoadedRobot, given: dict[str, Any], run_
     try:
         runs.prepare(loaded, state.store, given, trigger="api", created_by=who.name, run_id=run_id)
     except RobotDefinitionError as exc:
-        raise ApiError(422, str(exc), "the inputs do not match the robot's declaration",
+        # the reason is robocore.inputs' French (moved to the catalogues next); English gets our summary
+        raise ApiError(422, Bilingual(str(exc), _l("the inputs do not match the robot's declaration")),
                        code="invalid_inputs") from None
     _submit(state, run_id, loaded.spec.queue, new_run=True)
 
@@ -146,7 +155,7 @@ def _submit(state: ServerState, run_id: str, queue: str | None, new_run: bool) -
         dispatch.submit(state.store, run_id, queue, state.get_executor, new_run=new_run)
     except dispatch.ExecutorUnavailable as exc:
         log.error("api.executor_refused", run_id=run_id, error=str(exc.__cause__ or exc))
-        raise ApiError(503, "exécuteur indisponible", "executor unavailable", code="executor_unavailable") from None
+        raise ApiError(503, _l("executor unavailable"), code="executor_unavailable") from None
 
 
 def _launch_json(request: Request, state: ServerState, who: Principal, robot: str, given: dict[str, Any],
@@ -237,7 +246,7 @@ def cancel_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depe
     """A queued run is cancelled at once; a running one stops after its current items."""
     run = visible_run(request, state, who, run_id)
     if run.status in RUN_FINAL:
-        raise ApiError(409, f"l'exécution est déjà terminée ({run.status})", "run already finished")
+        raise ApiError(409, _l("the run has already finished ({status})", status=str(run.status)))
     state.store.request_cancel(run_id)
     log.info("api.cancel_requested", run_id=run_id, token=who.name)
     return asdict(state.store.get_run(run_id) or run)
@@ -257,7 +266,7 @@ def resume_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depe
     """Hand an unfinished, failed or cancelled run back to the executor: done items are never redone."""
     run = visible_run(request, state, who, run_id)
     if not _resumable(run):
-        raise ApiError(409, f"l'exécution ne peut pas être reprise ({run.status})", "run cannot be resumed")
+        raise ApiError(409, _l("the run cannot be resumed ({status})", status=str(run.status)))
     _submit(state, run_id, run.queue, new_run=False)
     log.info("api.resumed", run_id=run_id, token=who.name)
     return asdict(run)

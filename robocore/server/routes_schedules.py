@@ -12,6 +12,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from robocore.errors import RobocoreError
+from robocore.i18n import Bilingual
+from robocore.i18n import lazy_gettext as _l
 from robocore.server.auth import Principal, require
 from robocore.server.errors import AUTHENTICATED, ApiError, documented
 from robocore.server.state import Scheduler, ServerState, server_state
@@ -54,8 +56,8 @@ class ScheduleRun(BaseModel):
 
 def _scheduler(state: ServerState) -> Scheduler:
     if state.scheduler is None:
-        raise ApiError(503, "planificateur non démarré sur ce serveur (robo serve sans --no-scheduler)",
-                       "no scheduler on this server", code="no_scheduler")
+        raise ApiError(503, _l("no scheduler on this server (robo serve without --no-scheduler)"),
+                       code="no_scheduler")
     return state.scheduler
 
 
@@ -76,14 +78,15 @@ def _name_of(schedule: Any) -> str:
 def _call(scheduler: Scheduler, name: str, action: Callable[[], T]) -> T:
     """Run a scheduler action: 404 for an unknown schedule, 409 when the service refuses it."""
     if name not in {_name_of(s) for s in scheduler.list_schedules()}:
-        raise ApiError(404, f"planification introuvable '{name}'", "schedule not found", code="schedule_not_found")
+        raise ApiError(404, _l("schedule not found '{name}'", name=name), code="schedule_not_found")
     try:
         return action()
     except (KeyError, LookupError) as exc:
-        raise ApiError(404, f"planification introuvable '{name}'", "schedule not found",
-                       code="schedule_not_found") from exc
+        raise ApiError(404, _l("schedule not found '{name}'", name=name), code="schedule_not_found") from exc
     except (RobocoreError, ValueError) as exc:
-        raise ApiError(409, str(exc), "the schedule could not do that now", code="schedule_refused") from exc
+        # the scheduler's reason is French (moved to the catalogues next): English gets our summary
+        raise ApiError(409, Bilingual(str(exc), _l("the schedule could not do that now")),
+                       code="schedule_refused") from exc
 
 
 @router.get("", summary="Planifications / schedules", response_model=list[dict[str, Any]])

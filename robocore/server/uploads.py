@@ -16,6 +16,7 @@ from fastapi import Request
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from robocore.i18n import lazy_gettext as _l
 from robocore.server.errors import ApiError
 
 FORM_OVERHEAD = 64 * 1024      # headers, boundaries and text fields on top of the files
@@ -37,8 +38,8 @@ def safe_filename(raw: str) -> str:
 
 def too_large(limit: int) -> ApiError:
     mb = limit / (1024 * 1024)
-    return ApiError(413, f"fichiers trop volumineux (au plus {mb:g} Mo par lancement, ROBOCORE_UPLOAD_MAX_MB)",
-                    f"upload too large (at most {mb:g} MB per launch)", code="upload_too_large")
+    return ApiError(413, _l("files too large (at most {mb:g} MB per launch, ROBOCORE_UPLOAD_MAX_MB)", mb=mb),
+                    code="upload_too_large")
 
 
 class _Form:
@@ -85,10 +86,10 @@ class _Form:
         elif not filename:
             return  # a form's empty file field: nothing chosen
         elif name not in self.file_fields:
-            self.error = ApiError(400, f"'{name}' n'est pas une entrée de type fichier de ce robot",
-                                  f"'{name}' is not a file input of this robot", code="unexpected_file")
+            self.error = ApiError(400, _l("'{name}' is not a file input of this robot", name=name),
+                                  code="unexpected_file")
         elif name in self.files:
-            self.error = ApiError(400, f"un seul fichier pour l'entrée '{name}'", f"one file only for '{name}'")
+            self.error = ApiError(400, _l("one file only for the input '{name}'", name=name))
         else:
             folder = self.dest / safe_filename(name)
             folder.mkdir(parents=True, exist_ok=True)
@@ -107,7 +108,8 @@ class _Form:
         elif self._text is not None:
             self._text += data[start:end]
             if len(self._text) > TEXT_FIELD_MAX:
-                self.error = ApiError(413, "champ de formulaire trop long", "form field too long")
+                self.error = ApiError(413, _l("form field '{name}' too long (at most {limit} bytes)",
+                                              name=self._name, limit=TEXT_FIELD_MAX))
 
     def _end(self) -> None:
         if self._out is not None:
@@ -131,7 +133,7 @@ async def receive_form(request: Request, dest: Path, file_fields: set[str],
     _, params = parse_options_header(request.headers.get("content-type", "").encode("latin-1"))
     boundary = params.get(b"boundary")
     if not boundary:
-        raise ApiError(400, "formulaire multipart sans délimiteur", "multipart body without boundary")
+        raise ApiError(400, _l("multipart form without a boundary"))
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
         raise too_large(limit)
@@ -148,7 +150,7 @@ async def receive_form(request: Request, dest: Path, file_fields: set[str],
                 raise form.error
         parser.finalize()
     except FormParserError:
-        raise ApiError(400, "formulaire multipart mal formé", "malformed multipart body") from None
+        raise ApiError(400, _l("malformed multipart form")) from None
     finally:
         form.close()
     if form.error:

@@ -207,3 +207,25 @@ scheduler_leader = Table(
     Column("heartbeat_at", DateTime, nullable=False),
     Column("note", Text),                                          # why it gave the lead up, when it did
 )
+
+# A business process the ledger counts hours against (0007): created when a robot first names it,
+# completed by engineers (lab, region, volume, goal, stage). Robots refer to it by its unique `name`,
+# the ledger's and the runs' `process_name`; the minutes in force stay on runs and ledger entries.
+processes = Table(
+    "processes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("service", String(200)),
+    Column("lab", String(200)),
+    Column("region", String(200)),
+    Column("description", Text),
+    Column("annual_volume", BigInteger),   # estimated items per year
+    Column("goal_hours", Float),           # hours to save per year
+    Column("stage", String(16), nullable=False, default="production"),  # idea|study|production|retired
+    Column("created_at", DateTime, nullable=False, default=utcnow),
+    Column("updated_at", DateTime, nullable=False, default=utcnow),
+    Column("updated_by", String(200)),     # API token name, "cli" or "robot:<name>" (auto-created)
+)
+
+# The minutes in force per process (history and current) read the runs of one process in time order (0007).
+Index("ix_runs_process_started", runs.c.process_name, runs.c.started_at)

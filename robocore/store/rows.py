@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from robocore.statuses import FireStatus, ItemStatus, RunStatus, StepStatus
@@ -124,3 +125,51 @@ class ScheduleFire:
 
 __all__ = ["ApiToken", "Grant", "HashedToken", "Item", "ItemCounts", "Run", "RunCounts", "ScheduleFire",
            "StepEvent"]
+
+
+# ---- processes (issue 11) -----------------------------------------------------------------
+class ProcessStage(StrEnum):
+    """Where a process stands; stored as these stable ASCII codes, shown in French (`robocore.processes`)."""
+
+    IDEA = "idea"
+    STUDY = "study"
+    PRODUCTION = "production"
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessRecord:
+    """A business process as stored: what robots name, with what engineers add (lab, volume, goal, stage)."""
+
+    name: str
+    service: str | None
+    lab: str | None
+    region: str | None
+    description: str | None
+    annual_volume: int | None  # estimated items per year
+    goal_hours: float | None   # hours to save per year
+    stage: ProcessStage
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    updated_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesPeriod:
+    """Manual minutes in force for a process through one robot, from the run (and robot version) that set them.
+
+    `since` is the first ledger entry with these minutes (None while no entry has them yet);
+    `first_run_at` is when the first run carrying them started.
+    """
+
+    robot: str
+    version_id: int
+    version_sha256: str
+    minutes_per_item: float
+    minutes_per_run: float
+    first_run_at: dt.datetime
+    since: dt.datetime | None
+    runs: int
+
+
+__all__ += ["MinutesPeriod", "ProcessRecord", "ProcessStage"]

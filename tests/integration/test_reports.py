@@ -62,25 +62,26 @@ def test_robo_report_shows_items_and_runs_apart(store: Store, tmp_path: Path,
 
 
 def test_excel_export_has_the_new_columns_and_a_total_row(store: Store, tmp_path: Path) -> None:
-    """The workbook has item success, business and application errors, run success, a total row of values."""
+    """The workbook's summary has item success, business and application errors, run success, and a total
+    row of values: exact hours and FTE (formatted, not rounded), rates as the report shows them."""
     from openpyxl import load_workbook
 
-    from robocore import ledger, reports
+    from robocore import exports
 
-    path = reports.export_xlsx(reports.present(ledger.hours_saved(store, None, None, "robot")),
-                               tmp_path / "rapport.xlsx", "depuis le début")
-    ws = load_workbook(path).active
-    header = [c.value for c in ws[2]]
-    assert header[:6] == ["Robot", "Heures économisées", "ETP", "Éléments réussis", "Éléments traités",
-                          "Réussite des éléments"]
-    assert header[6:] == ["Erreurs métier", "Erreurs techniques", "Exécutions réussies", "Exécutions terminées",
+    path = exports.write_xlsx(exports.gather(store, exports.Period(), "robot"), tmp_path / "rapport.xlsx")
+    ws = load_workbook(path)["Synthèse"]
+    header = [c.value for c in ws[5]]
+    assert header[:7] == ["Robot", "Heures économisées", "Minutes économisées", "ETP", "Éléments réussis",
+                          "Éléments traités", "Réussite des éléments"]
+    assert header[7:] == ["Erreurs métier", "Erreurs techniques", "Exécutions réussies", "Exécutions terminées",
                           "Réussite des exécutions"]
-    rows = {r[0]: r[1:] for r in ws.iter_rows(min_row=3, values_only=True)}
-    assert rows["saisie"] == (round(32 / 60, 2), 0.0, 9, 10, 0.9, 1, 0, 0, 1, 0.0)
-    assert rows["Total"] == (1.12, round(67 / 60 / 1607, 3), 19, 30, 0.633, 1, 10, 1, 3, 0.333)
-    assert ws.cell(ws.max_row, 1).font.bold and ws.max_row == 6
+    rows = {r[0]: r[1:] for r in ws.iter_rows(min_row=6, values_only=True)}
+    assert rows["saisie"] == pytest.approx((32 / 60, 32, 32 / 60 / 1607, 9, 10, 0.9, 1, 0, 0, 1, 0.0))
+    assert rows["Total"] == pytest.approx((67 / 60, 67, 67 / 60 / 1607, 19, 30, 0.633, 1, 10, 1, 3, 0.333))
+    assert ws.cell(ws.max_row, 1).font.bold and ws.max_row == 9
+    assert ws.cell(ws.max_row, 2).number_format == "#,##0.0"
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
-    assert ws._charts and ws.auto_filter.ref == "A2:K5"
+    assert ws._charts and ws.auto_filter.ref == "A5:L8"
 
 
 def test_api_report_keeps_v1_fields_and_adds_the_new_ones(store: Store, tmp_path: Path) -> None:

@@ -95,7 +95,10 @@ ENDPOINTS: list[tuple[str, str, set[str]]] = [
     ("POST", "/api/v1/schedules/nuit/disable", {"engineer", "admin"}),
     ("POST", "/api/v1/schedules/nuit/enable", {"engineer", "admin"}),
     ("POST", "/api/v1/schedules/nuit/run", {"engineer", "admin"}),
-    ("GET", "/api/v1/reports/hours-saved?by=month", {"manager", "admin"}),
+    ("GET", "/api/v1/reports/hours-saved?by=month", {"manager", "engineer", "admin"}),
+    ("GET", "/api/v1/reports/hours-saved.csv?by=month", {"manager", "engineer", "admin"}),
+    ("GET", "/api/v1/reports/hours-saved.xlsx?by=process", {"manager", "engineer", "admin"}),
+    ("GET", "/api/v1/processes", {"manager", "engineer", "admin"}),
     ("GET", "/metrics", {"engineer", "manager", "admin"}),
     ("GET", "/api/v1/tokens", {"admin"}),
     ("POST", "/api/v1/tokens", {"admin"}),
@@ -220,7 +223,8 @@ def test_revoked_token_refused_at_once_though_cached(lone_app: tuple[TestClient,
     """A token whose verification is cached is refused right after its revocation (CLI or API)."""
     client, store = lone_app
     admin, agent = create_token(store, "adm", "admin"), create_token(store, "agt", "agent")
-    assert client.get("/api/v1/me", headers=bearer(agent)).json() == {"name": "agt", "role": "agent", "groups": []}
+    assert client.get("/api/v1/me", headers=bearer(agent)).json() == {"name": "agt", "role": "agent", "groups": [],
+                                                                 "auth": "token"}
     assert store.revoke_token("agt")  # as `robo tokens revoke` does, from another process
     assert client.get("/api/v1/me", headers=bearer(agent)).status_code == 401
     spare = create_token(store, "spare", "engineer")

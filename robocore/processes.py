@@ -1,0 +1,274 @@
+"""Processes as records: created when a robot first names one, completed by engineers, shown with the
+manual minutes in force (and the robot version that set them), estimated and realised hours.
+
+Estimated annual hours = estimated annual volume × minutes per item in force ÷ 60, plus, when the
+process counts fixed minutes per run, the runs credited over the last 12 months × minutes per run ÷ 60
+(the yearly rate of runs, which no volume of items gives). Realised hours are the ledger's minutes
+÷ 60, year to date and over the last 12 months, summed in SQL. Validation happens here, at the
+boundary, with French-first messages naming the field.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from robocore.errors import RobocoreError
+from robocore.store.rows import MinutesPeriod, ProcessRecord, ProcessStage
+
+if TYPE_CHECKING:
+    from robocore.spec import Robot
+    from robocore.store import Store
+
+__all__ = ["STAGE_LABELS", "InvalidProcess", "MinutesChange", "ProcessChanges", "ProcessDetail", "ProcessFigures",
+           "ProcessStage", "UnknownProcess", "detail", "ensure_for", "estimate", "figures", "history", "parse_changes",
+           "parse_stage", "update"]
+
+STAGE_LABELS: dict[ProcessStage, str] = {ProcessStage.IDEA: "idée", ProcessStage.STUDY: "en étude",
+                                         ProcessStage.PRODUCTION: "en production", ProcessStage.RETIRED: "retiré"}
+StageCode = Literal["idea", "study", "production", "retired"]
+NAME_MAX = 200       # the runs' and the ledger's process_name column
+TEXT_MAX = 200       # service, lab, region
+DESCRIPTION_MAX = 2000
+VOLUME_MAX = 1_000_000_000   # items per year
+GOAL_MAX = 10_000_000.0      # hours per year (about 6,000 full-time equivalents)
+_NO_NUL = r"^[^\x00]*$"      # PostgreSQL text cannot hold NUL; refused here, with the field's name
+ESTIMATE_FORMULA = ("volume annuel estimé × minutes par élément en vigueur ÷ 60 (+ exécutions des 12 derniers mois "
+                    "× minutes par exécution ÷ 60) / estimated annual volume × minutes per item in force ÷ 60 "
+                    "(+ runs of the last 12 months × minutes per run ÷ 60)")
+REALISED_FORMULA = ("somme des minutes du registre (éléments traités et exécutions terminées) ÷ 60 / "
+                    "sum of the ledger's minutes (done items and completed runs) ÷ 60")
+
+
+class InvalidProcess(RobocoreError):
+    """A value refused for a process field; `field` names it."""
+
+    def __init__(self, field: str, fr: str, en: str) -> None:
+        self.field, self.fr, self.en = field, fr, en
+        super().__init__(f"{fr} / {en}")
+
+
+class UnknownProcess(RobocoreError):
+    """No process has this name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"processus introuvable « {name} » / process not found")
+
+
+def parse_stage(text: str) -> ProcessStage:
+    """A stage from its code (`production`) or its French label (`en production`); InvalidProcess otherwise."""
+    cleaned = text.strip().lower()
+    for stage, label in STAGE_LABELS.items():
+        if cleaned in (stage.value, label):
+            return stage
+    known = ", ".join(f"{s.value} ({label})" for s, label in STAGE_LABELS.items())
+    raise InvalidProcess("stage", f"étape inconnue « {_shown(text)} » pour « stage » : {known}",
+                         f"unknown stage for 'stage': {', '.join(s.value for s in ProcessStage)}")
+
+
+class ProcessChanges(BaseModel):
+    """What an engineer may change on a process (the name never changes: robots refer to it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    service: str | None = Field(None, max_length=TEXT_MAX, pattern=_NO_NUL, description="Service ou direction")
+    lab: str | None = Field(None, max_length=TEXT_MAX, pattern=_NO_NUL, description="Laboratoire d'innovation")
+    region: str | None = Field(None, max_length=TEXT_MAX, pattern=_NO_NUL, description="Région")
+    description: str | None = Field(None, max_length=DESCRIPTION_MAX, pattern=_NO_NUL, description="Description")
+    annual_volume: int | None = Field(None, ge=0, le=VOLUME_MAX, description="Volume annuel estimé (éléments/an)")
+    goal_hours: float | None = Field(None, ge=0, le=GOAL_MAX, allow_inf_nan=False,
+                                     description="Objectif annuel (heures économisées)")
+    stage: StageCode = Field("production", description="idea (idée), study (en étude), production, retired (retiré)")
+
+    @field_validator("stage", mode="before")
+    @classmethod
+    def _stage_label(cls, value: Any) -> Any:
+        """A French label is accepted as its code (`en étude` → `study`)."""
+        if isinstance(value, str):
+            for stage, label in STAGE_LABELS.items():
+                if value.strip().lower() == label:
+                    return stage.value
+        return value
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A refused value as the message shows it (cut: a 10 KB text is not echoed back)."""
+    text = str(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} caractères)"
+
+
+def _message(error: Mapping[str, Any]) -> InvalidProcess:
+    """One pydantic error as our message, French first, naming the field."""
+    field = ".".join(str(p) for p in error.get("loc", ())) or "corps"
+    kind, value, ctx = error.get("type", ""), error.get("input"), error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        editable = ", ".join(ProcessChanges.model_fields)
+        return InvalidProcess(field, f"champ « {field} » inconnu ou non modifiable (modifiables : {editable})",
+                              f"unknown or read-only field '{field}'")
+    if field == "stage":
+        return parse_stage_error(value)
+    if kind == "finite_number" or (isinstance(value, float) and not math.isfinite(value)):
+        return InvalidProcess(field, f"« {field} » doit être un nombre fini, reçu {_shown(value)}",
+                              f"'{field}' must be a finite number")
+    if kind == "greater_than_equal":
+        return InvalidProcess(field, f"« {field} » doit être positif ou nul, reçu {_shown(value)}",
+                              f"'{field}' must be zero or more")
+    if kind == "less_than_equal":
+        return InvalidProcess(field, f"« {field} » doit être au plus {ctx.get('le')}, reçu {_shown(value)}",
+                              f"'{field}' must be at most {ctx.get('le')}")
+    if kind == "string_too_long":
+        limit = ctx.get("max_length")
+        return InvalidProcess(field, f"« {field} » trop long : {len(str(value))} caractères, {limit} au plus",
+                              f"'{field}' longer than {limit} characters")
+    if kind == "string_pattern_mismatch":
+        return InvalidProcess(field, f"« {field} » contient un caractère nul", f"'{field}' holds a NUL character")
+    return InvalidProcess(field, f"valeur invalide pour « {field} » : {_shown(value)}", f"invalid value for '{field}'")
+
+
+def parse_stage_error(value: Any) -> InvalidProcess:
+    """The message for a refused stage (the same as parse_stage's)."""
+    try:
+        parse_stage(str(value))
+    except InvalidProcess as exc:
+        return exc
+    return InvalidProcess("stage", "étape invalide pour « stage »", "invalid stage for 'stage'")
+
+
+def parse_changes(data: Any) -> dict[str, Any]:
+    """The fields given in a change request, validated (InvalidProcess naming the first wrong field)."""
+    if not isinstance(data, Mapping):
+        raise InvalidProcess("corps", "« corps » : un objet JSON est attendu (champs à modifier)",
+                             "body: a JSON object is expected")
+    try:
+        changes = ProcessChanges.model_validate(dict(data))
+    except ValidationError as exc:
+        raise _message(exc.errors()[0]) from None
+    given = {name: getattr(changes, name) for name in changes.model_fields_set}
+    if "stage" in given:
+        given["stage"] = ProcessStage(given["stage"])
+    return given
+
+
+# ---- created by robots --------------------------------------------------------------------
+def ensure_for(store: Store, spec: Robot) -> bool:
+    """Create the process a robot names unless it exists (service from robot.yaml, stage `production`);
+    True when this call created it. Safe when several workers prepare its first runs at once."""
+    if spec.process is None:
+        return False
+    return store.ensure_process(spec.process.name, spec.process.service, f"robot:{spec.robot}")
+
+
+def update(store: Store, name: str, data: Any, updated_by: str) -> ProcessRecord:
+    """Apply validated changes to a process (InvalidProcess, UnknownProcess)."""
+    changes = parse_changes(data)
+    record = store.update_process(name, changes, updated_by) if changes else store.get_process(name)
+    if record is None:
+        raise UnknownProcess(name)
+    return record
+
+
+# ---- figures --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProcessFigures:
+    """A process with its minutes in force now, estimated and realised hours."""
+
+    record: ProcessRecord
+    minutes_per_item: float | None   # of the latest run (None: no run yet)
+    minutes_per_run: float | None
+    estimated_hours: float | None    # None without a volume or a run
+    realised_hours_year: float
+    realised_hours_12_months: float
+    runs_12_months: int
+
+    @property
+    def stage_label(self) -> str:
+        return STAGE_LABELS[self.record.stage]
+
+
+def _fr(minutes: float) -> str:
+    """Minutes as French writes them: « 4,5 »."""
+    return f"{minutes:g}".replace(".", ",")
+
+
+@dataclass(frozen=True)
+class MinutesChange:
+    """A period of minutes in force and, but for a robot's first one, the minutes it replaced."""
+
+    period: MinutesPeriod
+    previous_per_item: float | None
+    previous_per_run: float | None
+
+    @property
+    def reason(self) -> str:
+        """Why the minutes are these: the robot version that brought them."""
+        version = f"{self.period.robot} (version {self.period.version_id}, {self.period.version_sha256[:12]})"
+        if self.previous_per_item is None:
+            return f"premier barème du robot {version} / first baseline of robot {version}"
+        return (f"barème modifié par le robot {version} : {_fr(self.previous_per_item)} → "
+                f"{_fr(self.period.minutes_per_item)} min par élément, {_fr(self.previous_per_run or 0.0)} → "
+                f"{_fr(self.period.minutes_per_run)} min par exécution / baseline changed by robot {version}")
+
+
+@dataclass(frozen=True)
+class ProcessDetail:
+    """A process's figures and the history of its minutes in force."""
+
+    figures: ProcessFigures
+    history: tuple[MinutesChange, ...]
+
+
+def _bounds(today: date) -> tuple[datetime, datetime]:
+    """Start of the year and the same day 12 months earlier (UTC midnights, as the store keeps time)."""
+    year_ago = today.replace(year=today.year - 1) if (today.month, today.day) != (2, 29) else today - timedelta(365)
+    return datetime(today.year, 1, 1), datetime.combine(year_ago, datetime.min.time())
+
+
+def estimate(volume: int | None, per_item: float | None, per_run: float | None, runs_12_months: int) -> float | None:
+    """Estimated annual hours (ESTIMATE_FORMULA); None without a volume or minutes in force."""
+    if volume is None or per_item is None:
+        return None
+    return (volume * per_item + (runs_12_months * per_run if per_run else 0.0)) / 60
+
+
+def figures(store: Store, records: list[ProcessRecord], today: date | None = None) -> list[ProcessFigures]:
+    """Each record's minutes in force, estimated and realised hours: two SQL queries for the whole page."""
+    start, year_ago = _bounds(today or datetime.now(UTC).date())
+    names = [r.name for r in records]
+    now = store.process_minutes_now(names)
+    sums = store.process_sums(names, start, year_ago)
+    out = []
+    for record in records:
+        per_item, per_run = now.get(record.name, (None, None))
+        summed = sums.get(record.name)
+        runs = summed.runs_12_months if summed else 0
+        out.append(ProcessFigures(record, per_item, per_run, estimate(record.annual_volume, per_item, per_run, runs),
+                                  summed.minutes_year / 60 if summed else 0.0,
+                                  summed.minutes_12_months / 60 if summed else 0.0, runs))
+    return out
+
+
+def history(periods: list[MinutesPeriod]) -> tuple[MinutesChange, ...]:
+    """Periods in time order, each with the minutes its robot had before."""
+    last: dict[str, MinutesPeriod] = {}
+    changes = []
+    for period in periods:
+        before = last.get(period.robot)
+        changes.append(MinutesChange(period, before.minutes_per_item if before else None,
+                                     before.minutes_per_run if before else None))
+        last[period.robot] = period
+    return tuple(changes)
+
+
+def detail(store: Store, name: str, today: date | None = None) -> ProcessDetail:
+    """A process with its figures and the history of its minutes (UnknownProcess)."""
+    record = store.get_process(name)
+    if record is None:
+        raise UnknownProcess(name)
+    [shown] = figures(store, [record], today)
+    return ProcessDetail(shown, history(store.process_minutes_history(name)))

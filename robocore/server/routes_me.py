@@ -1,0 +1,41 @@
+"""Who am I: `GET /api/v1/me`, for an API token (scripts, the tray launcher) or a signed-in person (pages)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from robocore.server.auth import ROLES, Principal, require
+from robocore.server.errors import AUTHENTICATED
+from robocore.web.sessions import Person
+
+router = APIRouter(prefix="/api/v1", tags=["admin"], responses=AUTHENTICATED)
+
+
+class Me(BaseModel):
+    """The caller: name (token name, or the person's email or subject), role, groups, how authenticated."""
+
+    name: str
+    role: str
+    groups: list[str]
+    auth: Literal["token", "session"] = Field(description="`token` (Authorization: Bearer) or `session` "
+                                                          "(signed in through OpenID Connect)")
+    display_name: str | None = Field(default=None, description="The person's name (session only)")
+    email: str | None = Field(default=None, description="The person's email (session only)")
+    csrf_token: str | None = Field(default=None, description="The token unsafe requests of this session must carry in "
+                                                     "`X-CSRF-Token` (session only)")
+    expires_at: dt.datetime | None = Field(default=None, description="When the session ends (session only)")
+
+
+@router.get("/me", response_model=Me, response_model_exclude_none=True, summary="Qui suis-je / who am I")
+def me(request: Request, who: Principal = Depends(require(*ROLES))) -> Me:
+    """The caller's name, role and groups, and whether a token or a session authenticated them."""
+    person: Person | None = getattr(request.state, "person", None)
+    if person is None:
+        return Me(name=who.name, role=who.role, groups=list(who.groups), auth="token")
+    return Me(name=who.name, role=who.role, groups=list(who.groups), auth="session", display_name=person.name,
+              email=person.email, csrf_token=person.csrf,
+              expires_at=dt.datetime.fromtimestamp(person.expires, dt.UTC))
