@@ -22,7 +22,6 @@ from __future__ import annotations
 import io
 import os
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_ledger import ITEM_COLS, LEDGER_COLS, RUN_COLS, Timing, _analyse, _chunks, _run_tuple, _stamp
-from pg_scratch import drop_database, scratch_database
+from pg_scratch import on_sqlite_and_postgresql
 from sqlalchemy import text
 
 from robocore import exports
@@ -167,16 +166,7 @@ def measure(name: str, url: str, root: Path) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        measure("sqlite", f"sqlite:///{Path(tmp) / 'robocore.db'}", Path(tmp))
-        pg = scratch_database("robocore_bench_exports")
-        if pg is None:
-            print("\n[postgresql] skipped: nothing answers on 127.0.0.1:5432")
-            return
-        try:
-            measure("postgresql", pg, Path(tmp))
-        finally:
-            drop_database(pg)
+    on_sqlite_and_postgresql("robocore_bench_exports", measure)
 
 
 if __name__ == "__main__":

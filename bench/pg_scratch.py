@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
+from pathlib import Path
 
 PG_ADMIN = os.environ.get("ROBOCORE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -36,3 +38,19 @@ def drop_database(url: str) -> None:
         conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
+
+
+def on_sqlite_and_postgresql(database: str, measure: Callable[[str, str, Path], None]) -> None:
+    """measure("sqlite", url, tmp), then measure("postgresql", url, tmp) in a throw-away database when it answers."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        measure("sqlite", f"sqlite:///{Path(tmp) / 'robocore.db'}", Path(tmp))
+        pg = scratch_database(database)
+        if pg is None:
+            print("\n[postgresql] skipped: nothing answers on 127.0.0.1:5432")
+            return
+        try:
+            measure("postgresql", pg, Path(tmp))
+        finally:
+            drop_database(pg)

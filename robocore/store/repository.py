@@ -13,6 +13,7 @@ from robocore.store.items import ItemsMixin
 from robocore.store.leader_locks import LeaderLocksMixin
 from robocore.store.ledger import LedgerMixin
 from robocore.store.metrics_queries import MetricsQueriesMixin
+from robocore.store.overview import OverviewMixin
 from robocore.store.processes import ProcessesMixin
 from robocore.store.purge import PurgeMixin
 from robocore.store.run_files import RunFilesMixin
@@ -26,7 +27,7 @@ from robocore.store.totals import TotalsMixin
 
 class Store(RunsMixin, ItemsMixin, LedgerMixin, EventsMixin, TokensMixin, ScheduleFiresMixin,
             SchedulerJobsMixin, LeaderLocksMixin, SchedulerLeaderMixin, TotalsMixin, PurgeMixin, MetricsQueriesMixin,
-            RunFilesMixin, ProcessesMixin):
+            RunFilesMixin, ProcessesMixin, OverviewMixin):
     """Runs, items, events, tokens, schedule fires and jobs, ledger entries and the scheduler's lock in one database."""
 
     def __init__(self, url: str) -> None:
