@@ -26,6 +26,7 @@ from robocore.store.ledger import (
 if TYPE_CHECKING:
     from robocore.spec import Robot
     from robocore.store import Store
+    from robocore.store.overview import Scope
 
 __all__ = ["GROUPINGS", "EntryKind", "Figures", "Grouping", "HoursSaved", "LedgerEntry", "LedgerLine",
            "LedgerRow", "MinutesInForce", "MonthlyLine", "RunFigures", "entry_for_item", "entry_for_run", "grouping",
@@ -119,17 +120,19 @@ def _midnight(day: date | None) -> datetime | None:
     return datetime.combine(day, datetime.min.time()) if day else None
 
 
-def hours_saved(store: Store, start: date | None, end: date | None, by: Grouping = "process") -> HoursSaved:
+def hours_saved(store: Store, start: date | None, end: date | None, by: Grouping = "process",
+                scope: Scope | None = None) -> HoursSaved:
     """Minutes, items and runs per group from `start` (included) to `end` (excluded), UTC days.
 
     Args:
         by: process, service, robot, or month (of the entry, item or run's end).
     """
     by = grouping(by)  # a caller without a type checker gets a clear error, not a KeyError deep in SQL
-    return HoursSaved(by, start, end, tuple(store.ledger_lines(by, _midnight(start), _midnight(end))))
+    return HoursSaved(by, start, end, tuple(store.ledger_lines(by, _midnight(start), _midnight(end), scope)))
 
 
-def monthly(store: Store, start: date | None, end: date | None, by: Grouping = "process") -> tuple[MonthlyLine, ...]:
+def monthly(store: Store, start: date | None, end: date | None, by: Grouping = "process",
+            scope: Scope | None = None) -> tuple[MonthlyLine, ...]:
     """Minutes, items and runs per group and month, from `start` (included) to `end` (excluded), UTC days.
 
     One GROUP BY (group, month) per table, as `hours_saved`: summed over the months, a group's
@@ -141,7 +144,7 @@ def monthly(store: Store, start: date | None, end: date | None, by: Grouping = "
     by = grouping(by)
     if by == "month":
         raise ValueError("« month » : les mois sont déjà une colonne / months are already a column")
-    return tuple(store.ledger_monthly_lines(by, _midnight(start), _midnight(end)))
+    return tuple(store.ledger_monthly_lines(by, _midnight(start), _midnight(end), scope))
 
 
 def over_months(lines: tuple[MonthlyLine, ...], by: Grouping, start: date | None, end: date | None) -> HoursSaved:

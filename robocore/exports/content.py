@@ -15,6 +15,7 @@ from robocore.exports.period import Period
 from robocore.ledger import Figures, Grouping
 from robocore.reports import Report, ReportLine
 from robocore.store import Store
+from robocore.store.overview import Scope
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,16 @@ class Export:
     months: tuple[date, ...]
     processes: tuple[ProcessMonths, ...]
     made_at: datetime
+    scope: Scope | None = None  # the filters applied (a process, a service, a lab), None: every process
+
+    @property
+    def filters(self) -> str | None:
+        """The filters as the workbook names them (« service « DDETS 31 » · labo « Lab Bretagne » »), or None."""
+        if self.scope is None:
+            return None
+        named = (("processus", self.scope.process), ("service", self.scope.service), ("labo", self.scope.lab))
+        shown = [f"{what} « {name} »" for what, name in named if name is not None]
+        return " · ".join(shown) or None
 
     @property
     def annual_hours(self) -> float:
@@ -61,16 +72,18 @@ def _by_process(lines: tuple[ledger.MonthlyLine, ...], months: list[date],
     return tuple(result)
 
 
-def gather(store: Store, period: Period, by: Grouping = "process", annual_hours: float | None = None) -> Export:
+def gather(store: Store, period: Period, by: Grouping = "process", annual_hours: float | None = None,
+           scope: Scope | None = None) -> Export:
     """The report by `by` and every process's months over `period`, read from the store.
 
     Args:
         annual_hours: hours of one FTE; default ROBOCORE_ANNUAL_HOURS.
+        scope: a process, a service and a lab to keep, as the overview page filters (None: everything).
     """
-    monthly = ledger.monthly(store, period.start, period.end, "process")
+    monthly = ledger.monthly(store, period.start, period.end, "process", scope)
     saved = (ledger.over_months(monthly, by, period.start, period.end) if by == "process"
-             else ledger.hours_saved(store, period.start, period.end, by))  # by process: the same sums, once
+             else ledger.hours_saved(store, period.start, period.end, by, scope))  # by process: the same sums
     report = reports.present(saved, annual_hours)
     months = period.months(sorted({line.month for line in monthly if line.month is not None}))
     return Export(period, report, tuple(months), _by_process(monthly, months, report.annual_hours),
-                  datetime.now(UTC).replace(tzinfo=None, microsecond=0))
+                  datetime.now(UTC).replace(tzinfo=None, microsecond=0), scope)

@@ -97,6 +97,8 @@ def _summary(ws: Worksheet, export: Export) -> int:
         (2, 1, "Du", None), (2, 2, period.start or "début", DAY), (2, 3, "Au (inclus)", None), (2, 4, last, DAY),
         (3, 1, "Regroupement", None), (3, 2, LABELS[report.by], None), (3, 3, "Heures d’un ETP", None),
         (3, 4, report.annual_hours, COUNT), (4, 1, "Produit le (UTC)", None), (4, 2, export.made_at, STAMP)]
+    if export.filters is not None:  # a filtered file says so (a text from the data: `put` keeps it text)
+        cells += [(4, 3, "Filtres", None), (4, 4, export.filters, None)]
     for row, col, value, fmt in cells:
         cell = put(ws, row, col, value, fmt)
         if col == 3:

@@ -21,6 +21,7 @@ from robocore.server import paging
 from robocore.server.auth import Principal, require
 from robocore.server.errors import AUTHENTICATED, ApiError, documented
 from robocore.server.state import ServerState, server_state
+from robocore.store.overview import Scope
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], responses=AUTHENTICATED)
 
@@ -78,10 +79,17 @@ def _file(media_type: str, what: str) -> dict[int | str, dict[str, Any]]:
             **documented(422)}
 
 
+NAME_MAX = 200  # a process, service or lab name (the columns' length, as the overview page's filters)
+
+
+def _name(description: str) -> Any:
+    return Query(None, min_length=1, max_length=NAME_MAX, pattern=r"^[^\x00]*$", description=description)
+
+
 def _download(state: ServerState, start: date | None, end: date | None, by: Grouping, suffix: str,
-              media_type: str, write: Callable[[exports.Export], bytes]) -> Response:
+              media_type: str, write: Callable[[exports.Export], bytes], scope: Scope) -> Response:
     period = _period(start, end)
-    content = write(exports.gather(state.store, period, by))
+    content = write(exports.gather(state.store, period, by, scope=scope))
     name = period.filename(suffix, datetime.now(UTC).date())
     return Response(content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -90,17 +98,32 @@ def _download(state: ServerState, start: date | None, end: date | None, by: Grou
             responses=_file(exports.XLSX_TYPE, "Classeur Excel : synthèse, heures par mois, une feuille par processus"))
 def hours_saved_xlsx(start: date | None = Query(None, description="Début inclus (AAAA-MM-JJ)"),
                      end: date | None = Query(None, description="Fin exclue (AAAA-MM-JJ), dix ans au plus"),
-                     by: Grouping = Query("process"), state: ServerState = Depends(server_state),
+                     by: Grouping = Query("process"),
+                     process: str | None = _name("Ce processus seulement / this process only"),
+                     service: str | None = _name("Ce service seulement (celui de chaque entrée) / this service only"),
+                     lab: str | None = _name("Les processus de ce labo seulement (fiche processus) / this lab only"),
+                     state: ServerState = Depends(server_state),
                      who: Principal = Depends(require("manager", "engineer"))) -> Response:
-    """The report as an Excel workbook with native charts: exact hours, French formats, no formula from data."""
-    return _download(state, start, end, by, "xlsx", exports.XLSX_TYPE, exports.xlsx_bytes)
+    """The report as an Excel workbook with native charts: exact hours, French formats, no formula from data.
+
+    `process`, `service` and `lab` restrict it as the overview page's filters do.
+    """
+    return _download(state, start, end, by, "xlsx", exports.XLSX_TYPE, exports.xlsx_bytes,
+                     Scope(process, service, lab))
 
 
 @router.get("/hours-saved.csv", response_class=Response, summary="Heures économisées en CSV / as CSV",
             responses=_file("text/csv", "CSV pour Excel : « ; », UTF-8 avec BOM, virgule décimale"))
 def hours_saved_csv(start: date | None = Query(None, description="Début inclus (AAAA-MM-JJ)"),
                     end: date | None = Query(None, description="Fin exclue (AAAA-MM-JJ), dix ans au plus"),
-                    by: Grouping = Query("process"), state: ServerState = Depends(server_state),
+                    by: Grouping = Query("process"),
+                    process: str | None = _name("Ce processus seulement / this process only"),
+                    service: str | None = _name("Ce service seulement (celui de chaque entrée) / this service only"),
+                    lab: str | None = _name("Les processus de ce labo seulement (fiche processus) / this lab only"),
+                    state: ServerState = Depends(server_state),
                     who: Principal = Depends(require("manager", "engineer"))) -> Response:
-    """The report as CSV: a line per group and the total; a text that could be a formula begins with `'`."""
-    return _download(state, start, end, by, "csv", exports.CSV_TYPE, exports.csv_bytes)
+    """The report as CSV: a line per group and the total; a text that could be a formula begins with `'`.
+
+    `process`, `service` and `lab` restrict it as the overview page's filters do.
+    """
+    return _download(state, start, end, by, "csv", exports.CSV_TYPE, exports.csv_bytes, Scope(process, service, lab))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from sqlalchemy import ColumnElement, Connection, Engine, Select, func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +24,9 @@ from robocore.store.models import items as ITEMS
 from robocore.store.models import ledger as LEDGER
 from robocore.store.models import runs as RUNS
 from robocore.store.models import utcnow
+
+if TYPE_CHECKING:
+    from robocore.store.overview import Scope
 
 Grouping = Literal["process", "service", "robot", "month"]
 GROUPINGS: tuple[Grouping, ...] = get_args(Grouping)
@@ -171,17 +174,28 @@ def _key(values: Any) -> Key:
     return tuple(month_label(v) for v in values)
 
 
+def _in_scope(process_column: Any, service_column: Any, scope: Scope | None) -> list[ColumnElement[bool]]:
+    """The overview's WHERE conditions for `scope` (a process, a service, a lab: robocore.store.overview)."""
+    if scope is None:
+        return []
+    from robocore.store.overview import _scoped  # that module reads this one: imported when used
+
+    return _scoped(process_column, service_column, scope)
+
+
 def _minutes(conn: Connection, keys: tuple[Grouping, ...], start: datetime | None,
-             end: datetime | None) -> dict[Key, float]:
-    """Minutes saved per group of `keys`, from entries recorded in the period."""
+             end: datetime | None, scope: Scope | None = None) -> dict[Key, float]:
+    """Minutes saved per group of `keys`, from entries recorded in the period (and in `scope`)."""
     columns = {"process": LEDGER.c.process_name, "service": LEDGER.c.service, "robot": LEDGER.c.robot}
     group = [month_key(LEDGER.c.recorded_at) if k == "month" else columns[k] for k in keys]
-    query = _within(select(*group, func.sum(LEDGER.c.minutes)).group_by(*group), LEDGER.c.recorded_at, start, end)
+    query = _within(select(*group, func.sum(LEDGER.c.minutes))
+                    .where(*_in_scope(LEDGER.c.process_name, LEDGER.c.service, scope)).group_by(*group),
+                    LEDGER.c.recorded_at, start, end)
     return {_key(row[:-1]): float(row[-1]) for row in conn.execute(query)}
 
 
 def _items(conn: Connection, keys: tuple[Grouping, ...], start: datetime | None,
-           end: datetime | None) -> dict[tuple[Key, str], int]:
+           end: datetime | None, scope: Scope | None = None) -> dict[tuple[Key, str], int]:
     """Attempted items per (group of `keys`, status), finished in the period, grouped by their run's process.
 
     Counted per run first, in the order of the index (run_id, status), then per group: one
@@ -195,16 +209,18 @@ def _items(conn: Connection, keys: tuple[Grouping, ...], start: datetime | None,
                       .group_by(*per_run_cols), ITEMS.c.finished_at, start, end).subquery()
     group = [per_run.c.month if k == "month" else _run_column(k) for k in keys]
     query = (select(*group, per_run.c.status, func.sum(per_run.c.n))
-             .select_from(per_run.join(RUNS, RUNS.c.id == per_run.c.run_id)).group_by(*group, per_run.c.status))
+             .select_from(per_run.join(RUNS, RUNS.c.id == per_run.c.run_id))
+             .where(*_in_scope(RUNS.c.process_name, RUNS.c.service, scope)).group_by(*group, per_run.c.status))
     return {(_key(row[:-2]), row[-2]): int(row[-1]) for row in conn.execute(query)}
 
 
 def _runs(conn: Connection, keys: tuple[Grouping, ...], start: datetime | None,
-          end: datetime | None) -> dict[tuple[Key, str], int]:
+          end: datetime | None, scope: Scope | None = None) -> dict[tuple[Key, str], int]:
     """Finished runs per (group of `keys`, status), finished in the period."""
     group = [month_key(RUNS.c.finished_at) if k == "month" else _run_column(k) for k in keys]
     query = (select(*group, RUNS.c.status, func.count())
-             .where(RUNS.c.status.in_(sorted(s.value for s in RUN_FINAL))).group_by(*group, RUNS.c.status))
+             .where(RUNS.c.status.in_(sorted(s.value for s in RUN_FINAL)),
+                    *_in_scope(RUNS.c.process_name, RUNS.c.service, scope)).group_by(*group, RUNS.c.status))
     return {(_key(row[:-2]), row[-2]): int(row[-1])
             for row in conn.execute(_within(query, RUNS.c.finished_at, start, end))}
 
@@ -228,11 +244,14 @@ def runs_by(conn: Connection, by: Grouping, start: datetime | None,
 
 
 def _figures(conn: Connection, keys: tuple[Grouping, ...], start: datetime | None,
-             end: datetime | None) -> list[tuple[Key, Figures]]:
-    """Every group's figures (groups of `keys`, sorted, None last): minutes, items and runs by outcome."""
-    minutes = _minutes(conn, keys, start, end)
-    items = _items(conn, keys, start, end)
-    runs = _runs(conn, keys, start, end)
+             end: datetime | None, scope: Scope | None = None) -> list[tuple[Key, Figures]]:
+    """Every group's figures (groups of `keys`, sorted, None last): minutes, items and runs by outcome.
+
+    `scope` keeps a process, a service and a lab only, as the overview page filters (None: everything).
+    """
+    minutes = _minutes(conn, keys, start, end, scope)
+    items = _items(conn, keys, start, end, scope)
+    runs = _runs(conn, keys, start, end, scope)
     finished: dict[Key, int] = {}
     for (g, _), n in runs.items():
         finished[g] = finished.get(g, 0) + n
@@ -249,13 +268,14 @@ def _figures(conn: Connection, keys: tuple[Grouping, ...], start: datetime | Non
     return [(g, figures(g)) for g in order]
 
 
-def lines(conn: Connection, by: Grouping, start: datetime | None, end: datetime | None) -> list[LedgerLine]:
+def lines(conn: Connection, by: Grouping, start: datetime | None, end: datetime | None,
+          scope: Scope | None = None) -> list[LedgerLine]:
     """Every group's figures in the period: minutes from the ledger, items and runs by outcome."""
-    return [LedgerLine(g[0], f) for g, f in _figures(conn, (by,), start, end)]
+    return [LedgerLine(g[0], f) for g, f in _figures(conn, (by,), start, end, scope)]
 
 
 def monthly_lines(conn: Connection, by: Grouping, start: datetime | None,
-                  end: datetime | None) -> list[MonthlyLine]:
+                  end: datetime | None, scope: Scope | None = None) -> list[MonthlyLine]:
     """Every (group, month)'s figures in the period, summed by one GROUP BY on both per table.
 
     A month is the entry's, item's or run's end, as for the grouping by month: summed over
@@ -263,7 +283,7 @@ def monthly_lines(conn: Connection, by: Grouping, start: datetime | None,
     """
     if by == "month":
         raise ValueError("monthly_lines: regrouper par mois deux fois / grouping by month twice")
-    return [MonthlyLine(g[0], g[1], f) for g, f in _figures(conn, (by, "month"), start, end)]
+    return [MonthlyLine(g[0], g[1], f) for g, f in _figures(conn, (by, "month"), start, end, scope)]
 
 
 class LedgerMixin:
@@ -300,13 +320,13 @@ class LedgerMixin:
                     for r in conn.execute(query)]
 
     def ledger_lines(self, by: Grouping, start: datetime | None = None,
-                     end: datetime | None = None) -> list[LedgerLine]:
-        """Minutes saved, items and runs by outcome per group, summed in SQL."""
+                     end: datetime | None = None, scope: Scope | None = None) -> list[LedgerLine]:
+        """Minutes saved, items and runs by outcome per group, summed in SQL (within `scope` when given)."""
         with self.engine.begin() as conn:
-            return lines(conn, by, start, end)
+            return lines(conn, by, start, end, scope)
 
     def ledger_monthly_lines(self, by: Grouping, start: datetime | None = None,
-                             end: datetime | None = None) -> list[MonthlyLine]:
+                             end: datetime | None = None, scope: Scope | None = None) -> list[MonthlyLine]:
         """The same figures per group and month (process, service or robot), summed in SQL."""
         with self.engine.begin() as conn:
-            return monthly_lines(conn, by, start, end)
+            return monthly_lines(conn, by, start, end, scope)

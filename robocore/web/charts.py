@@ -22,6 +22,11 @@ WIDTH, HEIGHT = 640, 280
 LEFT, RIGHT, TOP, BOTTOM = 56, 8, 12, 40  # room for the value axis and the category labels
 TICKS = 4
 PALETTE_SIZE = 8  # CSS classes rc-series-0 … rc-series-7, reused in turn
+LABEL_FONT = 12  # px, as robocore.css draws `.rc-chart__label` (user units of the viewBox)
+LABEL_GAP = 3  # the least room between two category labels
+# Advance widths in em of a sans-serif font, by class of character (generous for Marianne and Arial);
+# the server cannot measure text, so labels are thinned on this estimate.
+_NARROW, _WIDE = set(".,:;'’ |!iljtfrI()-"), set("mwMW")
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,7 @@ class Label:
 
     x: float
     text: str
+    category: int = 0
 
 
 @dataclass(frozen=True)
@@ -108,8 +114,35 @@ def nice_step(top: float, ticks: int = TICKS) -> float:
     return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
 
 
+def text_width(text: str, font: float = LABEL_FONT) -> float:
+    """An estimate of the width of `text` drawn at `font` px (narrow, wide, capital and other characters)."""
+    def em(char: str) -> float:
+        if char in _NARROW:
+            return 0.3
+        if char in _WIDE:
+            return 0.85
+        return 0.68 if char.isupper() else 0.56
+
+    return sum(em(char) for char in text) * font
+
+
+def label_step(categories: Sequence[str], slot: float) -> int:
+    """Every how many categories a label is drawn so that none overlaps the next (1: every one).
+
+    Labels are centred on their slot, so two drawn labels `k` slots apart do not touch when `k × slot`
+    is at least the widest label plus LABEL_GAP. The data table under the chart keeps every category.
+    """
+    if not categories or slot <= 0:
+        return 1
+    widest = max(text_width(text) for text in categories)
+    return max(1, math.ceil((widest + LABEL_GAP) / slot))
+
+
 def layout(chart: BarChart) -> Layout:
-    """The bars (stacked per category), value ticks and category labels of a chart."""
+    """The bars (stacked per category), value ticks and category labels of a chart.
+
+    With many categories (36 months), only every `label_step`-th label is drawn, from the first.
+    """
     step = nice_step(max(chart.totals(), default=0.0))
     top = step * TICKS
     baseline, plot_height = HEIGHT - BOTTOM, HEIGHT - BOTTOM - TOP
@@ -124,7 +157,9 @@ def layout(chart: BarChart) -> Layout:
                 y -= height
                 bars.append(Bar(x, y, bar_width, height, index, category))
     ticks = tuple(Tick(baseline - plot_height * i / TICKS, step * i) for i in range(TICKS + 1))
-    labels = tuple(Label(LEFT + slot * (i + 0.5), text) for i, text in enumerate(chart.categories))
+    every = label_step(chart.categories, slot)
+    labels = tuple(Label(LEFT + slot * (i + 0.5), text, i) for i, text in enumerate(chart.categories)
+                   if i % every == 0)
     return Layout(WIDTH, HEIGHT, LEFT, baseline, tuple(bars), ticks, labels)
 
 

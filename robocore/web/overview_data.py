@@ -57,8 +57,10 @@ class Filters:
         return self.end - timedelta(days=1)
 
     def export_query(self) -> str:
-        """The exports' query for the same period (start included, end excluded)."""
-        return urlencode({"start": self.start.isoformat(), "end": self.end.isoformat(), "by": "process"})
+        """The exports' query for the same period (start included, end excluded) and the same filters."""
+        query = {"start": self.start.isoformat(), "end": self.end.isoformat(), "by": "process"}
+        named = {"process": self.scope.process, "service": self.scope.service, "lab": self.scope.lab}
+        return urlencode({**query, **{key: value for key, value in named.items() if value is not None}})
 
 
 def preset_period(preset: str, today: date) -> tuple[date, date]:

@@ -20,13 +20,14 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template, pass_context, select_autoescape
 from jinja2.runtime import Context
 
+from robocore import i18n
 from robocore.settings import get_settings
 from robocore.web import charts, formatting
 from robocore.web.static import static_url, vendor_url
 
 THEMES = ("neutral", "dsfr")
 SERVICE_NAME = "Robocore"  # until a setting names the deployment's service (told to the integrator)
-SERVICE_TAGLINE = "Heures de travail économisées par les robots"
+SERVICE_TAGLINE = i18n.lazy_gettext("Working hours saved by the robots")  # shown in the page's language
 
 
 def _formatter(function: Callable[[Any, str], str]) -> Callable[[Context, Any], str]:
@@ -50,7 +51,8 @@ def environment() -> Environment:
     """The shared environment (templates from robocore/web/templates)."""
     env = Environment(loader=PackageLoader("robocore.web", "templates"),
                       autoescape=select_autoescape(["html", "htm", "xml", "svg"], default_for_string=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
+    i18n.install_jinja(env)
     env.filters.update({name: _formatter(function) for name, function in formatting.FORMATS.items()})
     env.filters["number"] = _number
     env.globals.update(static_url=static_url, vendor_url=vendor_url, chart_layout=charts.layout,
@@ -73,4 +75,5 @@ def render(template: str | Template, *, theme: str | None = None, lang: str | No
     formatting.locale_of(language)
     values.setdefault("user", None)
     page = environment().get_template(template) if isinstance(template, str) else template
-    return page.render(theme=chosen, lang=language, **values)
+    with i18n.use_language(language):  # `_` and lazy messages follow the page's language
+        return page.render(theme=chosen, lang=language, **values)

@@ -5,6 +5,7 @@ the CSP with axe-core, in both themes (screenshots artifacts/screens/overview-<t
 from __future__ import annotations
 
 import html
+import io
 import random
 import re
 from collections.abc import Iterator
@@ -12,8 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+import openpyxl
 import pytest
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
@@ -27,8 +29,11 @@ from robocore.statuses import ITEM_FAILED, ItemStatus, RunStatus
 from robocore.store import Store
 from robocore.store.rows import ProcessStage
 from robocore.web.formatting import format_hours, format_number, format_percent
+from robocore.web.overview_data import overview, parse_filters
 from tests.conftest import need_chromium
 from tests.integration.api_support import FakeExecutor, bearer, free_port, live_server
+from tests.integration.test_exports import _number as _csv_number
+from tests.integration.test_exports import _parse_csv
 from tests.integration.test_ledger import Planned, _record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -294,6 +299,28 @@ def test_french_by_default_english_on_request(filled: tuple[TestClient, Store, l
     assert "Hours saved in the period" in accepted
 
 
+def test_layout_and_macro_texts_follow_the_page_language(
+        filled: tuple[TestClient, Store, list[Planned], dict[str, str]]) -> None:
+    """The fixed texts of base.html and macros.html (skip link, "how is it calculated", the chart's note,
+    its table's caption and Total column, the footer) come from the catalogue: French by default,
+    English with `?lang=en`, never the other language's text."""
+    client, _store, _plans, tokens = filled
+    french = html.unescape(client.get("/", headers=bearer(tokens["manager"])).text)
+    english = html.unescape(client.get("/?lang=en", headers=bearer(tokens["manager"])).text)
+    both = [("Comment est-ce calculé ?", "How is it calculated?"),
+            ("Aller au contenu", "Skip to content"),
+            ("Les valeurs du graphique sont dans le tableau qui suit.",
+             "The chart's values are in the table that follows."),
+            ("Heures économisées par mois et par processus — données du graphique",
+             "Hours saved per month, by process — chart data"),
+            ("Robocore est un logiciel libre (licence MIT).", "Robocore is free software (MIT licence)."),
+            ("Heures de travail économisées par les robots", "Working hours saved by the robots")]
+    for fr, en in both:
+        assert fr in french and en not in french, fr
+        assert en in english and fr not in english, en
+    assert '<th scope="col">Total</th>' in french and '<th scope="col">Total</th>' in english
+
+
 def test_hostile_names_are_escaped(filled: tuple[TestClient, Store, list[Planned], dict[str, str]]) -> None:
     """Process, service and lab names with a script tag, quotes and a formula are escaped text everywhere:
     in the filters' options, the top table, the chart's table and the period line."""
@@ -321,6 +348,52 @@ def test_export_links_carry_the_period_and_download(filled: tuple[TestClient, St
                                          "by": ["process"]}
         answer = client.get(link, headers=bearer(tokens["manager"]))
         assert answer.status_code == 200 and "attachment" in answer.headers["content-disposition"]
+
+
+def test_filtered_exports_total_the_page_figures(filled: tuple[TestClient, Store, list[Planned], dict[str, str]]
+                                                 ) -> None:
+    """With a service, a lab (the process records'), a process, or a service and a lab, the page's download
+    links carry the filters, and the CSV's total line (minutes, items, runs) and the workbook's are the
+    page's own figures for the same filters, and the test's sum by hand: less than the whole period."""
+    client, store, plans, tokens = filled
+    wanted, query = _period_query(_today())
+    period = {k: v[0] for k, v in parse_qs(query).items()}
+    views = [(Wanted(wanted.start, wanted.end, service="DDETS 31"), {"service": "DDETS 31"}),
+             (Wanted(wanted.start, wanted.end, lab=RISKY), {"labo": RISKY}),
+             (Wanted(wanted.start, wanted.end, lab="Lab Bretagne"), {"labo": "Lab Bretagne"}),
+             (Wanted(wanted.start, wanted.end, process=QUOTES), {"processus": QUOTES}),
+             (Wanted(wanted.start, wanted.end, service="DDETS 31", lab="Lab Occitanie"),
+              {"service": "DDETS 31", "labo": "Lab Occitanie"})]
+    everything = _by_hand(plans, wanted)
+    for view, scope in views:
+        page = client.get("/", params={**period, **scope}, headers=bearer(tokens["manager"])).text
+        assert "The files cover" not in page and "Les fichiers couvrent" not in page
+        shown = overview(store, parse_filters({**period, **scope}, _today()), _today(), 1607.0)
+        by_hand = _by_hand(plans, view)
+        assert 0 < by_hand.minutes < everything.minutes, view
+        link = html.unescape(re.search(r'id="export-csv" href="(.*?)"', page).group(1))  # type: ignore[union-attr]
+        names = {"processus": "process", "service": "service", "labo": "lab"}
+        assert {k: v for k, v in parse_qs(urlsplit(link).query).items() if k in names.values()} == {
+            names[k]: [v] for k, v in scope.items()}
+        answer = client.get(link, headers=bearer(tokens["manager"]))
+        assert answer.status_code == 200, answer.text[:300]
+        header, rows = _parse_csv(answer.content)
+        total = dict(zip(header[1:], rows["Total"], strict=True))
+        assert _csv_number(total["Minutes économisées"]) == pytest.approx(shown.minutes_period, abs=1e-6)
+        assert _csv_number(total["Minutes économisées"]) == pytest.approx(by_hand.minutes, abs=1e-6)
+        assert int(total["Éléments traités"]) == shown.items_attempted == by_hand.items_attempted
+        assert int(total["Éléments réussis"]) == shown.items_done
+        assert int(total["Exécutions terminées"]) == shown.runs_finished
+        assert int(total["Exécutions réussies"]) == shown.runs_succeeded
+        workbook = client.get(link.replace("hours-saved.csv", "hours-saved.xlsx"), headers=bearer(tokens["manager"]))
+        assert workbook.status_code == 200
+        sheet = openpyxl.load_workbook(io.BytesIO(workbook.content)).worksheets[0]
+        minutes = [row for row in sheet.iter_rows(values_only=True) if row and row[0] == "Total"]
+        assert minutes and minutes[0][2] == pytest.approx(shown.minutes_period, abs=1e-6)
+        assert sheet["C4"].value == "Filtres" and all(name in sheet["D4"].value for name in scope.values())
+    refused = client.get(f"/api/v1/reports/hours-saved.csv?{urlencode({'lab': 'x' * 201})}",
+                         headers=bearer(tokens["manager"]))
+    assert refused.status_code == 422
 
 
 # ---- in Chromium ---------------------------------------------------------------------------------------

@@ -34,3 +34,34 @@ def test_a_series_of_the_wrong_length_is_refused_naming_it() -> None:
     """Values must match the categories one to one."""
     with pytest.raises(ValueError, match="'B'"):
         charts.chart("Heures", ["janv.", "févr."], {"A": [1, 2], "B": [1]})
+
+
+def _months(count: int) -> list[str]:
+    names = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
+    return [f"{names[i % 12]} {23 + i // 12}" for i in range(count)]
+
+
+def test_labels_of_many_months_are_thinned_so_none_overlaps() -> None:
+    """36 months: every k-th label only (k > 1), from the first, the drawn ones never overlapping (each pair
+    of neighbours at least as far apart as the wider label plus a gap); 12 months keep all twelve."""
+    many = charts.layout(charts.chart("Heures", _months(36), {"A": list(range(36))}))
+    kept = [label.category for label in many.labels]
+    step = kept[1] - kept[0]
+    assert step > 1 and kept == list(range(0, 36, step)) and len(many.bars) == 35
+    for left, right in zip(many.labels, many.labels[1:], strict=False):
+        room = max(charts.text_width(left.text), charts.text_width(right.text)) + charts.LABEL_GAP
+        assert right.x - left.x >= room
+    assert [label.text for label in many.labels] == _months(36)[::step]
+    year = charts.layout(charts.chart("Heures", _months(12), {"A": [1.0] * 12}))
+    assert [label.text for label in year.labels] == _months(12)
+
+
+def test_the_data_table_keeps_every_month_when_labels_are_thinned() -> None:
+    """The chart's table (macros.bar_chart) lists all 36 months, while the SVG draws fewer labels."""
+    from robocore.web.templates import environment, render
+
+    chart = charts.chart("Heures", _months(36), {"A": [float(i) for i in range(36)]})
+    template = environment().from_string('{% import "macros.html" as m with context %}{{ m.bar_chart(chart, "c") }}')
+    page = render(template, theme="neutral", lang="fr", chart=chart)
+    assert page.count('<th scope="row">') == 36 and "sept. 25" in page
+    assert 1 < page.count('class="rc-chart__label"') < 36
