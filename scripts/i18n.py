@@ -19,7 +19,6 @@ pages) with the keywords of `KEYWORDS`; the same by hand:
 from __future__ import annotations
 
 import io
-import string
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,6 +29,8 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
+
+from robocore.i18n import placeholders
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "robocore"
@@ -141,12 +142,6 @@ def _key(message: Message) -> tuple[str | None, Any]:
     return message.context, message.id if isinstance(message.id, str) else tuple(message.id)
 
 
-def _placeholders(text: str) -> set[str]:
-    """The `{name}` placeholders of a text, as robocore.i18n fills them (`str.format`)."""
-    return {field.split(".")[0].split("[")[0] for _, field, _, _ in string.Formatter().parse(text)
-            if field is not None}
-
-
 def _shown(message: Message) -> str:
     text = message.id if isinstance(message.id, str) else message.id[0]
     return f"{message.context}|{text}" if message.context else text
@@ -166,8 +161,8 @@ def _catalogue_problems(lang: str, catalog: Catalog, expected: Iterable[Message]
             ids = [found.id] if isinstance(found.id, str) else list(found.id)
             strings = [found.string] if isinstance(found.string, str) else list(found.string or ())
             try:
-                allowed = set().union(*(_placeholders(text) for text in ids))
-                extra = set().union(*(_placeholders(text) for text in strings)) - allowed
+                allowed = set().union(*(placeholders(text) for text in ids))
+                extra = set().union(*(placeholders(text) for text in strings)) - allowed
             except ValueError as exc:
                 problems.append(f"{where}: accolade mal formée / malformed brace in {_shown(wanted)!r}: {exc}")
                 continue

@@ -8,6 +8,7 @@ threadpool (the routes are plain functions) over at most ten years (`robocore.ex
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -86,44 +87,52 @@ def _name(description: str) -> Any:
     return Query(None, min_length=1, max_length=NAME_MAX, pattern=r"^[^\x00]*$", description=description)
 
 
-def _download(state: ServerState, start: date | None, end: date | None, by: Grouping, suffix: str,
-              media_type: str, write: Callable[[exports.Export], bytes], scope: Scope) -> Response:
-    period = _period(start, end)
-    content = write(exports.gather(state.store, period, by, scope=scope))
+@dataclass(frozen=True)
+class ExportQuery:
+    """What a download covers: the period, the grouping, and the overview page's filters."""
+
+    start: date | None
+    end: date | None
+    by: Grouping
+    scope: Scope
+
+
+def export_query(start: date | None = Query(None, description="Début inclus (AAAA-MM-JJ)"),
+                 end: date | None = Query(None, description="Fin exclue (AAAA-MM-JJ), dix ans au plus"),
+                 by: Grouping = Query("process"),
+                 process: str | None = _name("Ce processus seulement / this process only"),
+                 service: str | None = _name("Ce service seulement (celui de chaque entrée) / this service only"),
+                 lab: str | None = _name("Les processus de ce labo seulement (fiche processus) / this lab only"),
+                 ) -> ExportQuery:
+    """The query parameters shared by the downloads; `process`, `service` and `lab` filter as the overview does."""
+    return ExportQuery(start, end, by, Scope(process, service, lab))
+
+
+def _download(state: ServerState, query: ExportQuery, suffix: str, media_type: str,
+              write: Callable[[exports.Export], bytes]) -> Response:
+    period = _period(query.start, query.end)
+    content = write(exports.gather(state.store, period, query.by, scope=query.scope))
     name = period.filename(suffix, datetime.now(UTC).date())
     return Response(content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/hours-saved.xlsx", response_class=Response, summary="Heures économisées en Excel / as a workbook",
             responses=_file(exports.XLSX_TYPE, "Classeur Excel : synthèse, heures par mois, une feuille par processus"))
-def hours_saved_xlsx(start: date | None = Query(None, description="Début inclus (AAAA-MM-JJ)"),
-                     end: date | None = Query(None, description="Fin exclue (AAAA-MM-JJ), dix ans au plus"),
-                     by: Grouping = Query("process"),
-                     process: str | None = _name("Ce processus seulement / this process only"),
-                     service: str | None = _name("Ce service seulement (celui de chaque entrée) / this service only"),
-                     lab: str | None = _name("Les processus de ce labo seulement (fiche processus) / this lab only"),
-                     state: ServerState = Depends(server_state),
+def hours_saved_xlsx(query: ExportQuery = Depends(export_query), state: ServerState = Depends(server_state),
                      who: Principal = Depends(require("manager", "engineer"))) -> Response:
     """The report as an Excel workbook with native charts: exact hours, French formats, no formula from data.
 
     `process`, `service` and `lab` restrict it as the overview page's filters do.
     """
-    return _download(state, start, end, by, "xlsx", exports.XLSX_TYPE, exports.xlsx_bytes,
-                     Scope(process, service, lab))
+    return _download(state, query, "xlsx", exports.XLSX_TYPE, exports.xlsx_bytes)
 
 
 @router.get("/hours-saved.csv", response_class=Response, summary="Heures économisées en CSV / as CSV",
             responses=_file("text/csv", "CSV pour Excel : « ; », UTF-8 avec BOM, virgule décimale"))
-def hours_saved_csv(start: date | None = Query(None, description="Début inclus (AAAA-MM-JJ)"),
-                    end: date | None = Query(None, description="Fin exclue (AAAA-MM-JJ), dix ans au plus"),
-                    by: Grouping = Query("process"),
-                    process: str | None = _name("Ce processus seulement / this process only"),
-                    service: str | None = _name("Ce service seulement (celui de chaque entrée) / this service only"),
-                    lab: str | None = _name("Les processus de ce labo seulement (fiche processus) / this lab only"),
-                    state: ServerState = Depends(server_state),
+def hours_saved_csv(query: ExportQuery = Depends(export_query), state: ServerState = Depends(server_state),
                     who: Principal = Depends(require("manager", "engineer"))) -> Response:
     """The report as CSV: a line per group and the total; a text that could be a formula begins with `'`.
 
     `process`, `service` and `lab` restrict it as the overview page's filters do.
     """
-    return _download(state, start, end, by, "csv", exports.CSV_TYPE, exports.csv_bytes, Scope(process, service, lab))
+    return _download(state, query, "csv", exports.CSV_TYPE, exports.csv_bytes)
