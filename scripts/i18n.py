@@ -3,6 +3,7 @@
     python scripts/i18n.py extract   # rewrite robocore/locale/robocore.pot, merge it into each .po
     python scripts/i18n.py compile   # write each .mo from its .po
     python scripts/i18n.py check     # exit 1 when a message lacks a translation or a .mo is stale
+    python scripts/i18n.py translate fr FILE.json  # set translations {msgid: text} (clears fuzzy)
 
 `make i18n` runs extract then compile. Workflow: write `_("English text {name}", name=…)` in the
 code, run `make i18n`, translate the new entries of `robocore/locale/fr/LC_MESSAGES/robocore.po`
@@ -209,6 +210,25 @@ def problems(source: Path = SOURCE, locale: Path = LOCALE) -> list[str]:
     return found
 
 
+def translate(lang: str, pairs: dict[str, str], locale: Path = LOCALE) -> list[str]:
+    """Set the `lang` translations of these msgids (fuzzy flag cleared); the msgids not in the catalogue.
+
+    Read and written at once, so that several people adding their own entries do not undo each other's.
+    """
+    path = po_path(locale, lang)
+    catalog = _read_po(path, lang)
+    unknown = []
+    for msgid, text in pairs.items():
+        message = catalog.get(msgid)
+        if message is None:
+            unknown.append(msgid)
+            continue
+        message.string = text
+        message.flags.discard("fuzzy")
+    _write_if_changed(path, _po_bytes(catalog))
+    return unknown
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else ""
     if command == "extract":
@@ -218,6 +238,14 @@ def main(argv: list[str]) -> int:
     if command == "compile":
         for path in compile_all():
             print(f"écrit / written: {path}")
+        return 0
+    if command == "translate" and len(argv) == 3:
+        import json
+
+        pairs = json.loads(Path(argv[2]).read_text(encoding="utf-8"))
+        for msgid in translate(argv[1], pairs):
+            print(f"absent du catalogue, lancez extract / not in the catalogue, run extract: {msgid!r}",
+                  file=sys.stderr)
         return 0
     if command == "check":
         found = problems()

@@ -544,8 +544,13 @@ def test_sign_in_through_a_real_provider_then_the_overview(browser: Any,
                     page.fill("input[name=password]", "secret-d-alice")
                     page.click("button[type=submit]")
                     page.wait_for_url(f"{base}/?{query}")
-                    assert page.locator(".rc-person").inner_text().strip().endswith("alice@ddets.gouv.fr")
+                    assert page.locator(".rc-person__name").inner_text().strip().endswith("alice@ddets.gouv.fr")
                     assert _read_cards(page) == _expected(plans, wanted)
+                    # the menu leads to the other sections; signing out (a form with the CSRF token) ends the session
+                    assert page.locator("#navigation [aria-current=page]").inner_text() == "Vue d'ensemble"
+                    page.get_by_role("button", name="Se déconnecter").click()
+                    page.wait_for_load_state()
+                    assert page.goto(f"{base}/").status == 401
                 finally:
                     context.close()
         finally:
