@@ -55,7 +55,8 @@ async def overview_page(request: Request,
         filters, error = None, exc.fr if lang == "fr" else exc.en
     store = request.app.state.robocore.store
     names = await run_in_threadpool(_choices, store)
-    values: dict[str, Any] = {"user": who.name, "nav": "overview", "roles": pages.roles_of(who), "params": params, "presets": PRESETS, "choices": names,
+    values: dict[str, Any] = {"user": who.name, "nav": "overview", "roles": pages.roles_of(who),
+                              "params": params, "presets": PRESETS, "choices": names,
                               "error": error, "data": None, "chart": None}
     if filters is None:
         return pages.page(request, "overview.html", 400, **values)
