@@ -92,6 +92,8 @@ class Settings(BaseModel):
         "from the usual `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` variables."))
     language: Literal["fr", "en"] = Field(default="fr", description=(
         "Language of the CLI, the pages and the API's messages when the request names none: `fr` or `en`."))
+    service_name: str = Field(default="Robocore", min_length=1, max_length=80, description=(
+        "Name of the service shown in the pages' header, footer and titles (e.g. `Robocore — Labo Occitanie`)."))
     theme: Literal["neutral", "dsfr"] = Field(default="neutral", description=(
         "Look of the pages: `neutral`, or `dsfr` (the State design system, reserved to State services: "
         "set it only when the deployment is one)."))
@@ -103,6 +105,10 @@ class Settings(BaseModel):
         "The client secret is the secret `oidc` field `client_secret` (secrets file or "
         "`ROBOCORE_SECRET_OIDC_CLIENT_SECRET`)."))
     oidc_client_id: str | None = Field(default=None, description="Client id registered with the OIDC provider.")
+    oidc_timeout: float = Field(default=10.0, gt=0, le=120, description=(
+        "Seconds each call to the OIDC provider may take (discovery, keys, token, userinfo)."))
+    session_hours: float = Field(default=8.0, gt=0, le=720, description=(
+        "Hours a sign-in lasts; then the person signs in again (a working day by default)."))
     oidc_scopes: str = Field(default="openid email profile", min_length=1, description=(
         "Scopes asked of the OIDC provider, separated by spaces."))
     oidc_roles_claim: str = Field(default="roles", min_length=1, description=(

@@ -53,7 +53,7 @@ except ImportError:
 
 log = structlog.get_logger("robocore.web.oidc")
 
-TIMEOUT = 10.0          # seconds for each call to the provider (connect, read, write)
+TIMEOUT = 10.0          # default seconds for each call to the provider (ROBOCORE_OIDC_TIMEOUT)
 METADATA_SECONDS = 3600.0
 LEEWAY = 60             # seconds of clock difference allowed with the provider
 MAX_GROUPS = 50
@@ -71,14 +71,14 @@ class Identity:
     id_token: str
 
 
-def unavailable(what: str, exc: Exception) -> ApiError:
+def unavailable(what: str, exc: Exception, timeout: float = TIMEOUT) -> ApiError:
     """The provider did not answer (or not in time): 503, logged without any token."""
     timed_out = isinstance(exc, httpx.TimeoutException)
     log.warning("web.oidc_unavailable", step=what, reason="timeout" if timed_out else type(exc).__name__)
     if timed_out:
-        return ApiError(503, f"Le fournisseur d'identité n'a pas répondu à temps ({TIMEOUT:g} s, {what}) : "
+        return ApiError(503, f"Le fournisseur d'identité n'a pas répondu à temps ({timeout:g} s, {what}) : "
                              "réessayez plus tard",
-                        f"the identity provider did not answer in time ({TIMEOUT:g} s, {what}): try again later",
+                        f"the identity provider did not answer in time ({timeout:g} s, {what}): try again later",
                         code="oidc_unavailable")
     return ApiError(503, f"Le fournisseur d'identité est injoignable ({what}) : réessayez plus tard",
                     f"the identity provider cannot be reached ({what}): try again later", code="oidc_unavailable")
@@ -140,11 +140,13 @@ class OidcClient:
     """
 
     def __init__(self, issuer: str, client_id: str, client_secret: Secret | None, *, scopes: str = "openid",
-                 roles_claim: str = "roles", groups_claim: str = "groups", people_home: Path | None = None) -> None:
+                 roles_claim: str = "roles", groups_claim: str = "groups", people_home: Path | None = None,
+                 timeout: float = TIMEOUT) -> None:
         self.issuer, self.client_id, self._secret = issuer.rstrip("/"), client_id, client_secret
         words = scopes.split()
         self.scopes = " ".join(words if "openid" in words else ["openid", *words])
         self.roles_claim, self.groups_claim, self.people_home = roles_claim, groups_claim, people_home
+        self.timeout = timeout
         self._metadata: tuple[float, dict[str, Any]] | None = None
         self._jwks: KeySet | None = None
         self._lock = asyncio.Lock()
@@ -152,14 +154,14 @@ class OidcClient:
     def _client(self, **kwargs: Any) -> AsyncOAuth2Client:
         secret = self._secret.reveal() if self._secret else None
         return AsyncOAuth2Client(client_id=self.client_id, client_secret=secret, code_challenge_method="S256",
-                                 timeout=TIMEOUT, follow_redirects=False, trust_env=False, **kwargs)
+                                 timeout=self.timeout, follow_redirects=False, trust_env=False, **kwargs)
 
     async def _get(self, url: str, what: str) -> httpx.Response:
         try:
-            async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False, trust_env=False) as http:
+            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False) as http:
                 response = await http.get(url, headers={"Accept": "application/json"})
         except httpx.HTTPError as exc:
-            raise unavailable(what, exc) from None
+            raise unavailable(what, exc, self.timeout) from None
         if response.status_code != 200:
             raise refused("provider_error", f"Le fournisseur d'identité a répondu {response.status_code} ({what})",
                           f"the identity provider answered {response.status_code} ({what})", 502, url=url)
@@ -273,7 +275,7 @@ class OidcClient:
                 tokens = await client.fetch_token(document["token_endpoint"], grant_type="authorization_code",
                                                   code=code, code_verifier=login.code_verifier)
         except httpx.HTTPError as exc:
-            raise unavailable("jeton / token", exc) from None
+            raise unavailable("jeton / token", exc, self.timeout) from None
         except OAuthError as exc:
             raise refused("token", f"Le fournisseur d'identité a refusé le code ({exc.error})",
                           f"the identity provider refused the code ({exc.error})", 400, error=exc.error) from None
@@ -323,11 +325,11 @@ class OidcClient:
         if not isinstance(endpoint, str) or not isinstance(access, str):
             return {}
         try:
-            async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False, trust_env=False) as http:
+            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False) as http:
                 response = await http.get(endpoint, headers={"Authorization": f"Bearer {access}",
                                                              "Accept": "application/json, application/jwt"})
         except httpx.HTTPError as exc:
-            raise unavailable("userinfo", exc) from None
+            raise unavailable("userinfo", exc, self.timeout) from None
         if response.status_code != 200:
             raise refused("userinfo", f"Le fournisseur d'identité a répondu {response.status_code} (userinfo)",
                           f"the identity provider answered {response.status_code} (userinfo)", 502)

@@ -191,11 +191,12 @@ def install(app: FastAPI) -> None:
     client_secret = _secret("oidc", "client_secret")
     key = load_key(settings.home(), _secret("session", "key"))
     register(key.decode())  # scrubbed from logs and errors like any secret
-    app.state.sessions = Sessions(key, public_url=config.public_url)
+    app.state.sessions = Sessions(key, public_url=config.public_url, max_age=round(config.session_hours * 3600))
     app.state.oidc = OidcClient(config.oidc_issuer, config.oidc_client_id,
                                 Secret(client_secret, "oidc.client_secret") if client_secret else None,
                                 scopes=config.oidc_scopes, roles_claim=config.oidc_roles_claim,
-                                groups_claim=config.oidc_groups_claim, people_home=settings.home())
+                                groups_claim=config.oidc_groups_claim, people_home=settings.home(),
+                                timeout=config.oidc_timeout)
     people.load(settings.home())  # a mistake in the people file fails the start, naming the entry
     app.include_router(router)
     log.info("web.oidc_enabled", issuer=config.oidc_issuer, client_id=config.oidc_client_id,

@@ -4,7 +4,7 @@ One environment for the process. The theme (`neutral` or `dsfr`, ROBOCORE_THEME)
 page language (ROBOCORE_LANGUAGE unless the caller names one) are variables of each
 render, so that the French formats (`hours`, `number`, `percent`, `day`, `moment`, `month`
 filters) follow the language of the page being drawn. Globals: `static_url`, `vendor_url`,
-`chart_layout` (robocore.web.charts), `service_name`.
+`chart_layout` (robocore.web.charts); `service_name` (ROBOCORE_SERVICE_NAME) is a variable of each render.
 
 Theme rule: the DSFR (the State design system, with the Marianne block "République
 Française") is reserved to State services; it is loaded only when the setting says
@@ -26,7 +26,6 @@ from robocore.web import charts, formatting
 from robocore.web.static import static_url, vendor_url
 
 THEMES = ("neutral", "dsfr")
-SERVICE_NAME = "Robocore"  # until a setting names the deployment's service (told to the integrator)
 SERVICE_TAGLINE = i18n.lazy_gettext("Working hours saved by the robots")  # shown in the page's language
 
 
@@ -56,7 +55,7 @@ def environment() -> Environment:
     env.filters.update({name: _formatter(function) for name, function in formatting.FORMATS.items()})
     env.filters["number"] = _number
     env.globals.update(static_url=static_url, vendor_url=vendor_url, chart_layout=charts.layout,
-                       service_name=SERVICE_NAME, service_tagline=SERVICE_TAGLINE)
+                       service_tagline=SERVICE_TAGLINE)
     return env
 
 
@@ -74,6 +73,7 @@ def render(template: str | Template, *, theme: str | None = None, lang: str | No
     language = lang or get_settings().language
     formatting.locale_of(language)
     values.setdefault("user", None)
+    values.setdefault("service_name", get_settings().service_name)
     page = environment().get_template(template) if isinstance(template, str) else template
     with i18n.use_language(language):  # `_` and lazy messages follow the page's language
         return page.render(theme=chosen, lang=language, **values)

@@ -413,8 +413,8 @@ def test_provider_down_is_a_clear_error(lone: Any) -> None:
 
 
 def test_provider_that_never_answers_times_out(lone: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A provider that accepts connections but never answers: 503 once the timeout has passed, saying so."""
-    monkeypatch.setattr(oidc, "TIMEOUT", 1.0)
+    """A provider that accepts connections but never answers: 503 once ROBOCORE_OIDC_TIMEOUT has passed, saying so."""
+    monkeypatch.setenv("ROBOCORE_OIDC_TIMEOUT", "1")
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)  # connections complete in the backlog; nothing is ever read or written
@@ -516,3 +516,11 @@ def test_people_file_mistakes_name_the_file_and_the_entry(tmp_path: Path) -> Non
     path.chmod(0o666)
     with pytest.raises(SettingsError, match="modifiable par d'autres"):
         people.load(tmp_path)
+
+
+def test_session_hours_setting_sets_the_session_life(lone: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ROBOCORE_SESSION_HOURS decides how long a sign-in lasts (the cookie's Max-Age and its signed expiry)."""
+    monkeypatch.setenv("ROBOCORE_SESSION_HOURS", "2")
+    sessions = lone(f"http://127.0.0.1:{free_port()}").app.state.sessions
+    assert sessions.max_age == 7200
+    assert any("Max-Age=7200" in header for header in _set_cookie_headers(sessions, "https"))

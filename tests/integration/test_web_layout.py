@@ -279,3 +279,11 @@ def test_layout_fits_a_phone(browser: Any, base_url: str, theme: str) -> None:
         assert visit.errors == [] and visit.dialogs == []
     finally:
         page.context.close()
+
+
+def test_the_service_name_setting_names_the_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ROBOCORE_SERVICE_NAME is shown in the header, the footer and the title (escaped), in both themes."""
+    monkeypatch.setenv("ROBOCORE_SERVICE_NAME", "Labo <Occitanie>")
+    for theme in ("neutral", "dsfr"):
+        page = render("base.html", theme=theme)
+        assert page.count("Labo &lt;Occitanie&gt;") >= 3 and "Labo <Occitanie>" not in page
