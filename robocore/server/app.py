@@ -39,7 +39,7 @@ from robocore.server.catalog import Catalog
 from robocore.server.state import Scheduler, ServerState
 from robocore.server.uploads import FORM_OVERHEAD
 from robocore.store import Store
-from robocore.web import pages_groups, pages_overview, pages_process, pages_runs, routes_auth
+from robocore.web import pages_groups, pages_legal, pages_overview, pages_process, pages_runs, routes_auth
 
 log = structlog.get_logger("robocore.server")
 API = "/api/v1"
@@ -120,7 +120,7 @@ def create_app(store: Store, scheduler: Scheduler | None = None, executor: Execu
     app.include_router(routes_me.router)  # who am I: a token or a signed-in person
     routes_auth.install(app)  # sign-in pages and session cookies, only when ROBOCORE_OIDC_ISSUER is set
     app.include_router(pages_overview.router)  # the managers' overview at / (robocore.web)
-    for page_module in (pages_process, pages_groups, pages_runs):  # processes, services and labs, runs
+    for page_module in (pages_process, pages_groups, pages_runs, pages_legal):  # and the footer's pages
         app.include_router(page_module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     _docs(app)

@@ -287,3 +287,23 @@ def test_the_service_name_setting_names_the_pages(monkeypatch: pytest.MonkeyPatc
     for theme in ("neutral", "dsfr"):
         page = render("base.html", theme=theme)
         assert page.count("Labo &lt;Occitanie&gt;") >= 3 and "Labo <Occitanie>" not in page
+
+
+@pytest.mark.parametrize("theme", ["neutral", "dsfr"])
+def test_footer_links_lead_to_the_statement_the_notice_and_personal_data(
+        client: TestClient, theme: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every page's footer links to the accessibility statement (status "non conforme": no RGAA audit yet), the
+    legal notice and the personal data page, which open without signing in, in French, in both themes."""
+    monkeypatch.setenv("ROBOCORE_THEME", theme)
+    monkeypatch.setenv("ROBOCORE_SESSION_HOURS", "8")
+    footer = render("base.html").split('id="pied-de-page"')[1]
+    for href, text in (("/accessibilite", "Accessibilité : non conforme"), ("/mentions-legales", "Mentions légales"),
+                       ("/donnees-personnelles", "Données personnelles et cookies")):
+        assert f'href="{href}">{text}</a>' in footer
+        answer = client.get(href)
+        assert answer.status_code == 200 and f"<title>{text} — Robocore</title>" in answer.text
+    statement = client.get("/accessibilite").text
+    assert "<strong>Non conforme</strong>" in statement and "axe-core" in statement
+    assert "au bout de 8 heures" in client.get("/donnees-personnelles").text
+    assert "Legal notice" in client.get("/mentions-legales?lang=en").text
+    assert ("Etalab 2.0" in client.get("/mentions-legales").text) == (theme == "dsfr")
