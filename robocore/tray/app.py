@@ -1,0 +1,381 @@
+"""The tray icon: the agent's robots in its menu, launches through the dialog and the queue, runs followed.
+
+Network calls run in Python threads; their results come back to the Qt thread through the signals of
+`Bridge` (queued connections), so widgets are only touched by the Qt thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QApplication, QLineEdit, QMenu, QSystemTrayIcon, QWidgetAction
+
+from robocore.i18n import gettext as _
+from robocore.tray import runstate
+from robocore.tray.api import InvalidInputs, Launched, Refused, TrayApiError, TrayClient, Unauthenticated, Unreachable
+from robocore.tray.backoff import Backoff
+from robocore.tray.dialog import LaunchDialog
+from robocore.tray.form import LaunchForm, form_from_detail, idea_form, remembered
+from robocore.tray.look import STATUS_MARK, icon, menu_text, notice_text
+from robocore.tray.menu import MenuModel, RobotEntry, build_menu
+from robocore.tray.prefs import Prefs
+from robocore.tray.queue import LaunchQueue, LaunchState, Outcome
+from robocore.tray.runstate import Phase, RunState
+
+REFRESH_MS = 60_000
+
+
+class Bridge(QObject):
+    """Results of the network threads, delivered in the Qt thread."""
+
+    refreshed = Signal(object, object, bool)  # robots, runs, dashboard available
+    offline = Signal(str)
+    detail = Signal(str, object, str)  # robot, detail (None on error), problem to show
+    outcome = Signal(object)  # queue.Outcome
+    run = Signal(object)  # RunState
+    notice = Signal(str, str)  # title, text
+
+
+class TrayApp(QObject):
+    """The tray icon and its menu for one server and one agent."""
+
+    def __init__(self, client: TrayClient, queue: LaunchQueue, prefs: Prefs) -> None:
+        super().__init__()
+        self.client, self.queue, self.prefs = client, queue, prefs
+        self.bridge = Bridge()
+        self.backoff = Backoff()
+        self.robots: list[dict[str, Any]] = []
+        self.runs: list[dict[str, Any]] = []
+        self.states: dict[str, RunState] = {}  # by idempotency key
+        self.titles: dict[str, str] = {}
+        self.online, self.dashboard, self.query = True, False, ""
+        self.last_finished: RunState | None = None
+        self.tray = QSystemTrayIcon(icon("#000091"))
+        self.menu = QMenu()
+        self.tray.setContextMenu(self.menu)
+        self.tray.messageClicked.connect(self._open_last_run)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self.refresh)
+        self.bridge.refreshed.connect(self._on_refreshed)
+        self.bridge.offline.connect(self._on_offline)
+        self.bridge.detail.connect(self._on_detail)
+        self.bridge.outcome.connect(self._on_outcome)
+        self.bridge.run.connect(self._on_run)
+        self.bridge.notice.connect(self._notice)
+        self._rebuild()
+
+    # ---- connection -----------------------------------------------------------------------------
+    def start(self) -> None:
+        self.tray.show()
+        self.refresh()
+
+    def _background(self, work: Callable[[], None]) -> None:
+        threading.Thread(target=work, daemon=True, name="robocore-tray").start()
+
+    def refresh(self) -> None:
+        """Read the robots and runs again, then send what the queue keeps; offline: retry with backoff."""
+        def work() -> None:
+            try:
+                robots, runs = self.client.robots(), self.client.runs(limit=200)
+                dashboard = self.client.has_dashboard()
+            except TrayApiError as exc:
+                self.bridge.offline.emit(exc.message)
+                return
+            self.bridge.refreshed.emit(robots, runs, dashboard)
+            for outcome in self.queue.flush(self.client):
+                self.bridge.outcome.emit(outcome)
+        self._background(work)
+
+    def _on_refreshed(self, robots: list[dict[str, Any]], runs: list[dict[str, Any]], dashboard: bool) -> None:
+        self.robots, self.runs, self.dashboard, self.online = robots, runs, dashboard, True
+        self.titles = {str(r["robot"]): str(r.get("title") or r["robot"]) for r in robots}
+        self.backoff.reset()
+        self.timer.start(REFRESH_MS)
+        self._rebuild()
+
+    def _on_offline(self, message: str) -> None:
+        self.online = False
+        delay = self.backoff.delay()
+        self.tray.setIcon(icon("#666666"))
+        self.tray.setToolTip(_("Robocore: {problem} Next try in {seconds} s.", problem=message,
+                               seconds=round(delay)))
+        self.timer.start(int(delay * 1000))
+        self._rebuild()
+
+    # ---- the menu -------------------------------------------------------------------------------
+    def model(self) -> MenuModel:
+        return build_menu(self.robots, self.runs, self.prefs.pinned(), self.query)
+
+    def _rebuild(self) -> None:
+        self.menu.clear()
+        if not self.online:
+            self.menu.addAction(_("Server unreachable: retrying…")).setEnabled(False)
+        for state in self.states.values():
+            if not state.phase.is_final:
+                self._progress_entry(state)
+        model = self.model()
+        if model.searchable:
+            self._search_field()
+        if model.favourites:
+            self.menu.addSection(_("Favourites"))
+            for entry in model.favourites:
+                self._robot_menu(self.menu, entry)
+        for group in model.groups:
+            self.menu.addSection(group.process or _("Other robots"))  # a section shows & as it is
+            for entry in group.robots:
+                self._robot_menu(self.menu, entry)
+        if not model.robots and self.online:
+            self.menu.addAction(_("No robot found") if model.query else _("No robot granted")).setEnabled(False)
+        self.menu.addSeparator()
+        self.menu.addAction(_("My time saved"), self.show_savings)
+        if self.dashboard:
+            self.menu.addAction(_("Open the dashboard"), self.open_dashboard)
+        self.menu.addAction(_("Suggest an automation"), self.suggest)
+        self.menu.addSeparator()
+        self.menu.addAction(_("Quit"), QApplication.quit)
+        self._tooltip()
+
+    def _search_field(self) -> None:
+        field = QLineEdit()
+        field.setPlaceholderText(_("Search a robot"))
+        field.setAccessibleName(_("Search a robot"))
+        field.setText(self.query)
+        field.textChanged.connect(self._on_search)
+        action = QWidgetAction(self.menu)
+        action.setDefaultWidget(field)
+        self.menu.addAction(action)
+
+    def _on_search(self, text: str) -> None:
+        self.query = text
+        QTimer.singleShot(0, self._rebuild_keep_focus)
+
+    def _rebuild_keep_focus(self) -> None:
+        self._rebuild()
+        for action in self.menu.actions():
+            if isinstance(action, QWidgetAction) and isinstance(action.defaultWidget(), QLineEdit):
+                action.defaultWidget().setFocus()
+
+    def _robot_menu(self, parent: QMenu, entry: RobotEntry) -> None:
+        sub = parent.addMenu(menu_text(("★ " if entry.pinned else "") + entry.title))
+        sub.addAction(_("Launch…"), partial(self.launch, entry.name))
+        pin = _("Unpin") if entry.pinned else _("Pin to favourites")
+        sub.addAction(pin, partial(self._pin, entry.name, not entry.pinned))
+        if entry.last_runs:
+            sub.addSection(_("Last runs"))
+        for run in entry.last_runs:
+            when = run.at.astimezone().strftime("%d/%m %H:%M") if run.at else ""
+            text = f"{STATUS_MARK.get(run.status, '·')} {when} {runstate.phase_text(_phase(run.status))}"
+            shown = sub.addAction(menu_text(text + (f" — {run.error}" if run.error else "")))
+            shown.setEnabled(False)
+
+    def _progress_entry(self, state: RunState) -> None:
+        sub = self.menu.addMenu(menu_text(state.progress()))
+        if state.run_id and state.phase in (Phase.SENT, Phase.RUNNING):
+            sub.addAction(_("Cancel this run"), partial(self.cancel, state.run_id))
+
+    def _tooltip(self) -> None:
+        running = [s.progress() for s in self.states.values() if not s.phase.is_final]
+        if self.online:
+            self.tray.setIcon(icon("#000091", busy=bool(running)))
+            self.tray.setToolTip("\n".join(["Robocore", *running]))
+
+    def _pin(self, robot: str, on: bool) -> None:
+        self.prefs.pin(robot, on)
+        self._rebuild()
+
+    # ---- launching ------------------------------------------------------------------------------
+    def launch(self, robot: str, problem: str = "") -> None:
+        """Read the robot's inputs (they may have changed), then open the dialog."""
+        def work() -> None:
+            try:
+                self.bridge.detail.emit(robot, self.client.robot(robot), problem)
+            except TrayApiError as exc:
+                self.bridge.detail.emit(robot, None, exc.message)
+        self._background(work)
+
+    def _on_detail(self, robot: str, detail: dict[str, Any] | None, problem: str) -> None:
+        if detail is None:
+            self._notice(_("Cannot open the launch form"), problem)
+            return
+        form = form_from_detail(detail)
+        dialog = LaunchDialog(form, self.prefs.values(robot))
+        if problem:
+            dialog.show_problem(problem)
+        if dialog.exec() == LaunchDialog.DialogCode.Accepted:
+            self._send(form, dialog)
+
+    def _send(self, form: LaunchForm, dialog: LaunchDialog) -> None:
+        checked = dialog.checked
+        self.prefs.remember(form.robot, remembered(form, checked))
+        queued = self.queue.add(form.robot, checked.inputs, checked.files)  # kept before it is sent
+        self.states[queued.key] = runstate.queued_offline(queued.key, form.robot, form.title)
+        self._rebuild()
+        self._background(lambda: self.bridge.outcome.emit(self.queue.send(self.client, queued)))
+
+    def _on_outcome(self, outcome: Outcome) -> None:
+        launch, error = outcome.launch, outcome.error
+        state = self.states.get(launch.key) or runstate.queued_offline(
+            launch.key, launch.robot, self.titles.get(launch.robot, launch.robot))
+        if launch.state is LaunchState.SENT and launch.run_id:
+            self.states[launch.key] = runstate.sent(state, launch.run_id)
+            self.follow(self.states[launch.key])
+        elif launch.state is LaunchState.REFUSED:
+            self.states[launch.key] = runstate.refused(state, launch.last_error or "")
+            if isinstance(error, InvalidInputs):  # the inputs changed, or a value the server refuses
+                self.launch(launch.robot, problem=error.message)
+            else:
+                self._notice(_("Launch refused: {title}", title=state.title), launch.last_error or "")
+        else:
+            self.states[launch.key] = state
+            if isinstance(error, Unauthenticated):
+                self._notice(_("Sign in again"), error.message)
+            elif error is not None:
+                self._notice(_("Launch kept until the server is back"), error.message)
+            if isinstance(error, Unreachable):
+                self._on_offline(error.message)
+        self._rebuild()
+
+    # ---- following a run ------------------------------------------------------------------------
+    def follow(self, state: RunState) -> None:
+        """Follow the run's events until its end; when the server is lost, read the run again with backoff."""
+        run_id = state.run_id
+        assert run_id is not None
+
+        def work() -> None:
+            current, backoff = state, Backoff()
+            while not current.phase.is_final:
+                try:
+                    if current.phase is Phase.RECONNECTING:
+                        current = runstate.observed(current, self.client.run(run_id))
+                        if current.phase.is_final:
+                            current = self._final_detail(current, run_id)
+                            break
+                        self.bridge.run.emit(current)
+                    for _name, data in self.client.events(run_id):
+                        current = runstate.observed(current, data)
+                        if not current.phase.is_final:  # the end is shown once its detail is read
+                            self.bridge.run.emit(current)
+                    if not current.phase.is_final:  # the stream closed early: the server is stopping
+                        raise Unreachable(_("The connection to the server was lost."))
+                    current = self._final_detail(current, run_id)
+                    backoff.reset()
+                except TrayApiError as exc:
+                    current = runstate.lost(current, exc.message)
+                    self.bridge.run.emit(current)
+                    threading.Event().wait(backoff.delay())
+            self.bridge.run.emit(current)
+        self._background(work)
+
+    def _final_detail(self, state: RunState, run_id: str) -> RunState:
+        """A finished run read once more: its minutes saved and the items it rejected, with their reason."""
+        state = runstate.observed_final(state, self.client.run(run_id))
+        if state.business_errors:
+            state = runstate.with_rejected(state, self.client.rejected(run_id))
+        return state
+
+    def _on_run(self, state: RunState) -> None:
+        before = self.states.get(state.key)
+        self.states[state.key] = state
+        if state.phase.is_final and (before is None or not before.phase.is_final):
+            self.last_finished = state
+            self._notice(state.progress(), self._summary(state))
+            self.refresh()
+        self._rebuild()
+
+    def _summary(self, state: RunState) -> str:
+        lines = [_("{done} of {total} items processed.", done=state.done, total=state.total)]
+        if state.business_errors:
+            lines.append(_("Items rejected: {n}", n=state.business_errors))
+            lines.extend(f"• {key}: {reason}" for key, reason in state.rejected)
+        if state.error:
+            lines.append(state.error)
+        if state.minutes_saved:
+            lines.append(_("Time saved: {minutes} min.", minutes=round(state.minutes_saved)))
+        return "\n".join(lines)
+
+    def cancel(self, run_id: str) -> None:
+        def work() -> None:
+            try:
+                self.client.cancel(run_id)
+            except TrayApiError as exc:
+                self.bridge.notice.emit(_("Cannot cancel the run"), exc.message)
+        self._background(work)
+
+    # ---- other entries --------------------------------------------------------------------------
+    def _notice(self, title: str, text: str) -> None:
+        self.tray.showMessage(title, notice_text(text), QSystemTrayIcon.MessageIcon.Information, 15_000)
+
+    def _open_last_run(self) -> None:
+        if self.last_finished and self.last_finished.run_id:
+            QDesktopServices.openUrl(QUrl(f"{self.client.server}/executions/{self.last_finished.run_id}"))
+
+    def open_dashboard(self) -> None:
+        QDesktopServices.openUrl(QUrl(self.client.server + "/"))
+
+    def show_savings(self) -> None:
+        def work() -> None:
+            try:
+                data = self.client.savings()
+            except Refused as exc:
+                missing = exc.status in (404, 405)
+                self.bridge.notice.emit(_("My time saved"), _("This server does not give the time saved per agent "
+                                                              "yet.") if missing else exc.message)
+                return
+            except TrayApiError as exc:
+                self.bridge.notice.emit(_("My time saved"), exc.message)
+                return
+            self.bridge.notice.emit(_("My time saved"), _(
+                "This week: {week} h\nThis month: {month} h\nThis year: {year} h",
+                week=data.get("week_hours", 0), month=data.get("month_hours", 0), year=data.get("year_hours", 0)))
+        self._background(work)
+
+    def suggest(self) -> None:
+        """A short form (what task, how often, how long by hand) sent to the server."""
+        dialog = LaunchDialog(idea_form())
+        dialog.launch_button.setText(_("Send"))
+        if dialog.exec() != LaunchDialog.DialogCode.Accepted:
+            return
+        idea = dialog.checked.inputs
+
+        def work() -> None:
+            try:
+                self.client.propose(idea["task"], idea["frequency"], float(idea["minutes"]))
+            except Refused as exc:
+                if exc.status in (404, 405):
+                    self.bridge.notice.emit(_("Suggest an automation"),
+                                            _("This server does not take suggestions yet: tell your Robocore "
+                                              "engineers."))
+                else:
+                    self.bridge.notice.emit(_("Suggest an automation"), exc.message)
+                return
+            except TrayApiError as exc:
+                self.bridge.notice.emit(_("Suggest an automation"), exc.message)
+                return
+            self.bridge.notice.emit(_("Suggest an automation"), _("Thank you: your suggestion was sent."))
+        self._background(work)
+
+
+def _phase(status: str) -> Phase:
+    try:
+        return Phase(status)
+    except ValueError:
+        return Phase.SENT
+
+
+def run_tray(client: TrayClient, queue: LaunchQueue, prefs: Prefs) -> int:
+    """Show the icon and run Qt's loop until "Quit"."""
+    app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)
+    tray = TrayApp(client, queue, prefs)
+    tray.start()
+    return app.exec()
+
+
+__all__ = ["Launched", "TrayApp", "run_tray"]
