@@ -1,0 +1,380 @@
+"""The runs pages' data: the list's filters read from the URL, a page of runs with their counts, one run's page.
+
+Filters (a GET form, so every view is a shareable URL): `robot`, `processus`, `service`, `statut` (a run
+status code), `auteur` (who launched it: a token's name, `cli`, `schedule:<name>`), `du` and `au` (first and
+last day included, YYYY-MM-DD, days in Paris time), `page` (from 1) and `par_page` (at most 100). A bad
+value is an overview_data.FilterError naming the field and the value.
+
+Every figure is SQL: the page's runs in one query, their item counts in one GROUP BY (run, status) and
+their minutes saved in one GROUP BY run over the ledger; a run's page likewise (counts per status, errors
+grouped by message, ledger minutes per kind). Nothing loads a run's items to count them in Python.
+
+These reads belong in a Store module (robocore/store) once the pages settle; they use the store's tables
+directly meanwhile, read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, func, select
+
+from robocore import i18n
+from robocore.secrets import scrub, scrub_any
+from robocore.statuses import ITEM_FAILED, ItemStatus, RunStatus
+from robocore.storage import run_relative
+from robocore.store.models import items as ITEMS
+from robocore.store.models import ledger as LEDGER
+from robocore.store.models import processes as PROCESSES
+from robocore.store.models import robot_versions as VERSIONS
+from robocore.store.models import runs as RUNS
+from robocore.store.models import step_events as EVENTS
+from robocore.store.rows import Item, Run
+from robocore.web.overview_data import FilterError, _day, _name
+
+if TYPE_CHECKING:
+    from robocore.store import Store
+
+PER_PAGE = 50
+MAX_PER_PAGE = 100
+MAX_PAGE = 100_000
+ITEMS_PER_PAGE = 50
+TOP_ERRORS = 20
+MAX_CHOICES = 300            # names offered per filter list
+RECENT_AUTHORS = 2000        # the latest runs whose authors the filter offers
+ZONE = ZoneInfo("Europe/Paris")  # the pages show times as French offices read them (stored: naive UTC)
+LIST_FIELDS = ("robot", "processus", "service", "statut", "auteur", "du", "au")
+
+
+def _refused(field_name: str, message: i18n.Message) -> FilterError:
+    return FilterError(field_name, message.render("fr"), message.render("en"))
+
+
+def local(moment: datetime | None) -> datetime | None:
+    """A stored moment (naive UTC) in Paris time (naive, for the `moment` format)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC).astimezone(ZONE).replace(tzinfo=None)
+
+
+def _utc_midnight(day: date) -> datetime:
+    """Midnight of a Paris day, as the store's naive UTC."""
+    return datetime.combine(day, datetime.min.time(), ZONE).astimezone(UTC).replace(tzinfo=None)
+
+
+def _int(params: Mapping[str, str], name: str, default: int, high: int) -> int:
+    text = (params.get(name) or "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= high:
+        raise _refused(name, i18n.lazy_gettext("invalid value for '{field}': '{value}' (a whole number from 1 to "
+                                               "{high})", field=name, value=text[:40], high=high))
+    return int(text)
+
+
+def _status(params: Mapping[str, str], name: str, allowed: Sequence[str]) -> str | None:
+    text = (params.get(name) or "").strip()
+    if not text:
+        return None
+    if text not in allowed:
+        raise _refused(name, i18n.lazy_gettext("unknown status for '{field}': '{value}' ({allowed})", field=name,
+                                               value=text[:40], allowed=", ".join(allowed)))
+    return text
+
+
+@dataclass(frozen=True)
+class RunFilters:
+    """What the runs list shows: `start` (included) to `end` (excluded) are Paris days, None when open."""
+
+    robot: str | None = None
+    process: str | None = None
+    service: str | None = None
+    status: str | None = None
+    author: str | None = None
+    start: date | None = None
+    end: date | None = None
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    def query(self, **changes: Any) -> str:
+        """The URL query of this view (with `changes`, e.g. page=2): only the filters given."""
+        values = {"robot": self.robot, "processus": self.process, "service": self.service, "statut": self.status,
+                  "auteur": self.author, "du": self.start.isoformat() if self.start else None,
+                  "au": (self.end - timedelta(days=1)).isoformat() if self.end else None,
+                  "page": self.page if self.page != 1 else None,
+                  "par_page": self.per_page if self.per_page != PER_PAGE else None}
+        values.update(changes)
+        if values.get("page") == 1:
+            values["page"] = None
+        if values.get("par_page") == PER_PAGE:
+            values["par_page"] = None
+        return urlencode({key: value for key, value in values.items() if value not in (None, "")})
+
+    @property
+    def last_day(self) -> date | None:
+        return self.end - timedelta(days=1) if self.end else None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The WHERE conditions of these filters on the runs table."""
+        found: list[ColumnElement[bool]] = []
+        for column, value in ((RUNS.c.robot, self.robot), (RUNS.c.process_name, self.process),
+                              (RUNS.c.service, self.service), (RUNS.c.status, self.status),
+                              (RUNS.c.created_by, self.author)):
+            if value is not None:
+                found.append(column == value)
+        if self.start is not None:
+            found.append(RUNS.c.started_at >= _utc_midnight(self.start))
+        if self.end is not None:
+            found.append(RUNS.c.started_at < _utc_midnight(self.end))
+        return found
+
+
+def parse_run_filters(params: Mapping[str, str]) -> RunFilters:
+    """The runs list's filters from a URL query; FilterError naming the first bad field."""
+    names = {key: _name(key, params.get(key)) for key in ("robot", "processus", "service", "auteur")}
+    status = _status(params, "statut", [s.value for s in RunStatus])
+    first, last = (params.get("du") or "").strip(), (params.get("au") or "").strip()
+    start = _day("du", first) if first else None
+    end = _day("au", last) + timedelta(days=1) if last else None
+    if start is not None and end is not None and end <= start:
+        raise _refused("au", i18n.lazy_gettext("'{field}': the last day ({last}) is before the first day ({first})",
+                                               field="au", last=last, first=first))
+    return RunFilters(names["robot"], names["processus"], names["service"], status, names["auteur"], start, end,
+                      _int(params, "page", 1, MAX_PAGE), _int(params, "par_page", PER_PAGE, MAX_PER_PAGE))
+
+
+# ---- the list ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunRow:
+    """A run of the list with its item counts and the minutes the ledger credits it with."""
+
+    run: Run
+    counts: dict[str, int]
+    minutes: float
+
+    @property
+    def done(self) -> int:
+        return self.counts.get(ItemStatus.DONE.value, 0)
+
+    @property
+    def failed(self) -> int:
+        return sum(self.counts.get(s.value, 0) for s in ITEM_FAILED)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def started(self) -> datetime | None:
+        return local(self.run.started_at)
+
+    @property
+    def duration(self) -> timedelta | None:
+        return duration_of(self.run)
+
+
+@dataclass(frozen=True)
+class RunList:
+    """One page of runs, newest first, with the number of runs the filters keep."""
+
+    filters: RunFilters
+    rows: tuple[RunRow, ...]
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.filters.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.filters.page < self.pages
+
+    @property
+    def first_shown(self) -> int:
+        return (self.filters.page - 1) * self.filters.per_page + 1 if self.rows else 0
+
+    @property
+    def last_shown(self) -> int:
+        return (self.filters.page - 1) * self.filters.per_page + len(self.rows)
+
+
+def duration_of(run: Run) -> timedelta | None:
+    """From recorded to finished; None while the run has not finished."""
+    return run.finished_at - run.started_at if run.finished_at else None
+
+
+def _counts_by_run(store: Store, ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    query = (select(ITEMS.c.run_id, ITEMS.c.status, func.count()).where(ITEMS.c.run_id.in_(ids))
+             .group_by(ITEMS.c.run_id, ITEMS.c.status))
+    found: dict[str, dict[str, int]] = {}
+    with store.engine.begin() as conn:
+        for run_id, status, count in conn.execute(query):
+            found.setdefault(run_id, {})[status] = int(count)
+    return found
+
+
+def _minutes_by_run(store: Store, ids: Sequence[str]) -> dict[str, float]:
+    query = (select(LEDGER.c.run_id, func.sum(LEDGER.c.minutes)).where(LEDGER.c.run_id.in_(ids))
+             .group_by(LEDGER.c.run_id))
+    with store.engine.begin() as conn:
+        return {run_id: float(total or 0.0) for run_id, total in conn.execute(query)}
+
+
+def run_list(store: Store, filters: RunFilters) -> RunList:
+    """The page of runs the filters ask for, newest first, with their counts and minutes (three queries)."""
+    from robocore.store.runs import run_of
+
+    conditions = filters.conditions()
+    query = (select(RUNS).where(*conditions).order_by(RUNS.c.started_at.desc(), RUNS.c.id.desc())
+             .limit(filters.per_page).offset((filters.page - 1) * filters.per_page))
+    with store.engine.begin() as conn:
+        runs = [run_of(row) for row in conn.execute(query).mappings()]
+        total = int(conn.execute(select(func.count()).select_from(RUNS).where(*conditions)).scalar_one())
+    ids = [run.id for run in runs]
+    counts = _counts_by_run(store, ids) if ids else {}
+    minutes = _minutes_by_run(store, ids) if ids else {}
+    rows = tuple(RunRow(run, counts.get(run.id, {}), minutes.get(run.id, 0.0)) for run in runs)
+    return RunList(filters, rows, total)
+
+
+def choices(store: Store) -> dict[str, list[str]]:
+    """The names offered in the filters, from small tables: robots (their recorded versions), process records'
+    names and services, and the authors of the latest runs (the runs table is never scanned whole)."""
+    recent = select(RUNS.c.created_by).order_by(RUNS.c.started_at.desc()).limit(RECENT_AUTHORS).subquery()
+    queries = {"robot": select(VERSIONS.c.robot), "processus": select(PROCESSES.c.name),
+               "service": select(PROCESSES.c.service), "auteur": select(recent.c.created_by)}
+    found: dict[str, list[str]] = {}
+    with store.engine.begin() as conn:
+        for key, query in queries.items():
+            column = query.selected_columns[0]
+            rows = conn.execute(query.where(column.is_not(None)).distinct().order_by(column).limit(MAX_CHOICES))
+            found[key] = [str(name) for name in rows.scalars()]
+    return found
+
+
+# ---- one run ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ErrorGroup:
+    """Failed items of a run sharing one message and one kind (business or application error)."""
+
+    status: str
+    message: str | None
+    count: int
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """Everything a run's page shows (evidence aside: it is read from the run files storage)."""
+
+    run: Run
+    version_sha256: str | None
+    counts: dict[str, int]
+    minutes_items: float
+    entries_items: int
+    minutes_run: float
+    first_activity: datetime | None
+    errors: tuple[ErrorGroup, ...]
+    items: tuple[Item, ...]
+    item_status: str | None
+    item_page: int
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def minutes(self) -> float:
+        return self.minutes_items + self.minutes_run
+
+    @property
+    def done(self) -> int:
+        return self.counts.get(ItemStatus.DONE.value, 0)
+
+    @property
+    def failed(self) -> int:
+        return sum(self.counts.get(s.value, 0) for s in ITEM_FAILED)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def shown_total(self) -> int:
+        """Items the item table pages through (those of the chosen status, or all)."""
+        return self.counts.get(self.item_status, 0) if self.item_status else self.total
+
+    @property
+    def item_pages(self) -> int:
+        return max(1, -(-self.shown_total // ITEMS_PER_PAGE))
+
+    @property
+    def duration(self) -> timedelta | None:
+        return duration_of(self.run)
+
+
+def shown_inputs(run: Run) -> dict[str, Any]:
+    """The run's inputs as a page may show them: secret values masked (as they were when the run was recorded,
+    and again with the secrets this process knows), file inputs by their name inside the run."""
+    shown: dict[str, Any] = {}
+    for name, value in scrub_any(dict(run.inputs)).items():
+        if isinstance(value, str):
+            value = run_relative(run.id, value) or value
+        shown[str(name)] = value
+    return shown
+
+
+def _errors(store: Store, run_id: str) -> tuple[ErrorGroup, ...]:
+    failed = sorted(s.value for s in ITEM_FAILED)
+    count = func.count()
+    query = (select(ITEMS.c.status, ITEMS.c.error, count).where(ITEMS.c.run_id == run_id, ITEMS.c.status.in_(failed))
+             .group_by(ITEMS.c.status, ITEMS.c.error).order_by(count.desc(), ITEMS.c.status, ITEMS.c.error)
+             .limit(TOP_ERRORS))
+    with store.engine.begin() as conn:
+        return tuple(ErrorGroup(status, scrub_any(error), int(n)) for status, error, n in conn.execute(query))
+
+
+def _items(store: Store, run_id: str, status: str | None, page: int) -> tuple[Item, ...]:
+    from robocore.store.items import item_of
+
+    query = select(ITEMS).where(ITEMS.c.run_id == run_id)
+    if status is not None:
+        query = query.where(ITEMS.c.status == status)
+    query = query.order_by(ITEMS.c.block, ITEMS.c.seq).limit(ITEMS_PER_PAGE).offset((page - 1) * ITEMS_PER_PAGE)
+    with store.engine.begin() as conn:
+        found = [item_of(row) for row in conn.execute(query).mappings()]
+    return tuple(replace(item, error=scrub(item.error)) if item.error else item for item in found)
+
+
+def run_page(store: Store, run: Run, params: Mapping[str, str]) -> RunPage:
+    """A run's page data for the items' filters in `params` (`statut` of the items, `page`); FilterError."""
+    status = _status(params, "statut", [s.value for s in ItemStatus])
+    page = _int(params, "page", 1, MAX_PAGE)
+    ledger = (select(LEDGER.c.kind, func.count(), func.coalesce(func.sum(LEDGER.c.minutes), 0.0))
+              .where(LEDGER.c.run_id == run.id).group_by(LEDGER.c.kind))
+    first = select(func.min(ITEMS.c.started_at)).where(ITEMS.c.run_id == run.id)
+    first_event = select(func.min(EVENTS.c.at)).where(EVENTS.c.run_id == run.id)
+    with store.engine.begin() as conn:
+        sha = conn.execute(select(VERSIONS.c.sha256).where(VERSIONS.c.id == run.version_id)).scalar()
+        by_kind = {kind: (int(n), float(total)) for kind, n, total in conn.execute(ledger)}
+        starts = [t for t in (conn.execute(first).scalar(), conn.execute(first_event).scalar()) if t is not None]
+    counts = {status_.value: n for status_, n in store.counts(run.id).items()}
+    entries, minutes_items = by_kind.get("item", (0, 0.0))
+    return RunPage(run, sha, counts, minutes_items, entries, by_kind.get("run", (0, 0.0))[1],
+                   local(min(starts)) if starts else None, _errors(store, run.id), _items(store, run.id, status, page),
+                   status, page, shown_inputs(run))
+
+
+def format_duration(value: timedelta | None) -> str:
+    """A duration as `2 h 05 min`, `12 min 30 s` or `45 s` (the same symbols in French and English)."""
+    if value is None:
+        return "—"
+    seconds = max(0, int(value.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}\u00a0h\u00a0{minutes:02d}\u00a0min"
+    if minutes:
+        return f"{minutes}\u00a0min\u00a0{secs:02d}\u00a0s"
+    return f"{secs}\u00a0s"
