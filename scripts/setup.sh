@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(python3-venv chromium xvfb xauth trayer xdotool libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4
-          libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0
+packages=(python3-venv chromium xvfb xauth trayer xdotool desktop-file-utils libxcb-cursor0 libxkbcommon-x11-0
+          libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0
           libxcb-xinerama0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
           nginx-light openssl systemd)  # the deploy/ tests: nginx -t, a TLS certificate, systemd-analyze
 # the sign-in tests run an OpenID Connect provider on Node.js (tests/oidc, `npm ci` from its lock); machines
