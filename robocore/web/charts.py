@@ -18,12 +18,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-WIDTH, HEIGHT = 640, 280
+WIDTH, HEIGHT = 720, 280
 LEFT, RIGHT, TOP, BOTTOM = 56, 8, 12, 40  # room for the value axis and the category labels
 TICKS = 4
 PALETTE_SIZE = 8  # CSS classes rc-series-0 … rc-series-7, reused in turn
 LABEL_FONT = 12  # px, as robocore.css draws `.rc-chart__label` (user units of the viewBox)
-LABEL_GAP = 3  # the least room between two category labels
+LABEL_GAP = 8  # the least room between two category labels (the estimate is short for DejaVu Sans)
 # Advance widths in em of a sans-serif font, by class of character (generous for Marianne and Arial);
 # the server cannot measure text, so labels are thinned on this estimate.
 _NARROW, _WIDE = set(".,:;'’ |!iljtfrI()-"), set("mwMW")
@@ -81,6 +81,7 @@ class Tick:
 
     y: float
     value: float
+    places: int = 0  # decimals shown: as many as the step needs (0.25 → 2), so that no two ticks read alike
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,8 @@ def layout(chart: BarChart) -> Layout:
             if height > 0:
                 y -= height
                 bars.append(Bar(x, y, bar_width, height, index, category))
-    ticks = tuple(Tick(baseline - plot_height * i / TICKS, step * i) for i in range(TICKS + 1))
+    places = next((p for p in range(4) if abs(round(step, p) - step) < 1e-9 * max(step, 1.0)), 3)
+    ticks = tuple(Tick(baseline - plot_height * i / TICKS, step * i, places) for i in range(TICKS + 1))
     every = label_step(chart.categories, slot)
     labels = tuple(Label(LEFT + slot * (i + 0.5), text, i) for i, text in enumerate(chart.categories)
                    if i % every == 0)

@@ -65,3 +65,16 @@ def test_the_data_table_keeps_every_month_when_labels_are_thinned() -> None:
     page = render(template, theme="neutral", lang="fr", chart=chart)
     assert page.count('<th scope="row">') == 36 and "sept. 25" in page
     assert 1 < page.count('class="rc-chart__label"') < 36
+
+
+def test_ticks_show_the_decimals_their_step_needs() -> None:
+    """A step of 0.25 h reads 0 / 0,25 / 0,5 / 0,75 / 1 (not 0,3 and 0,8); whole steps show no decimals."""
+    from robocore.web.templates import environment, render
+
+    small = charts.layout(charts.chart("Heures", _months(3), {"A": [0.2, 0.9, 0.5]}))
+    assert [(tick.value, tick.places) for tick in small.ticks] == [(0, 2), (0.25, 2), (0.5, 2), (0.75, 2), (1.0, 2)]
+    assert {tick.places for tick in charts.layout(charts.chart("H", _months(3), {"A": [10, 35, 20]})).ticks} == {0}
+    chart = charts.chart("Heures", _months(3), {"A": [0.2, 0.9, 0.5]})
+    template = environment().from_string('{% import "macros.html" as m with context %}{{ m.bar_chart(chart, "c") }}')
+    page = render(template, theme="neutral", lang="fr", chart=chart)
+    assert ">0,25</text>" in page and ">0,75</text>" in page and ">0,3</text>" not in page
