@@ -11,6 +11,7 @@ from typing import Any
 from robocore import settings
 from robocore.errors import RobotDefinitionError
 from robocore.executors.base import Executor, get_executor
+from robocore.i18n import gettext as _
 from robocore.loader import find_robot, load_robot
 from robocore.runs import prepare
 from robocore.statuses import RunStatus
@@ -77,8 +78,8 @@ def submit(store: Store, run_id: str, queue: str | None, executor: Executor | Ca
     except Exception as exc:
         reason = redact(str(exc) or type(exc).__name__)
         if new_run:
-            store.finish_run(run_id, RunStatus.FAILED, f"envoi à l'exécuteur impossible / executor refused: {reason}")
-        raise ExecutorUnavailable(f"exécuteur indisponible / executor unavailable: {reason}") from exc
+            store.finish_run(run_id, RunStatus.FAILED, _("the executor refused the run: {reason}", reason=reason))
+        raise ExecutorUnavailable(_("executor unavailable: {reason}", reason=reason)) from exc
 
 
 class SubmitTimeout(TimeoutError):
@@ -88,8 +89,8 @@ class SubmitTimeout(TimeoutError):
 def _bounded_submit(executor: Executor, run_id: str, queue: str | None, timeout: float) -> None:
     """executor.submit in a daemon thread, waited for at most `timeout` seconds."""
     if not _pending.acquire(blocking=False):
-        raise SubmitTimeout(f"{MAX_PENDING_SUBMITS} envois déjà en attente de l'exécuteur '{executor.name}', "
-                            "qui ne répond pas / executor not answering")
+        raise SubmitTimeout(_("{n} submissions already waiting for the executor '{name}', which does not answer",
+                              n=MAX_PENDING_SUBMITS, name=executor.name))
     outcome: list[BaseException | None] = []
     done = threading.Event()
 
@@ -105,7 +106,7 @@ def _bounded_submit(executor: Executor, run_id: str, queue: str | None, timeout:
 
     threading.Thread(target=call, name=f"submit-{run_id[:8]}", daemon=True).start()
     if not done.wait(timeout):
-        raise SubmitTimeout(f"l'exécuteur '{executor.name}' n'a pas accepté l'exécution en {timeout:g} s "
-                            f"(ROBOCORE_SUBMIT_TIMEOUT) / executor did not accept the run in time")
+        raise SubmitTimeout(_("the executor '{name}' did not accept the run within {seconds} s "
+                              "(ROBOCORE_SUBMIT_TIMEOUT)", name=executor.name, seconds=format(timeout, "g")))
     if outcome and outcome[0] is not None:
         raise outcome[0]

@@ -16,6 +16,7 @@ from robocore import ledger
 from robocore.context import Context
 from robocore.errors import ApplicationError, BusinessError, ExpressionError
 from robocore.expressions import evaluate, render, truthy
+from robocore.i18n import gettext as _
 from robocore.loader import LoadedRobot
 from robocore.plugins import Registry
 from robocore.secrets import scrub
@@ -146,7 +147,8 @@ class Runner:
         if isinstance(values, dict) and "rows" in values:
             values = values["rows"]
         if not isinstance(values, (list, tuple)):
-            raise BusinessError(f"{where}: for_each attend une liste, reçu {type(values).__name__} / list expected")
+            raise BusinessError(_("{where}: for_each expects a list, got {kind}", where=where,
+                                  kind=type(values).__name__))
         pairs: list[tuple[str, Any]] = []
         seen: dict[str, int] = {}
         for index, value in enumerate(values):
@@ -206,7 +208,7 @@ class Runner:
         try:
             if isinstance(value, _Duplicate):
                 return self._finish(name, key, ItemStatus.BUSINESS_ERROR,
-                                    f"clé en double « {key} » / duplicate key", [])
+                                    _("duplicate key “{key}”", key=key), [])
             scope = {**self.scope, "steps": dict(self.scope["steps"]), block.as_: value,
                      "loop": {"key": key}}
             if was_running and block.verify and await self._verified(block, lane, key, scope):
@@ -227,7 +229,7 @@ class Runner:
         ctx = lane.for_item(key)
         try:
             await self.run_steps(block.verify, ctx, dict(scope, steps=dict(scope["steps"])))
-            log.info("item.verified", detail="déjà fait, vérifié / already done, verified")
+            log.info("item.verified", detail="already done, verified")
             return True
         except Exception as exc:
             log.info("item.not_verified", error=_error_text(exc))

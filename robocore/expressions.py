@@ -13,6 +13,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from robocore.errors import ExpressionError
+from robocore.i18n import gettext as _
 from robocore.secrets import Secret
 
 _SINGLE = re.compile(r"^ *\{\{(?P<expr>(?:(?!\}\}|\{\{).)*)\}\} *\Z", re.S)  # surrounding newlines make it text
@@ -42,11 +43,11 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         """Bound `*` and `**` so that an expression cannot build a huge value ('a' * 10**9)."""
         if operator == "**" and isinstance(right, (int, float)) and abs(right) > 1000:
-            raise SecurityError(f"exposant trop grand ({right}) / exponent too large")
+            raise SecurityError(_("exponent too large ({exponent})", exponent=right))
         if operator == "*":
             for seq, n in ((left, right), (right, left)):
                 if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_REPEAT:
-                    raise SecurityError(f"répétition trop grande (> {MAX_REPEAT}) / repetition too large")
+                    raise SecurityError(_("repetition too large (> {limit})", limit=MAX_REPEAT))
         return super().call_binop(context, operator, left, right)
 
 
@@ -72,11 +73,11 @@ def _compile_template(text: str) -> Any:
 
 def _describe(exc: Exception) -> str:
     if isinstance(exc, SecurityError):
-        return f"accès interdit dans le bac à sable / sandbox refused: {exc}"
+        return _("refused by the sandbox: {error}", error=exc)
     if isinstance(exc, UndefinedError):
-        return f"valeur inconnue / undefined: {exc.message}"
+        return _("undefined value: {error}", error=exc.message)
     if isinstance(exc, TemplateSyntaxError):
-        return f"syntaxe invalide / syntax error: {exc.message}"
+        return _("syntax error: {error}", error=exc.message)
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -129,9 +130,9 @@ def check_syntax(text: str) -> str | None:
         else:
             _compile_template(text)
     except TemplateSyntaxError as exc:
-        return f"expression « {text.strip()} » : syntaxe invalide / syntax error: {exc.message}"
+        return _("expression “{text}”: syntax error: {error}", text=text.strip(), error=exc.message)
     except RecursionError:  # e.g. 10,000 nested brackets: refused, never a traceback
-        return f"expression « {text.strip()[:80]}… » : trop imbriquée / nested too deeply"
+        return _("expression “{text}…”: nested too deeply", text=text.strip()[:80])
     return None
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from robocore.errors import RobotDefinitionError
+from robocore.i18n import Message, Text, lazy_pgettext, render
+from robocore.i18n import lazy_gettext as _l
 from robocore.paths import PATH_MAX_BYTES
 from robocore.settings import get_settings
 from robocore.spec import InputSpec, Robot
@@ -17,7 +19,19 @@ _FALSE = {"0", "false", "faux", "non", "no", "n", "off"}
 
 
 class InputError(RobotDefinitionError):
-    """An input is missing or has a wrong value."""
+    """An input is missing or has a wrong value; `text` is the lazy message (the API answers it in any language)."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(render(text))
+        self.text = text
+
+    def __str__(self) -> str:
+        return render(self.text)
+
+
+def _input(label: str, name: str, problem: Message) -> Message:
+    """`input “Label” (name): problem`, in the reader's language."""
+    return _l("input “{label}” ({name}): {problem}", label=label, name=name, problem=problem)
 
 
 def _text(name: str, label: str, value: Any, is_file: bool) -> str:
@@ -27,15 +41,13 @@ def _text(name: str, label: str, value: Any, is_file: bool) -> str:
     try:
         text = str(value)
     except ValueError:  # an integer of more than 4,300 digits (YAML reads any size)
-        raise InputError(f"entrée « {label} » ({name}) : nombre de plus de 4 300 chiffres "
-                         "/ number with more than 4,300 digits") from None
+        raise InputError(_input(label, name, _l("number with more than 4,300 digits"))) from None
     if len(text) > limit:
         setting = "" if is_file else " (ROBOCORE_INPUT_MAX_CHARS)"
-        raise InputError(f"entrée « {label} » ({name}) : {len(text)} caractères, {limit} au plus{setting} "
-                         f"/ value longer than {limit} characters")
+        raise InputError(_input(label, name, _l("{length} characters, {limit} at most{setting}", length=len(text),
+                                                limit=limit, setting=setting)))
     if isinstance(value, float) and not math.isfinite(value):  # JSON NaN/Infinity, YAML .nan/.inf
-        raise InputError(f"entrée « {label} » ({name}) : nombre fini attendu, reçu {value!r} "
-                         "/ finite number expected")
+        raise InputError(_input(label, name, _l("finite number expected, got {value}", value=repr(value))))
     return text.strip()
 
 
@@ -44,11 +56,9 @@ def _number(name: str, label: str, value: Any, text: str) -> int | float:
     try:
         number = float(text.replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace(",", "."))
     except ValueError:
-        raise InputError(f"entrée « {label} » ({name}) : nombre attendu, reçu {_shown(value)} "
-                         "/ number expected") from None
+        raise InputError(_input(label, name, _l("number expected, got {value}", value=_shown(value)))) from None
     if not math.isfinite(number):  # nan, inf, 1e309
-        raise InputError(f"entrée « {label} » ({name}) : nombre fini attendu, reçu {_shown(value)} "
-                         "/ finite number expected")
+        raise InputError(_input(label, name, _l("finite number expected, got {value}", value=_shown(value))))
     return int(number) if number.is_integer() else number
 
 
@@ -71,28 +81,31 @@ def _coerce(name: str, spec: InputSpec, value: Any, base: Path) -> Any:
                 return dt.datetime.strptime(text, fmt).date()
             except ValueError:
                 continue
-        raise InputError(f"entrée « {label} » ({name}) : date attendue (AAAA-MM-JJ ou JJ/MM/AAAA), reçu {value!r}")
+        raise InputError(_input(label, name, _l("date expected (YYYY-MM-DD or DD/MM/YYYY), got {value}",
+                                                value=repr(value))))
     if spec.type == "bool":
         if isinstance(value, bool):
             return value
         if text.lower() in _TRUE | _FALSE:
             return text.lower() in _TRUE
-        raise InputError(f"entrée « {label} » ({name}) : oui/non attendu, reçu {value!r} / boolean expected")
+        raise InputError(_input(label, name, _l("yes/no expected, got {value}", value=repr(value))))
     if spec.type == "choice":
         if spec.choices and text not in spec.choices:
-            raise InputError(f"entrée « {label} » ({name}) : {value!r} n'est pas parmi {spec.choices}")
+            raise InputError(_input(label, name, _l("{value} is not among {choices}", value=repr(value),
+                                                    choices=spec.choices)))
         return text
     if spec.type == "file":
         path = Path(text).expanduser()
         path = path if path.is_absolute() else (base / path)
         if not path.is_file():
-            raise InputError(f"entrée « {label} » ({name}) : fichier introuvable {path} / file not found")
+            raise InputError(_input(label, name, _l("file not found {path}", path=path)))
         if spec.accept and path.suffix.lower() not in [a.lower() for a in spec.accept]:
-            raise InputError(f"entrée « {label} » ({name}) : extension {path.suffix or '(aucune)'} refusée, "
-                             f"attendu {', '.join(spec.accept)}")
+            raise InputError(_input(label, name, _l("extension {extension} refused, expected {accepted}",
+                                                    extension=path.suffix or _l("(none)"),
+                                                    accepted=", ".join(spec.accept))))
         return str(path.resolve())
     if spec.type == "url" and not text.startswith(("http://", "https://")):
-        raise InputError(f"entrée « {label} » ({name}) : URL http(s) attendue, reçu {value!r}")
+        raise InputError(_input(label, name, _l("http(s) URL expected, got {value}", value=repr(value))))
     return text if isinstance(value, str) else value
 
 
@@ -104,15 +117,16 @@ def resolve_inputs(robot: Robot, given: dict[str, Any], base: Path) -> dict[str,
     """
     unknown = set(given) - set(robot.inputs)
     if unknown:
-        known = ", ".join(robot.inputs) or "aucune"
-        raise InputError(f"entrée inconnue : {', '.join(sorted(unknown))} (entrées du robot : {known})")
+        known = ", ".join(robot.inputs) or lazy_pgettext("inputs", "none")
+        raise InputError(_l("unknown input: {names} (the robot's inputs: {known})", names=", ".join(sorted(unknown)),
+                            known=known))
     out: dict[str, Any] = {}
     for name, spec in robot.inputs.items():
         value = given.get(name, spec.default)
         if value is None or value == "":
             if spec.required:
-                raise InputError(f"entrée obligatoire manquante « {spec.label or name} » ({name}) : "
-                                 f"--input {name}=... / missing input")
+                raise InputError(_l("missing input “{label}” ({name}): --input {name}=...", label=spec.label or name,
+                                    name=name))
             out[name] = None
             continue
         out[name] = _coerce(name, spec, value, base)
@@ -124,7 +138,7 @@ def parse_pairs(pairs: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for pair in pairs:
         if "=" not in pair:
-            raise InputError(f"--input attend nom=valeur, reçu {pair!r} / expected name=value")
+            raise InputError(_l("--input expects name=value, got {pair}", pair=repr(pair)))
         key, value = pair.split("=", 1)
         out[key.strip()] = value
     return out

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from robocore.i18n import gettext as _
 from robocore.statuses import ItemStatus
 from robocore.store.ledger import (
     GROUPINGS,
@@ -143,7 +144,7 @@ def monthly(store: Store, start: date | None, end: date | None, by: Grouping = "
     """
     by = grouping(by)
     if by == "month":
-        raise ValueError("« month » : les mois sont déjà une colonne / months are already a column")
+        raise ValueError(_("“month”: months are already a column"))
     return tuple(store.ledger_monthly_lines(by, _midnight(start), _midnight(end), scope))
 
 

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from robocore.errors import RobotDefinitionError
 from robocore.expressions import check_syntax
+from robocore.i18n import gettext as _
 from robocore.plugins import Registry, check_param, load_registry
 from robocore.problems import describe
 from robocore.secrets import Secret
@@ -58,8 +59,9 @@ class _Checker:
 
 
 def _suggest(word: str, choices: list[str]) -> str:
+    """A "did you mean" hint in the active language when a choice is close to `word`, else an empty string."""
     close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.5)
-    return f" — vouliez-vous dire / did you mean '{close[0]}' ?" if close else ""
+    return _(" — did you mean '{name}'?", name=close[0]) if close else ""
 
 
 def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -113,18 +115,17 @@ def _pydantic_errors(exc: ValidationError, data: Any, checker: _Checker) -> None
             model = _model_for(data, path[:-1])
             hint = _suggest(path[-1], keys[model])
             if model == "SecretSpec" and path[-1] != "fields":
-                checker.add(path, f"valeur littérale interdite pour le secret '{path[1]}' : les secrets "
-                                  "viennent des fournisseurs (variables d'environnement, fichier) / literal "
-                                  "secret refused", key=True)
+                checker.add(path, _("literal secret refused for '{name}': secrets come from the providers "
+                                    "(environment variables, file)", name=path[1]), key=True)
                 continue
-            checker.add(path, f"clé inconnue '{path[-1]}'{hint} / unknown key", key=True)
+            checker.add(path, _("unknown key '{key}'{hint}", key=path[-1], hint=hint), key=True)
         elif len(path) == 2 and path[0] == "secrets" and err["type"] == "model_type":
-            checker.add(path, f"valeur littérale interdite pour le secret '{path[1]}' : déclarez "
-                              "{fields: [...]}, les valeurs viennent des fournisseurs / literal secret refused")
+            checker.add(path, _("literal secret refused for '{name}': declare {{fields: [...]}}, the values "
+                                "come from the providers", name=path[1]))
         elif err["type"] == "missing":
-            checker.add(path[:-1], f"clé obligatoire manquante '{path[-1]}' / missing key", key=True)
+            checker.add(path[:-1], _("missing key '{key}'", key=path[-1]), key=True)
         else:
-            checker.add(path, f"'{'.'.join(map(str, path))}' : {describe(err)}")
+            checker.add(path, _("'{field}': {problem}", field=".".join(map(str, path)), problem=describe(err)))
 
 
 def _literal_secret(value: Any) -> bool:
@@ -139,28 +140,28 @@ def _check_with(step: ActionStep, path: tuple[Any, ...], registry: Registry, che
     action_def = registry.get(step.use)
     if action_def is None:
         hint = _suggest(step.use, registry.names())
-        broken = "".join(f" ; extension non chargée / plugin not loaded: {p} ({why})"
+        broken = "".join(_("; plugin not loaded: {plugin} ({why})", plugin=p, why=why)
                          for p, why in registry.broken.items())
-        checker.add(path + ("use",), f"action inconnue '{step.use}'{hint} / unknown action{broken}")
+        checker.add(path + ("use",), _("unknown action '{action}'{hint}", action=step.use, hint=hint) + broken)
         return
     for name, value in step.with_.items():
         where = path + ("with", name)
         if name not in action_def.param_names:
             hint = _suggest(name, action_def.param_names)
-            checker.add(where, f"paramètre inconnu '{name}' pour '{step.use}'{hint} / unknown parameter", key=True)
+            checker.add(where, _("unknown parameter '{name}' for '{action}'{hint}", name=name, action=step.use,
+                                 hint=hint), key=True)
             continue
         annotation = action_def.params.model_fields[name].annotation
         if annotation is Secret and not is_expression(value):
-            checker.add(where, f"valeur littérale interdite pour le secret '{name}' : utilisez "
-                               "{{ secrets.<nom>.<champ> }} / literal secret refused")
+            checker.add(where, _("literal secret refused for '{name}': use {{{{ secrets.<name>.<field> }}}}",
+                                 name=name))
             continue
         if not _contains_expression(value):
             message = check_param(action_def, name, value)
             if message:
                 checker.add(where, message)
     for missing in set(action_def.required) - set(step.with_):
-        checker.add(path + ("use",), f"paramètre obligatoire manquant '{missing}' pour '{step.use}' "
-                                     "/ missing parameter")
+        checker.add(path + ("use",), _("missing parameter '{name}' for '{action}'", name=missing, action=step.use))
     _check_values(step.with_, path + ("with",), checker)
 
 
@@ -177,8 +178,8 @@ def _check_values(value: Any, path: tuple[Any, ...], checker: _Checker) -> None:
     if isinstance(value, dict):
         for k, v in value.items():
             if SECRET_NAME_RE.search(str(k)) and _literal_secret(v):
-                checker.add(path + (k,), f"valeur littérale interdite pour '{k}' : un mot de passe vient "
-                                         "de {{ secrets.<nom>.<champ> }} / literal secret refused")
+                checker.add(path + (k,), _("literal secret refused for '{name}': a password comes from "
+                                           "{{{{ secrets.<name>.<field> }}}}", name=k))
             _check_values(v, path + (k,), checker)
     elif isinstance(value, list):
         for i, v in enumerate(value):
@@ -195,7 +196,7 @@ def _check_steps(spec: Robot, registry: Registry, checker: _Checker) -> None:
         path: tuple[Any, ...] = ("steps", i)
         if step.id:
             if step.id in ids:
-                checker.add(path + ("id",), f"identifiant d'étape en double '{step.id}' / duplicate step id")
+                checker.add(path + ("id",), _("duplicate step id '{id}'", id=step.id))
             ids[step.id] = path
         if isinstance(step, ForEach):
             for field in ("for_each", "key", "when"):
@@ -212,7 +213,7 @@ def parse_robot(text: str, source: str, registry: Registry | None = None) -> Rob
     data, positions = load_yaml(text, source)
     checker = _Checker(source, positions)
     if not isinstance(data, dict):
-        checker.add((), "un robot est un dictionnaire (clés robot, steps...) / a robot is a mapping")
+        checker.add((), _("a robot is a mapping (keys robot, steps...)"))
         checker.raise_if_any()
     try:
         spec = Robot.model_validate(data)
@@ -253,11 +254,11 @@ def _check_references(value: Any, path: tuple[Any, ...], names: dict[str, list[s
             if name not in known:
                 hint = _suggest(name, known)
                 if kind == "secrets":
-                    checker.add(path, f"secret non déclaré '{name}'{hint} : déclarez-le sous `secrets:` "
-                                      "/ undeclared secret")
+                    checker.add(path, _("undeclared secret '{name}'{hint}: declare it under `secrets:`",
+                                        name=name, hint=hint))
                 else:
-                    checker.add(path, f"étape inconnue '{name}'{hint} : aucune étape n'a cet `id` "
-                                      "/ unknown step id")
+                    checker.add(path, _("unknown step id '{name}'{hint}: no step has this `id`", name=name,
+                                        hint=hint))
 
 
 def load_robot(path: str | Path, registry: Registry | None = None) -> LoadedRobot:
@@ -268,13 +269,13 @@ def load_robot(path: str | Path, registry: Registry | None = None) -> LoadedRobo
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        raise RobotDefinitionError(f"fichier illisible / cannot read: {exc.strerror}", path=str(p)) from None
+        raise RobotDefinitionError(_("cannot read the file: {reason}", reason=exc.strerror), path=str(p)) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line_start = raw.rfind(b"\n", 0, exc.start) + 1
         column = len(raw[line_start:exc.start].decode("utf-8", errors="replace")) + 1
-        raise RobotDefinitionError(f"encodage invalide (UTF-8 attendu) à l'octet {exc.start} / not UTF-8",
+        raise RobotDefinitionError(_("invalid encoding (UTF-8 expected) at byte {offset}", offset=exc.start),
                                    path=str(p), line=raw.count(b"\n", 0, exc.start) + 1,
                                    column=column) from None
     return LoadedRobot(spec=parse_robot(text, str(p), registry), path=p.resolve(), content=text)
@@ -304,5 +305,5 @@ def find_robot(name_or_path: str, robots_dir: Path) -> Path:
     if by_name is not None:
         return by_name
     known = sorted(d.name for d in robots_dir.glob("*") if (d / "robot.yaml").exists()) if robots_dir.exists() else []
-    raise RobotDefinitionError(f"robot introuvable '{name_or_path}'{_suggest(name_or_path, known)} "
-                               f"(robots : {', '.join(known) or 'aucun'}) / robot not found")
+    raise RobotDefinitionError(_("robot not found '{name}'{hint} (robots: {robots})", name=name_or_path,
+                                 hint=_suggest(name_or_path, known), robots=", ".join(known) or _("none")))

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from robocore.errors import BusinessError
+from robocore.i18n import Message, render
+from robocore.i18n import lazy_gettext as _l
 
 NAME_MAX_BYTES = 255
 """Longest file or folder name (one path part), in UTF-8 bytes, as ext4, XFS and NTFS allow."""
@@ -37,9 +39,12 @@ _SHOWN_CHARS = 300
 class PathRefused(BusinessError):
     """A path an action was given lies outside every folder the run may use, or is malformed."""
 
-    def __init__(self, message: str, *, path: str, step: str | None) -> None:
+    def __init__(self, message: Message, *, path: str, step: str | None) -> None:
         super().__init__(message)
-        self.path, self.step = path, step
+        self.message, self.path, self.step = message, path, step
+
+    def __str__(self) -> str:
+        return render(self.message)
 
 
 def shown(path: str | PurePath) -> str:
@@ -48,22 +53,20 @@ def shown(path: str | PurePath) -> str:
     return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "…"
 
 
-def malformed(path: str | PurePath) -> tuple[str, str] | None:
-    """Why a path cannot name a file (French, English), or None: NUL byte, too long, `~`, empty."""
+def malformed(path: str | PurePath) -> Message | None:
+    """Why a path cannot name a file (a lazy message), or None: NUL byte, too long, `~`, empty."""
     text = str(path)
     if not text.strip():
-        return "chemin vide", "empty path"
+        return _l("empty path")
     if "\x00" in text:
-        return "octet nul dans le chemin", "NUL byte in the path"
+        return _l("NUL byte in the path")
     if len(text.encode("utf-8", "surrogatepass")) > PATH_MAX_BYTES:
-        return f"chemin de plus de {PATH_MAX_BYTES} octets", f"path longer than {PATH_MAX_BYTES} bytes"
+        return _l("path longer than {limit} bytes", limit=PATH_MAX_BYTES)
     for part in PurePath(text).parts:
         if len(part.encode("utf-8", "surrogatepass")) > NAME_MAX_BYTES:
-            return (f"nom de plus de {NAME_MAX_BYTES} octets : « {shown(part[:40])}… »",
-                    f"name longer than {NAME_MAX_BYTES} bytes")
+            return _l("name longer than {limit} bytes: “{start}…”", limit=NAME_MAX_BYTES, start=shown(part[:40]))
     if text.startswith("~"):
-        return ("« ~ » n'est pas développé, écrivez le chemin complet",
-                "'~' is not expanded, write the full path")
+        return _l("“~” is not expanded, write the full path")
     return None
 
 
@@ -112,7 +115,7 @@ class PathPolicy:
         """
         problem = malformed(path)
         if problem is not None:
-            raise self._refused(path, step, *problem)
+            raise self._refused(path, step, problem)
         given = Path(path)
         candidate = given if given.is_absolute() else self.base / given
         target = self._allowed(candidate, path, step)
@@ -120,37 +123,46 @@ class PathPolicy:
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise self._refused(path, step, f"dossier impossible à créer ({exc.strerror})",
-                                    "cannot create its folder") from None
+                why = _l("cannot create its folder ({reason})", reason=exc.strerror)
+                raise self._refused(path, step, why) from None
             target = self._allowed(candidate, path, step)  # a folder swapped for a link meanwhile
         return target
 
     def _allowed(self, candidate: Path, path: str | PurePath, step: str | None) -> Path:
         target = _resolved(candidate)
         if target is None:
-            raise self._refused(path, step, "lien symbolique en boucle ou chemin illisible",
-                                "symbolic link loop or unreadable path")
+            raise self._refused(path, step, _l("symbolic link loop or unreadable path"))
         if _within(target, self.roots) or target in self.files:
             return target
         arrow = f" (→ {shown(target)})" if target != candidate.absolute() else ""
-        raise self._refused(path, step, "hors du dossier du robot, du dossier de l'exécution et des "
-                                        f"dossiers autorisés (ROBOCORE_ALLOWED_DIRS){arrow}",
-                            "outside the robot's folder, the run's folder and the allowed folders")
+        raise self._refused(path, step, _l("outside the robot's folder, the run's folder and the allowed folders "
+                                           "(ROBOCORE_ALLOWED_DIRS){arrow}", arrow=arrow))
 
     @staticmethod
-    def _refused(path: str | PurePath, step: str | None, french: str, english: str) -> PathRefused:
-        fr_step, en_step = (f"étape « {step} » : ", f"step '{step}': ") if step else ("", "")
+    def _refused(path: str | PurePath, step: str | None, why: Message) -> PathRefused:
         text = shown(path)
-        return PathRefused(f"{fr_step}chemin « {text} » refusé, {french} / {en_step}path '{text}' refused, "
-                           f"{english}", path=text, step=step)
+        refused = _l("path “{path}” refused, {why}", path=text, why=why)
+        return PathRefused(_l("step “{step}”: {refused}", step=step, refused=refused) if step else refused,
+                           path=text, step=step)
 
 
 class NameRefused(ValueError):
     """A file name given through the API is not a plain name inside an allowed server folder."""
 
-    def __init__(self, french: str, english: str, *, missing: bool = False) -> None:
-        super().__init__(f"{french} / {english}")
-        self.french, self.english, self.missing = french, english, missing
+    def __init__(self, message: Message, *, missing: bool = False) -> None:
+        super().__init__(message)
+        self.message, self.missing = message, missing
+
+    def __str__(self) -> str:
+        return render(self.message)
+
+    @property
+    def french(self) -> str:
+        return render(self.message, "fr")
+
+    @property
+    def english(self) -> str:
+        return render(self.message, "en")
 
 
 def name_in(name: str, folders: Sequence[Path]) -> Path:
@@ -161,31 +173,27 @@ def name_in(name: str, folders: Sequence[Path]) -> Path:
     folder holding it wins.
 
     Raises:
-        NameRefused: in French and English, naming the value.
+        NameRefused: a lazy message (any language), naming the value.
     """
     text = shown(name)
     problem = malformed(name)
     if problem is not None:
-        raise NameRefused(f"fichier « {text} » refusé : {problem[0]}", f"file '{text}' refused: {problem[1]}")
+        raise NameRefused(_l("file “{name}” refused: {why}", name=text, why=problem))
     pure = PurePath(name)
     if pure.is_absolute() or pure.drive or ".." in pure.parts or "\\" in name:
-        raise NameRefused(f"fichier « {text} » refusé : donnez un nom relatif à un dossier autorisé du serveur, "
-                          "sans « .. » ni chemin absolu",
-                          f"file '{text}' refused: give a name relative to an allowed server folder, "
-                          "without '..' or an absolute path")
+        raise NameRefused(_l("file “{name}” refused: give a name relative to an allowed server folder, without "
+                             "“..” or an absolute path", name=text))
     roots = [r for r in (_resolved(Path(f).expanduser().absolute()) for f in folders) if r is not None]
     for root in roots:
         target = _resolved(root / pure)
         if target is None or not target.exists():
             continue
         if not _within(target, roots):
-            raise NameRefused(f"fichier « {text} » refusé : son lien mène hors des dossiers autorisés",
-                              f"file '{text}' refused: its link leads outside the allowed folders")
+            raise NameRefused(_l("file “{name}” refused: its link leads outside the allowed folders", name=text))
         if not target.is_file():
-            raise NameRefused(f"« {text} » n'est pas un fichier", f"'{text}' is not a file", missing=True)
+            raise NameRefused(_l("“{name}” is not a file", name=text), missing=True)
         return target
-    raise NameRefused(f"fichier « {text} » introuvable dans les dossiers autorisés du serveur",
-                      f"file '{text}' not found in the allowed server folders", missing=True)
+    raise NameRefused(_l("file “{name}” not found in the allowed server folders", name=text), missing=True)
 
 
 __all__ = ["NAME_MAX_BYTES", "PATH_MAX_BYTES", "NameRefused", "PathPolicy", "PathRefused", "malformed",

@@ -14,6 +14,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 
 from robocore import extensions
 from robocore.errors import BusinessError, PluginError
+from robocore.i18n import gettext as _
 from robocore.problems import describe
 from robocore.secrets import Secret
 
@@ -51,8 +52,8 @@ class ActionDef:
             except PluginError:
                 raise
             except Exception as exc:  # get_type_hints: NameError, TypeError...
-                raise PluginError(f"action '{self.name}' ({self.provider}) : types des paramètres illisibles "
-                                  f"/ unreadable parameter types: {extensions.one_line(exc)}") from exc
+                raise PluginError(_("action '{action}' ({provider}): unreadable parameter types: {error}",
+                                    action=self.name, provider=self.provider, error=extensions.one_line(exc))) from exc
         return self._params
 
     def _parameters(self) -> list[inspect.Parameter]:
@@ -83,8 +84,10 @@ class ActionDef:
         try:
             model = self.params.model_validate(values)
         except ValidationError as exc:
-            problems = "; ".join(f"'{'.'.join(map(str, e['loc']))}' : {describe(e)}" for e in exc.errors())
-            raise BusinessError(f"paramètre invalide pour '{self.name}' / invalid parameter: {problems}") from None
+            problems = "; ".join(_("'{field}': {problem}", field=".".join(map(str, e["loc"])), problem=describe(e))
+                                 for e in exc.errors())
+            raise BusinessError(_("invalid parameter for '{action}': {problems}", action=self.name,
+                                  problems=problems)) from None
         return {name: getattr(model, name) for name in fields}
 
     def check_literal(self, name: str, value: Any) -> None:
@@ -243,6 +246,6 @@ def check_param(action_def: ActionDef, name: str, value: Any) -> str | None:
         action_def.check_literal(name, value)
     except ValidationError as exc:
         err = exc.errors()[0]
-        return (f"paramètre '{name}' de '{action_def.name}' : {describe(err)} (reçu {value!r}) "
-                "/ invalid parameter")
+        return _("parameter '{name}' of '{action}': {problem} (got {value})", name=name, action=action_def.name,
+                 problem=describe(err), value=repr(value))
     return None

@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from robocore.errors import RobocoreError
+from robocore.i18n import Message, render
+from robocore.i18n import gettext as _
+from robocore.i18n import lazy_gettext as _l
 from robocore.store.rows import MinutesPeriod, ProcessRecord, ProcessStage
 
 if TYPE_CHECKING:
@@ -38,19 +41,29 @@ DESCRIPTION_MAX = 2000
 VOLUME_MAX = 1_000_000_000   # items per year
 GOAL_MAX = 10_000_000.0      # hours per year (about 6,000 full-time equivalents)
 _NO_NUL = r"^[^\x00]*$"      # PostgreSQL text cannot hold NUL; refused here, with the field's name
-ESTIMATE_FORMULA = ("volume annuel estimé × minutes par élément en vigueur ÷ 60 (+ exécutions des 12 derniers mois "
-                    "× minutes par exécution ÷ 60) / estimated annual volume × minutes per item in force ÷ 60 "
-                    "(+ runs of the last 12 months × minutes per run ÷ 60)")
-REALISED_FORMULA = ("somme des minutes du registre (éléments traités et exécutions terminées) ÷ 60 / "
-                    "sum of the ledger's minutes (done items and completed runs) ÷ 60")
+# shown in the reader's language (render them, or str() in a request or command)
+ESTIMATE_FORMULA = _l("estimated annual volume × minutes per item in force ÷ 60 (+ runs of the last 12 months × "
+                      "minutes per run ÷ 60)")
+REALISED_FORMULA = _l("sum of the ledger's minutes (done items and completed runs) ÷ 60")
 
 
 class InvalidProcess(RobocoreError):
-    """A value refused for a process field; `field` names it."""
+    """A value refused for a process field; `field` names it, `message` says why in any language."""
 
-    def __init__(self, field: str, fr: str, en: str) -> None:
-        self.field, self.fr, self.en = field, fr, en
-        super().__init__(f"{fr} / {en}")
+    def __init__(self, field: str, message: Message) -> None:
+        self.field, self.message = field, message
+        super().__init__(field)
+
+    def __str__(self) -> str:
+        return render(self.message)
+
+    @property
+    def fr(self) -> str:
+        return render(self.message, "fr")
+
+    @property
+    def en(self) -> str:
+        return render(self.message, "en")
 
 
 class UnknownProcess(RobocoreError):
@@ -58,7 +71,10 @@ class UnknownProcess(RobocoreError):
 
     def __init__(self, name: str) -> None:
         self.name = name
-        super().__init__(f"processus introuvable « {name} » / process not found")
+        super().__init__(name)
+
+    def __str__(self) -> str:
+        return _("process not found “{name}”", name=self.name)
 
 
 def parse_stage(text: str) -> ProcessStage:
@@ -68,8 +84,7 @@ def parse_stage(text: str) -> ProcessStage:
         if cleaned in (stage.value, label):
             return stage
     known = ", ".join(f"{s.value} ({label})" for s, label in STAGE_LABELS.items())
-    raise InvalidProcess("stage", f"étape inconnue « {_shown(text)} » pour « stage » : {known}",
-                         f"unknown stage for 'stage': {', '.join(s.value for s in ProcessStage)}")
+    raise InvalidProcess("stage", _l("unknown stage “{value}” for “stage”: {known}", value=_shown(text), known=known))
 
 
 class ProcessChanges(BaseModel):
@@ -100,7 +115,7 @@ class ProcessChanges(BaseModel):
 def _shown(value: Any, limit: int = 60) -> str:
     """A refused value as the message shows it (cut: a 10 KB text is not echoed back)."""
     text = str(value)
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} caractères)"
+    return text if len(text) <= limit else _("{start}… ({n} characters)", start=text[:limit], n=len(text))
 
 
 def _message(error: Mapping[str, Any]) -> InvalidProcess:
@@ -109,26 +124,26 @@ def _message(error: Mapping[str, Any]) -> InvalidProcess:
     kind, value, ctx = error.get("type", ""), error.get("input"), error.get("ctx") or {}
     if kind == "extra_forbidden":
         editable = ", ".join(ProcessChanges.model_fields)
-        return InvalidProcess(field, f"champ « {field} » inconnu ou non modifiable (modifiables : {editable})",
-                              f"unknown or read-only field '{field}'")
+        return InvalidProcess(field, _l("unknown or read-only field “{field}” (editable: {editable})", field=field,
+                                        editable=editable))
     if field == "stage":
         return parse_stage_error(value)
     if kind == "finite_number" or (isinstance(value, float) and not math.isfinite(value)):
-        return InvalidProcess(field, f"« {field} » doit être un nombre fini, reçu {_shown(value)}",
-                              f"'{field}' must be a finite number")
+        return InvalidProcess(field, _l("“{field}” must be a finite number, got {value}", field=field,
+                                        value=_shown(value)))
     if kind == "greater_than_equal":
-        return InvalidProcess(field, f"« {field} » doit être positif ou nul, reçu {_shown(value)}",
-                              f"'{field}' must be zero or more")
+        return InvalidProcess(field, _l("“{field}” must be zero or more, got {value}", field=field,
+                                        value=_shown(value)))
     if kind == "less_than_equal":
-        return InvalidProcess(field, f"« {field} » doit être au plus {ctx.get('le')}, reçu {_shown(value)}",
-                              f"'{field}' must be at most {ctx.get('le')}")
+        return InvalidProcess(field, _l("“{field}” must be at most {limit}, got {value}", field=field,
+                                        limit=ctx.get("le"), value=_shown(value)))
     if kind == "string_too_long":
         limit = ctx.get("max_length")
-        return InvalidProcess(field, f"« {field} » trop long : {len(str(value))} caractères, {limit} au plus",
-                              f"'{field}' longer than {limit} characters")
+        return InvalidProcess(field, _l("“{field}” too long: {length} characters, {limit} at most", field=field,
+                                        length=len(str(value)), limit=limit))
     if kind == "string_pattern_mismatch":
-        return InvalidProcess(field, f"« {field} » contient un caractère nul", f"'{field}' holds a NUL character")
-    return InvalidProcess(field, f"valeur invalide pour « {field} » : {_shown(value)}", f"invalid value for '{field}'")
+        return InvalidProcess(field, _l("“{field}” holds a NUL character", field=field))
+    return InvalidProcess(field, _l("invalid value for “{field}”: {value}", field=field, value=_shown(value)))
 
 
 def parse_stage_error(value: Any) -> InvalidProcess:
@@ -137,14 +152,13 @@ def parse_stage_error(value: Any) -> InvalidProcess:
         parse_stage(str(value))
     except InvalidProcess as exc:
         return exc
-    return InvalidProcess("stage", "étape invalide pour « stage »", "invalid stage for 'stage'")
+    return InvalidProcess("stage", _l("invalid stage for “stage”"))
 
 
 def parse_changes(data: Any) -> dict[str, Any]:
     """The fields given in a change request, validated (InvalidProcess naming the first wrong field)."""
     if not isinstance(data, Mapping):
-        raise InvalidProcess("corps", "« corps » : un objet JSON est attendu (champs à modifier)",
-                             "body: a JSON object is expected")
+        raise InvalidProcess("corps", _l("“body”: a JSON object is expected (fields to change)"))
     try:
         changes = ProcessChanges.model_validate(dict(data))
     except ValidationError as exc:
@@ -209,10 +223,11 @@ class MinutesChange:
         """Why the minutes are these: the robot version that brought them."""
         version = f"{self.period.robot} (version {self.period.version_id}, {self.period.version_sha256[:12]})"
         if self.previous_per_item is None:
-            return f"premier barème du robot {version} / first baseline of robot {version}"
-        return (f"barème modifié par le robot {version} : {_fr(self.previous_per_item)} → "
-                f"{_fr(self.period.minutes_per_item)} min par élément, {_fr(self.previous_per_run or 0.0)} → "
-                f"{_fr(self.period.minutes_per_run)} min par exécution / baseline changed by robot {version}")
+            return _("first baseline of the robot {version}", version=version)
+        return _("baseline changed by the robot {version}: {item_before} → {item_after} min per item, "
+                 "{run_before} → {run_after} min per run", version=version, item_before=_fr(self.previous_per_item),
+                 item_after=_fr(self.period.minutes_per_item), run_before=_fr(self.previous_per_run or 0.0),
+                 run_after=_fr(self.period.minutes_per_run))
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from datetime import timedelta
 import structlog
 
 from robocore.executors.base import Executor
+from robocore.i18n import gettext as _
+from robocore.i18n import ngettext
 from robocore.statuses import FireStatus, RunStatus
 from robocore.store import Store, utcnow
 from robocore.store.runs import QUEUED_STALE_SECONDS
@@ -37,7 +39,7 @@ def resubmit_orphans(store: Store, executor: Executor, queued_for_s: float = 10.
         executor.submit(run.id, run.queue)
         ids.append(run.id)
     if ids:
-        log.warning("runs.resubmitted", runs=ids, reason="orphelines après redémarrage / orphaned after restart")
+        log.warning("runs.resubmitted", runs=ids, reason="orphaned after restart")
     return ids
 
 
@@ -90,12 +92,10 @@ class Sweeper:
                                           fire.recorded_at + timedelta(seconds=self.fire_grace_s))
             if run is not None:
                 if self.store.settle_fire(fire.schedule, fire.fire_time_utc, run_id=run.id,
-                                          note="exécution retrouvée après l'interruption du planificateur "
-                                               "/ run found after the scheduler was interrupted"):
+                                          note=_("run found after the scheduler was interrupted")):
                     done.fires_linked.append(label)
             elif self.store.settle_fire(fire.schedule, fire.fire_time_utc, status=FireStatus.FAILED,
-                                        note="lancement interrompu : le planificateur s'est arrêté ou bloqué "
-                                             "pendant le lancement / launch interrupted (scheduler died or hung)"):
+                                        note=_("launch interrupted: the scheduler stopped or hung while launching")):
                 done.fires_failed.append(label)
 
     def _hand_over_runs(self, done: Swept) -> None:
@@ -103,8 +103,8 @@ class Sweeper:
         for run in self.store.orphaned_runs(self.queued_grace_s):
             queued = run.status is RunStatus.QUEUED
             if queued and (now - run.started_at).total_seconds() > QUEUED_STALE_SECONDS:
-                self._fail(run.id, f"en file depuis plus de {QUEUED_STALE_SECONDS / 3600:g} h sans être pris en "
-                                   "charge / never taken by a worker", done)
+                self._fail(run.id, _("queued for more than {hours} h, never taken by a worker",
+                                     hours=format(QUEUED_STALE_SECONDS / 3600, "g")), done)
                 continue
             last = self._handed.get(run.id)
             if last is not None and clock - last < self.queued_grace_s:
@@ -127,8 +127,9 @@ class Sweeper:
             done.refused.append(run_id)
             log.error("recovery.resubmit_refused", run_id=run_id, refusals=refusals, error=str(exc))
             if queued and refusals >= MAX_SUBMIT_FAILURES:
-                self._fail(run_id, f"refusée {refusals} fois par l'exécuteur lors de sa reprise / refused by the "
-                                   f"executor {refusals} times: {exc}", done)
+                self._fail(run_id, ngettext("refused {n} time by the executor when resumed: {error}",
+                                            "refused {n} times by the executor when resumed: {error}", refusals,
+                                            error=exc), done)
             return False
         self._refusals.pop(run_id, None)
         done.resubmitted.append(run_id)

@@ -18,6 +18,7 @@ from robocore.context import Context, RunSettings
 from robocore.engine import Progress, Runner, RunResult, _drive, new_run_id
 from robocore.errors import RobotDefinitionError
 from robocore.heartbeat import Heartbeat
+from robocore.i18n import gettext as _
 from robocore.inputs import resolve_inputs
 from robocore.loader import LoadedRobot, parse_robot
 from robocore.logging import run_log
@@ -44,7 +45,7 @@ def _secrets(loaded: LoadedRobot) -> dict[str, Any]:
     try:
         return resolve(declared, default_providers(cfg.home()), str(loaded.path))
     except (OSError, ValueError) as exc:  # an unreadable or refused secrets file
-        raise RobotDefinitionError(f"secrets illisibles / secrets unreadable: {exc}") from None
+        raise RobotDefinitionError(_("secrets unreadable: {error}", error=exc)) from None
 
 
 async def _execute(loaded: LoadedRobot, store: Store, run_id: str, inputs: dict[str, Any],
@@ -85,8 +86,8 @@ def _fetch(files: RunFiles, run_id: str, *, refresh: bool) -> Memo:
     try:
         return materialise(files, run_id, cfg.run_dir(run_id), refresh=refresh)
     except (OSError, RunFileError) as exc:
-        raise RobotDefinitionError(f"fichiers de l'exécution {run_id} impossibles à copier depuis "
-                                   f"{files.description} : {exc} / run files could not be fetched") from None
+        raise RobotDefinitionError(_("the files of the run {run_id} could not be copied from {source}: {error}",
+                                     run_id=run_id, source=files.description, error=exc)) from None
 
 
 def _settings_for(loaded: LoadedRobot, run_settings: RunSettings | None, inputs: dict[str, Any]) -> RunSettings:
@@ -147,16 +148,16 @@ async def execute(run_id: str, store: Store, *, run_settings: RunSettings | None
     holds it."""
     run = store.get_run(run_id)
     if run is None:
-        raise RobotDefinitionError(f"exécution introuvable '{run_id}' / run not found (robo runs)")
+        raise RobotDefinitionError(_("run not found '{run_id}' (robo runs)", run_id=run_id))
     if run.status is RunStatus.SUCCEEDED:
-        raise RobotDefinitionError(f"l'exécution {run.id} est déjà terminée avec succès / already succeeded")
+        raise RobotDefinitionError(_("the run {run_id} already succeeded", run_id=run.id))
     if loaded is None:
         content = store.robot_content(run.version_id)
         path = Path(run.robot_path)
         loaded = LoadedRobot(spec=parse_robot(content, str(path)), path=path, content=content)
     if store.is_purged(run.id):
-        raise RobotDefinitionError(f"l'exécution {run.id} a été purgée (robo purge : entrées et fichiers supprimés) "
-                                   "/ run was purged: its inputs and files are gone, it cannot be resumed")
+        raise RobotDefinitionError(_("the run {run_id} was purged (robo purge: inputs and files deleted): it cannot "
+                                     "be resumed", run_id=run.id))
     files, given = _run_files(store, run, loaded)
     inputs = resolve_inputs(loaded.spec, given, loaded.folder)
     secrets = _secrets(loaded)
@@ -164,8 +165,8 @@ async def execute(run_id: str, store: Store, *, run_settings: RunSettings | None
     dead_here = (run.status is RunStatus.RUNNING and run.host == socket.gethostname()
                  and run.pid is not None and not _alive(run.pid))
     if not store.claim_run(run.id, owner, stale_after_s=0 if dead_here else LEASE_SECONDS):
-        raise RunBusy(f"l'exécution {run.id} est en cours dans un autre processus ({run.owner}) "
-                      "/ run is being executed elsewhere")
+        raise RunBusy(_("the run {run_id} is being executed by another process ({owner})", run_id=run.id,
+                        owner=run.owner))
     if run.status is RunStatus.RUNNING and run.owner != owner:  # an expired lease taken over (/metrics)
         store.record_takeover(run.id, run.owner, owner)
     return await _execute(loaded, store, run.id, inputs, secrets, _settings_for(loaded, run_settings, inputs),

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from robocore.errors import RobotDefinitionError
+from robocore.i18n import gettext as _
 
 MASK = "********"
 _HASH_KEY = os.urandom(16)  # keys Secret.__hash__ (see there)
@@ -144,9 +145,8 @@ class FileProvider:
             mode = self.path.stat().st_mode
             if mode & (stat.S_IRWXG | stat.S_IRWXO):
                 raise PermissionError(
-                    f"{self.path}: fichier de secrets lisible par d'autres utilisateurs "
-                    f"(mode {oct(mode & 0o777)}); faites `chmod 600 {self.path}` / "
-                    "secrets file readable by others, refused")
+                    _("{path}: secrets file readable by other users (mode {mode}), refused; run `chmod 600 {path}`",
+                      path=self.path, mode=oct(mode & 0o777)))
             import yaml
 
             loaded = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
@@ -210,10 +210,11 @@ def resolve(declared: Mapping[str, Iterable[str]], providers: list[SecretProvide
         for field in fields:
             value = next((v for p in providers if (v := p.get(name, field)) is not None), None)
             if value is None:
-                unloaded = "".join(f" ; extension non chargée / not loaded: {p.report}"
+                unloaded = "".join(_("; plugin not loaded: {plugin}", plugin=p.report)
                                    for p in providers if isinstance(p, UnavailableProvider))
-                raise RobotDefinitionError(
-                    f"secret '{name}.{field}' introuvable / not found: set {env_var(name, field)} "
-                    f"or add it to the secrets file{unloaded}", path=robot)
+                secret = f"{name}.{field}"
+                raise RobotDefinitionError(_("secret '{secret}' not found: set {variable} or add it to the secrets "
+                                             "file{unloaded}", secret=secret, variable=env_var(name, field),
+                                             unloaded=unloaded), path=robot)
             out[name][field] = Secret(value, f"{name}.{field}")
     return out

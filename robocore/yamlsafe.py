@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from robocore.errors import RobotDefinitionError
+from robocore.i18n import gettext as _
 
 MAX_DEPTH = 50
 MAX_NODES = 50_000
@@ -81,8 +82,7 @@ def _walk_events(text: str, source: str, loader: type) -> None:
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 open_nodes.append([event.anchor, 1])
                 if len(open_nodes) > MAX_DEPTH:
-                    raise _event_error(event, source, f"imbrication trop profonde (> {MAX_DEPTH} niveaux) "
-                                                      "/ nesting too deep")
+                    raise _event_error(event, source, _("nesting too deep (> {limit} levels)", limit=MAX_DEPTH))
                 grown = 1
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 anchor, size = open_nodes.pop()
@@ -101,13 +101,14 @@ def _walk_events(text: str, source: str, loader: type) -> None:
                 continue
             total += grown
             if total > MAX_NODES:
-                raise _event_error(event, source, f"document trop grand après expansion des alias "
-                                                  f"(> {MAX_NODES} nœuds) / alias expansion too large")
+                raise _event_error(event, source, _("document too large once its aliases are expanded "
+                                                    "(> {limit} nodes)", limit=MAX_NODES))
     except yaml.reader.ReaderError as exc:  # a control character: not a MarkedYAMLError
         line = text.count("\n", 0, exc.position) + 1
         col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
         char = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        raise RobotDefinitionError(f"caractère interdit U+{char:04X} / control character not allowed",
+        code = f"{char:04X}"
+        raise RobotDefinitionError(_("control character not allowed U+{code}", code=code),
                                    path=source, line=line, column=col) from None
 
 
@@ -120,7 +121,7 @@ def _yaml_error(exc: yaml.MarkedYAMLError, source: str) -> RobotDefinitionError:
     mark = exc.problem_mark or exc.context_mark
     line, col = _mark(mark) if mark else (1, 1)
     problem = exc.problem or exc.context or "syntax error"
-    return RobotDefinitionError(f"YAML invalide : {problem}", path=source, line=line, column=col)
+    return RobotDefinitionError(_("invalid YAML: {problem}", problem=problem), path=source, line=line, column=col)
 
 
 class _Builder:
@@ -139,12 +140,12 @@ class _Builder:
     def build(self, node: Any, path: Path_, depth: int = 0) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise self.fail(node, f"document trop grand après expansion des alias (> {MAX_NODES} "
-                                  "nœuds) / alias expansion too large")
+            raise self.fail(node, _("document too large once its aliases are expanded (> {limit} nodes)",
+                                    limit=MAX_NODES))
         if depth > MAX_DEPTH:
-            raise self.fail(node, "imbrication trop profonde / nesting too deep")
+            raise self.fail(node, _("nesting too deep"))
         if node.tag not in _SAFE_TAGS:
-            raise self.fail(node, f"étiquette YAML interdite '{node.tag}' / tag not allowed")
+            raise self.fail(node, _("YAML tag not allowed '{tag}'", tag=node.tag))
         self.positions.values[path] = _mark(node)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
@@ -153,19 +154,19 @@ class _Builder:
         try:
             return self.constructor.construct_object(node, deep=True)
         except (ValueError, OverflowError, yaml.YAMLError) as exc:  # e.g. a 5,000-digit integer
-            raise self.fail(node, f"valeur illisible / unreadable value: {str(exc).splitlines()[0]}") from None
+            raise self.fail(node, _("unreadable value: {error}", error=str(exc).splitlines()[0])) from None
 
     def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise self.fail(key_node, "les clés de fusion '<<' ne sont pas acceptées / merge keys not allowed")
+                raise self.fail(key_node, _("merge keys '<<' are not allowed"))
             if not isinstance(key_node, yaml.ScalarNode):
-                raise self.fail(key_node, "une clé doit être un texte simple / keys must be scalars")
+                raise self.fail(key_node, _("a key must be a plain text"))
             key = self.build(key_node, path + ("<key>",), depth + 1)
             if key in out:
                 first = self.positions.keys[path + (key,)]
-                raise self.fail(key_node, f"clé en double '{key}' (déjà à la ligne {first[0]}) / duplicate key")
+                raise self.fail(key_node, _("duplicate key '{key}' (already on line {line})", key=key, line=first[0]))
             self.positions.keys[path + (key,)] = _mark(key_node)
             out[key] = self.build(value_node, path + (key,), depth + 1)
         return out
@@ -174,7 +175,7 @@ class _Builder:
 def load_yaml(text: str, source: str) -> tuple[Any, Positions]:
     """Parse YAML text safely; returns the data and the positions of its parts."""
     if len(text) > MAX_BYTES:
-        raise RobotDefinitionError(f"fichier trop grand (> {MAX_BYTES} octets) / file too large", path=source,
+        raise RobotDefinitionError(_("file too large (> {limit} bytes)", limit=MAX_BYTES), path=source,
                                    line=1, column=1)
     _precheck(text, source)
     try:
@@ -182,9 +183,9 @@ def load_yaml(text: str, source: str) -> tuple[Any, Positions]:
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, source) from None
     except yaml.YAMLError as exc:
-        raise RobotDefinitionError(f"YAML invalide : {exc}", path=source, line=1, column=1) from None
+        raise RobotDefinitionError(_("invalid YAML: {problem}", problem=exc), path=source, line=1, column=1) from None
     if node is None:
-        raise RobotDefinitionError("fichier vide / empty file", path=source, line=1, column=1)
+        raise RobotDefinitionError(_("empty file"), path=source, line=1, column=1)
     builder = _Builder(source)
     data = builder.build(node, ())
     return data, builder.positions

@@ -10,40 +10,46 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from robocore.errors import ApplicationError
+from robocore.i18n import Message, current, lazy_pgettext
+from robocore.i18n import gettext as _
 from robocore.secrets import known_values, scrub
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
 
 T = TypeVar("T")
+# what a "not found" message names, in the reader's language
+FIELD, ELEMENT, TABLE = (lazy_pgettext("browser", "Field"), lazy_pgettext("browser", "Element"),
+                         lazy_pgettext("browser", "Table"))
 _USELESS = ("not enabled", "not visible", "not editable", "not stable", "intercepts pointer", "disabled")
 
 
 def seconds(ms: int) -> str:
-    """A delay for a French message: 10000 gives "10 s", 2500 gives "2,5 s"."""
-    return f"{ms / 1000:g}".replace(".", ",") + " s"
+    """A delay for a message: 10000 gives "10 s", 2500 gives "2,5 s" in French, "2.5 s" in English."""
+    text = f"{ms / 1000:g}"
+    return (text if current() == "en" else text.replace(".", ",")) + " s"
 
 
 def _hint(exc: BaseException | None) -> str:
     """Why Playwright could not use an element it found, from its call log (scrubbed later)."""
     lines = [ln.strip(" -") for ln in str(exc or "").splitlines() if ln.strip().startswith("-")]
     useful = [ln for ln in lines if any(word in ln for word in _USELESS)]
-    return f" — état : {useful[-1]}" if useful else ""
+    return _(" — state: {state}", state=useful[-1]) if useful else ""
 
 
-def not_found(what: str, name: str, en: str, page: Page, ms: int,
-              exc: BaseException | None = None) -> ApplicationError:
-    """"Champ « Montant » introuvable sur URL (délai 10 s) / field not found", scrubbed."""
-    return ApplicationError(scrub(f"{what} « {name} » introuvable sur {page.url} "
-                                  f"(délai {seconds(ms)}){_hint(exc)} / {en} not found"))
+def not_found(what: Message, name: str, page: Page, ms: int, exc: BaseException | None = None) -> ApplicationError:
+    """`Champ « Montant » introuvable sur URL (délai 10 s)` in the active language, scrubbed."""
+    return ApplicationError(scrub(_("{what} “{name}” not found on {url} (timeout {timeout}){hint}", what=what,
+                                    name=name, url=page.url, timeout=seconds(ms), hint=_hint(exc))))
 
 
 def browser_error(exc: BaseException, page: Page | None) -> ApplicationError:
     """Any other Playwright error, as an ApplicationError without secret values."""
     text = str(exc).strip()
     first = text.splitlines()[0] if text else type(exc).__name__
-    where = f" sur {page.url}" if page is not None else ""
-    return ApplicationError(scrub(f"Erreur du navigateur{where} : {first} / browser error"))
+    if page is None:
+        return ApplicationError(scrub(_("Browser error: {error}", error=first)))
+    return ApplicationError(scrub(_("Browser error on {url}: {error}", url=page.url, error=first)))
 
 
 async def guarded(awaitable: Awaitable[T], page: Page | None,

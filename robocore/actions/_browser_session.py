@@ -29,9 +29,10 @@ from urllib.parse import urlsplit
 
 import structlog
 
-from robocore.actions._browser_errors import browser_error, guarded, not_found, seconds, trace_leaks
+from robocore.actions._browser_errors import FIELD, browser_error, guarded, not_found, seconds, trace_leaks
 from robocore.context import Context, RunSettings
 from robocore.errors import ApplicationError
+from robocore.i18n import gettext as _
 from robocore.secrets import known_values, scrub
 from robocore.settings import get_settings
 
@@ -136,17 +137,17 @@ class Runtime:
             self.browser = await self.playwright.chromium.launch(
                 executable_path=exe, args=LAUNCH_ARGS, headless=not self.settings.headed)
         except Error as exc:
-            raise ApplicationError(scrub(
-                f"Chromium n'a pas pu démarrer ({exe or 'navigateur de Playwright'}) : "
-                f"{str(exc).strip().splitlines()[0]} — installez-le (apt-get install chromium) ou "
-                "indiquez-le dans ROBOCORE_CHROMIUM / could not start Chromium")) from None
+            raise ApplicationError(scrub(_(
+                "Chromium could not start ({browser}): {error} — install it (apt-get install chromium) or "
+                "name it in ROBOCORE_CHROMIUM", browser=exe or _("Playwright's browser"),
+                error=str(exc).strip().splitlines()[0]))) from None
         return self.browser
 
     async def alive(self) -> Browser:
         """The browser, relaunched when it crashed or was disconnected."""
         if self.browser is None or not self.browser.is_connected():
             if self.browser is not None:
-                log.warning("browser.relaunch", reason="navigateur déconnecté / browser disconnected")
+                log.warning("browser.relaunch", reason="browser disconnected")
             await self.launch()
         assert self.browser is not None
         return self.browser
@@ -256,8 +257,8 @@ class Session:
             url, self.start_url = self.start_url, None
             ms = self.settings.timeout_ms
             await guarded(self.page.goto(url, timeout=ms), self.page,
-                          lambda e: ApplicationError(scrub(f"Page {url} non chargée (délai {seconds(ms)}) "
-                                                           "/ page did not load")))
+                          lambda e: ApplicationError(scrub(_("Page {url} did not load (timeout {timeout})", url=url,
+                                                             timeout=seconds(ms)))))
         return self.page
 
     async def _next_unit(self, ctx: Context) -> None:
@@ -316,8 +317,8 @@ class Session:
         await asyncio.gather(*(tag(loc) for loc in targets))
         ms = self.settings.timeout_ms
         await guarded(page.screenshot(path=str(path), full_page=full_page, style=MASK_CSS, timeout=ms),
-                      page, lambda e: ApplicationError(f"Capture d'écran impossible (délai {seconds(ms)}) "
-                                                       "/ screenshot timed out"))
+                      page, lambda e: ApplicationError(_("Screenshot impossible (timeout {timeout})",
+                                                         timeout=seconds(ms))))
         return path
 
     async def on_failure(self, ctx: Context, exc: BaseException) -> list[Path]:
@@ -331,7 +332,7 @@ class Session:
                 if trace_leaks(target):
                     target.unlink()
                     log.warning("browser.trace_dropped",
-                                reason="la trace contenait un secret / trace contained a secret")
+                                reason="trace contained a secret")
                 else:
                     paths.append(target)
         self._unit = None  # a retry of the same item starts a new chunk
@@ -368,20 +369,20 @@ class Session:
                 if n == 1:
                     located = Located(build(page, strategy, name), "", strategy)
                     located.kind = await guarded(located.loc.evaluate(KIND_JS, timeout=ms), page,
-                                                 lambda e: not_found("Champ", name, "field", page, ms, e))
+                                                 lambda e: not_found(FIELD, name, page, ms, e))
                     self.runtime.fields[key] = (strategy, located.kind)
                     return located
                 ambiguous = max(ambiguous, n)
             if ambiguous > 1:
                 raise ApplicationError(scrub(
-                    f"Champ « {name} » ambigu sur {page.url} : {ambiguous} éléments correspondent "
-                    "— précisez le libellé ou un sélecteur CSS / field is ambiguous"))
+                    _("Field “{name}” is ambiguous on {url}: {n} elements match — give the label or a CSS selector",
+                      name=name, url=page.url, n=ambiguous)))
             if not wait or attempt == 2:
                 return None
             usable = [loc for loc, n in zip(locs, counts, strict=True) if n >= 0]
             either = functools.reduce(lambda a, b: a.or_(b), usable)
             await guarded(either.first.wait_for(state="attached", timeout=ms), page,
-                          lambda e: not_found("Champ", name, "field", page, ms, e))
+                          lambda e: not_found(FIELD, name, page, ms, e))
         return None
 
     async def on_field(self, name: str, ms: int, op: Callable[[Located], Awaitable[T]]) -> T:
@@ -393,17 +394,17 @@ class Session:
         assert page is not None
         located = await self.find(name, ms)
         if located is None:
-            raise not_found("Champ", name, "field", page, ms)
+            raise not_found(FIELD, name, page, ms)
         try:
             return await op(located)
         except PWTimeout as exc:
             if not located.cached:
-                raise not_found("Champ", name, "field", page, ms, exc) from None
+                raise not_found(FIELD, name, page, ms, exc) from None
             self.runtime.fields.pop((url_key(page.url), name), None)
             again = await self.find(name, ms, wait=False)
             if again is None or (again.strategy, again.kind) == (located.strategy, located.kind):
-                raise not_found("Champ", name, "field", page, ms, exc) from None
-            return await guarded(op(again), page, lambda e: not_found("Champ", name, "field", page, ms, e))
+                raise not_found(FIELD, name, page, ms, exc) from None
+            return await guarded(op(again), page, lambda e: not_found(FIELD, name, page, ms, e))
         except Error as exc:
             raise browser_error(exc, page) from None
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from robocore.errors import BusinessError
+from robocore.i18n import gettext as _
 from robocore.secrets import Secret, scrub
 
 NUMERIC = {"number", "range"}
@@ -62,7 +63,7 @@ def truthy(value: Any, field: str) -> bool:
     text = str(value.reveal() if isinstance(value, Secret) else value).strip().lower()
     if text in TRUE or text in FALSE:
         return text in TRUE
-    raise BusinessError(scrub(f"Case « {field} » : valeur « {value} » ni oui ni non / not a yes/no value"))
+    raise BusinessError(scrub(_("Checkbox “{field}”: value “{value}” is neither yes nor no", field=field, value=value)))
 
 
 # ---- operations on a found field --------------------------------------------------------

@@ -16,11 +16,20 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from robocore.actions._browser_errors import browser_error, guarded, is_strict_violation, not_found, seconds
+from robocore.actions._browser_errors import (
+    ELEMENT,
+    TABLE,
+    browser_error,
+    guarded,
+    is_strict_violation,
+    not_found,
+    seconds,
+)
 from robocore.actions._browser_session import Located, Session, session_for, url_key
 from robocore.actions._browser_values import _match, to_text, truthy
 from robocore.context import Context
 from robocore.errors import ApplicationError, BusinessError, RobotDefinitionError
+from robocore.i18n import gettext as _
 from robocore.plugins import action
 from robocore.secrets import Secret, known_values, scrub
 
@@ -61,8 +70,8 @@ async def _option_value(session: Session, located: Located, name: str, text: str
         value = _match(options, text)
         if value is None:  # not found even in the list just read
             labels = ", ".join(lbl.strip() for v, lbl in options if v or lbl.strip())
-            raise BusinessError(scrub(f"Valeur « {text} » absente de la liste « {name} » (choix : {labels}) "
-                                      "/ option not found"))
+            raise BusinessError(scrub(_("Value “{value}” not in the list “{field}” (choices: {choices})", value=text,
+                                        field=name, choices=labels)))
     return value
 
 
@@ -82,8 +91,9 @@ async def _choose(session: Session, located: Located, name: str, value: Any, ms:
         except PWTimeout:
             labels = await located.loc.locator("label").all_inner_texts()
             if not any(lbl.strip() == text.strip() for lbl in labels):
-                raise BusinessError(scrub(f"Valeur « {text} » absente des choix « {name} » (choix : "
-                                          f"{', '.join(lbl.strip() for lbl in labels)}) / option not found")) from None
+                choices = ", ".join(lbl.strip() for lbl in labels)
+                raise BusinessError(scrub(_("Value “{value}” not among the choices of “{field}” (choices: {choices})",
+                                            value=text, field=name, choices=choices))) from None
             raise
         return text
     assert session.page is not None
@@ -98,7 +108,7 @@ async def _upload(ctx: Context, session: Session, located: Located, value: Any, 
     paths = [ctx.path(str(p)) for p in items]
     missing = [p for p in paths if not p.is_file()]
     if missing:
-        raise BusinessError(f"fichier introuvable : {missing[0]} / file not found")
+        raise BusinessError(_("file not found: {path}", path=missing[0]))
     if located.kind == "file":
         await located.loc.set_input_files(paths, timeout=ms)
     else:  # a custom button that opens the file chooser
@@ -141,7 +151,7 @@ def _targets(page: Page, role: str | None, name: str | None, text: str | None,
                     page.get_by_role("link", name=name, exact=True)), name)
     if text:
         return page.get_by_text(text), page.get_by_text(text, exact=True), text
-    raise RobotDefinitionError("indiquez role/name, text ou css de l'élément / give role, name, text or css")
+    raise RobotDefinitionError(_("give the element's role/name, text or css"))
 
 
 async def _on_element(session: Session, ms: int, role: str | None, name: str | None, text: str | None,
@@ -159,17 +169,17 @@ async def _on_element(session: Session, ms: int, role: str | None, name: str | N
         try:
             return await op(loose)
         except PWTimeout as exc:
-            raise not_found("Élément", desc, "element", page, ms, exc) from None
+            raise not_found(ELEMENT, desc, page, ms, exc) from None
         except Error as exc:
             if not is_strict_violation(exc):
                 raise browser_error(exc, page) from None
         count = await exact.count() if exact is not loose else 2
         if count == 0:
-            raise ApplicationError(scrub(f"Élément « {desc} » ambigu sur {page.url} : plusieurs éléments "
-                                         "correspondent / element is ambiguous"))
+            raise ApplicationError(scrub(_("Element “{element}” is ambiguous on {url}: several elements match",
+                                           element=desc, url=page.url)))
         variant = session.runtime.targets[key] = "exact" if count == 1 else "first-visible"
     chosen = exact if variant == "exact" else exact.filter(visible=True).first
-    return await guarded(op(chosen), page, lambda e: not_found("Élément", desc, "element", page, ms, e))
+    return await guarded(op(chosen), page, lambda e: not_found(ELEMENT, desc, page, ms, e))
 
 
 # ---- actions ---------------------------------------------------------------------------
@@ -182,11 +192,11 @@ async def open_page(ctx: Context, url: str, timeout_ms: int | None = None,
     page, ms = session.page, session.timeout(timeout_ms)
     assert page is not None
     response = await guarded(page.goto(url, timeout=ms, wait_until=wait_until), page,
-                             lambda e: ApplicationError(scrub(f"Page {url} non chargée (délai {seconds(ms)}) "
-                                                              "/ page did not load")))
+                             lambda e: ApplicationError(scrub(_("Page {url} did not load (timeout {timeout})",
+                                                                url=url, timeout=seconds(ms)))))
     status = response.status if response is not None else None
     if status is not None and status >= 400:
-        raise ApplicationError(scrub(f"La page {url} a répondu {status} / HTTP error {status}"))
+        raise ApplicationError(scrub(_("The page {url} answered {status}", url=url, status=status)))
     return {"url": page.url, "status": status}
 
 
@@ -267,8 +277,8 @@ async def expect_text(ctx: Context, text: str, timeout_ms: int | None = None,
     assert page is not None
     error = BusinessError if business else ApplicationError
     await guarded(page.get_by_text(text).filter(visible=True).first.wait_for(state="attached", timeout=ms),
-                  page, lambda e: error(scrub(f"Texte « {text} » absent de la page {page.url} "
-                                              f"(délai {seconds(ms)}) / text not found")))
+                  page, lambda e: error(scrub(_("Text “{text}” not found on the page {url} (timeout {timeout})",
+                                                text=text, url=page.url, timeout=seconds(ms)))))
     return {"found": True}
 
 
@@ -282,8 +292,8 @@ async def expect_url(ctx: Context, pattern: str, timeout_ms: int | None = None,
     error = BusinessError if business else ApplicationError
     regex = re.compile(pattern)
     await guarded(page.wait_for_url(regex, timeout=ms), page,
-                  lambda e: error(scrub(f"Adresse « {pattern} » attendue, la page est {page.url} "
-                                        f"(délai {seconds(ms)}) / unexpected URL")))
+                  lambda e: error(scrub(_("Address “{pattern}” expected, the page is {url} (timeout {timeout})",
+                                          pattern=pattern, url=page.url, timeout=seconds(ms)))))
     return {"url": page.url}
 
 
@@ -296,14 +306,15 @@ async def wait_for(ctx: Context, text: str | None = None, css: str | None = None
     page, ms = session.page, session.timeout(timeout_ms)
     assert page is not None
     if not (text or css):
-        raise RobotDefinitionError("browser.wait_for : indiquez text ou css / give text or css")
+        raise RobotDefinitionError(_("browser.wait_for: give text or css"))
     loc = page.locator(css) if css else page.get_by_text(text or "")
     wanted: Any = state
     if state in ("visible", "hidden"):  # any visible match counts
         loc, wanted = loc.filter(visible=True), "attached" if state == "visible" else "detached"
     await guarded(loc.first.wait_for(state=wanted, timeout=ms), page,
-                  lambda e: ApplicationError(scrub(f"« {css or text} » n'a pas atteint l'état {state} sur "
-                                                   f"{page.url} (délai {seconds(ms)}) / wait timed out")))
+                  lambda e: ApplicationError(scrub(_("“{element}” did not reach the state {state} on {url} "
+                                                     "(timeout {timeout})", element=css or text, state=state,
+                                                     url=page.url, timeout=seconds(ms)))))
     return {}
 
 
@@ -316,7 +327,7 @@ async def extract_text(ctx: Context, css: str | None = None, text: str | None = 
     assert page is not None
     loc = page.locator(css) if css else page.get_by_text(text) if text else page.locator("body")
     found = await guarded(loc.first.inner_text(timeout=ms), page,
-                          lambda e: not_found("Élément", css or text or "body", "element", page, ms, e))
+                          lambda e: not_found(ELEMENT, css or text or "body", page, ms, e))
     return {"text": scrub(found.strip())}
 
 
@@ -346,7 +357,7 @@ async def extract_table(ctx: Context, css: str = "table", index: int = 0,
     page, ms = session.page, session.timeout(timeout_ms)
     assert page is not None
     raw = await guarded(page.locator(css).nth(index).evaluate(TABLE_JS, timeout=ms), page,
-                        lambda e: not_found("Tableau", f"{css} n° {index}", "table", page, ms, e))
+                        lambda e: not_found(TABLE, f"{css} n° {index}", page, ms, e))
     grid, head = raw["grid"], raw["head"]
     columns = _columns(grid, head)
     rows = [{c: scrub(r[i]) if i < len(r) else "" for i, c in enumerate(columns)}
@@ -384,7 +395,7 @@ async def download(ctx: Context, role: str | None = None, name: str | None = Non
         return await info.value
 
     dl = await guarded(click_and_wait(), page, lambda e: ApplicationError(
-        scrub(f"Aucun téléchargement reçu sur {page.url} (délai {seconds(ms)}) / no download")))
+        scrub(_("No download received on {url} (timeout {timeout})", url=page.url, timeout=seconds(ms)))))
     suggested = safe_name(dl.suggested_filename)
     target = ctx.run_dir / "downloads" / suggested if save_as is None else ctx.path(save_as)
     target = ctx.path(target / suggested if target.is_dir() else target, write=True)

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from robocore import BusinessError, Context, action
+from robocore.i18n import gettext as _
 
 
 def _inside(ctx: Context, path: Path) -> bool:
@@ -23,7 +24,7 @@ def list_files(ctx: Context, folder: Path, pattern: str = "*", recursive: bool =
     """List files of a folder matching a glob pattern, sorted by name."""
     base = ctx.path(folder)
     if not base.is_dir():
-        raise BusinessError(f"dossier introuvable : {base} / folder not found")
+        raise BusinessError(_("folder not found: {path}", path=base))
     found = base.rglob(pattern) if recursive else base.glob(pattern)
     files = sorted(str(p) for p in found if p.is_file() and _inside(ctx, p))
     return {"files": files, "count": len(files)}
@@ -32,10 +33,10 @@ def list_files(ctx: Context, folder: Path, pattern: str = "*", recursive: bool =
 def _transfer(ctx: Context, source: Path, destination: Path, overwrite: bool, move: bool) -> dict[str, str]:
     src, dest = ctx.path(source), ctx.path(destination)
     if not src.is_file():
-        raise BusinessError(f"fichier introuvable : {src} / file not found")
+        raise BusinessError(_("file not found: {path}", path=src))
     dest = ctx.path(dest / src.name if dest.is_dir() else dest, write=True)
     if dest.exists() and not overwrite:
-        raise BusinessError(f"le fichier existe déjà : {dest} (overwrite: true pour remplacer) / exists")
+        raise BusinessError(_("the file already exists: {path} (overwrite: true to replace it)", path=dest))
     (shutil.move if move else shutil.copy2)(src, dest)
     return {"path": str(dest)}
 
@@ -61,7 +62,7 @@ def read_text(ctx: Context, path: Path, missing_ok: bool = False) -> dict[str, o
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise BusinessError(f"fichier texte illisible : {p} ({exc}) / unreadable text file") from None
+        raise BusinessError(_("unreadable text file: {path} ({error})", path=p, error=exc)) from None
     return {"text": text, "lines": text.splitlines(), "exists": True}
 
 

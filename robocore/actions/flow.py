@@ -6,6 +6,7 @@ import asyncio
 from typing import Any, Literal
 
 from robocore import ApplicationError, BusinessError, Context, action
+from robocore.i18n import gettext as _
 
 
 @action("flow.log")
@@ -21,13 +22,13 @@ def set_values(ctx: Context, values: dict[str, Any]) -> dict[str, Any]:
 
 
 @action("flow.assert")
-def assert_(ctx: Context, that: Any, message: str = "condition non remplie / assertion failed",
+def assert_(ctx: Context, that: Any, message: str | None = None,
             business: bool = True) -> None:
     """Fail the item when a condition is false (a business error by default)."""
     from robocore.expressions import truthy
 
     if not truthy(that):
-        raise (BusinessError if business else ApplicationError)(message)
+        raise (BusinessError if business else ApplicationError)(message or _("assertion failed"))
 
 
 @action("flow.fail")
@@ -40,5 +41,5 @@ def fail(ctx: Context, message: str, kind: Literal["business", "application"] = 
 async def wait(ctx: Context, seconds: float) -> None:
     """Pause this item for a number of seconds (other items go on)."""
     if seconds < 0 or seconds > 3600:
-        raise BusinessError(f"durée d'attente invalide : {seconds} s (0 à 3600) / invalid wait")
+        raise BusinessError(_("invalid wait: {seconds} s (0 to 3600)", seconds=seconds))
     await asyncio.sleep(seconds)

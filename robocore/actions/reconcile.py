@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from robocore import Context, action
 from robocore.errors import BusinessError
+from robocore.i18n import gettext as _
+from robocore.i18n import lazy_pgettext
+from robocore.problems import describe
 
 Side = list[dict[str, Any]] | dict[str, Any]
 """A side once read: a list of rows, or a table (a read_table result)."""
@@ -51,7 +54,7 @@ def tables(ctx: Context, left: list[dict[str, Any]] | dict[str, Any] | Path,
     if output is not None:
         ctx.path(output)  # a refused report path fails the step before any reading
     ltable, rtable = _read_workbooks(ctx, left, right)
-    lrows, rrows = rec.rows_of(ltable, "gauche/left"), rec.rows_of(rtable, "droite/right")
+    lrows, rrows = rec.rows_of(ltable, str(_SIDES["left"])), rec.rows_of(rtable, str(_SIDES["right"]))
     lcols, rcols = rec.table_columns(lrows, ltable), rec.table_columns(rrows, rtable)
     lkey = rec.resolve([left_key] if isinstance(left_key, str) else left_key, lcols, left_name)
     rkey = rec.resolve([right_key] if isinstance(right_key, str) else right_key, rcols, right_name)
@@ -97,7 +100,7 @@ def _read_workbooks(ctx: Context, left: Side | Path, right: Side | Path) -> tupl
     from robocore.tables.guard import limits_from
     from robocore.tables.read import Source, read_tables
 
-    given = {"left": _source(left, "left", "gauche"), "right": _source(right, "right", "droite")}
+    given = {"left": _source(left, "left"), "right": _source(right, "right")}
     sources = {name: Source(ctx.path(g.path), g.sheet, g.header_row, g.french_numbers)
                for name, g in given.items() if isinstance(g, WorkbookSource)}
     read: dict[str, dict[str, Any]] = {}
@@ -111,10 +114,10 @@ def _read_workbooks(ctx: Context, left: Side | Path, right: Side | Path) -> tupl
     return sides[0], sides[1]
 
 
-_FRENCH_PROBLEMS = {"extra_forbidden": "clé inconnue / ", "missing": "manquante / "}
+_SIDES = {"left": lazy_pgettext("workbook side", "left"), "right": lazy_pgettext("workbook side", "right")}
 
 
-def _source(value: Side | Path, side: str, french: str) -> WorkbookSource | Side:
+def _source(value: Side | Path, side: str) -> WorkbookSource | Side:
     """The workbook a side names, or the side itself: a table or rows given as they are."""
     if isinstance(value, (str, Path)):
         return WorkbookSource(path=Path(value))
@@ -123,8 +126,7 @@ def _source(value: Side | Path, side: str, french: str) -> WorkbookSource | Side
     try:
         return WorkbookSource.model_validate(dict(value))
     except ValidationError as exc:
-        problems = "; ".join(f"'{side}.{'.'.join(map(str, e['loc']))}' : "
-                             f"{_FRENCH_PROBLEMS.get(e['type'], '')}{e['msg']}" for e in exc.errors())
-        raise BusinessError(f"Classeur du côté {french} mal décrit / {side} workbook: {problems} "
-                            "(clés possibles / allowed keys: path, sheet, header_row, "
-                            "french_numbers)") from None
+        problems = "; ".join(_("'{field}': {problem}", field=".".join(map(str, (side, *e["loc"]))),
+                                 problem=describe(e)) for e in exc.errors())
+        raise BusinessError(_("{side} workbook badly described: {problems} (allowed keys: path, sheet, header_row, "
+                              "french_numbers)", side=_SIDES[side], problems=problems)) from None

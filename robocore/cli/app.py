@@ -16,6 +16,9 @@ import typer
 from rich.console import Console
 
 from robocore.errors import PluginError, RobocoreError, RobotDefinitionError, StoreError
+from robocore.i18n import DEFAULT, render
+from robocore.i18n import gettext as _
+from robocore.i18n import lazy_gettext as _l
 from robocore.statuses import ITEM_FAILED, RunStatus
 
 if TYPE_CHECKING:
@@ -37,7 +40,11 @@ err = Console(stderr=True)
 
 
 def _fail(exc: Exception, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]Erreur[/] : {exc}", highlight=False, soft_wrap=True)
+    try:
+        title = _("Error")
+    except RobocoreError:  # the settings, the language among them, are what is wrong
+        title = render(_l("Error"), DEFAULT)
+    err.print(f"[bold red]{title}[/] : {exc}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -169,7 +176,7 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="Fichiers ou dossi
         else:
             files.append(p)
     if not files:
-        raise _fail(RobotDefinitionError(f"aucun fichier robot.yaml dans {', '.join(map(str, paths))}"))
+        raise _fail(RobotDefinitionError(_("no robot.yaml file in {paths}", paths=", ".join(map(str, paths)))))
     bad = 0
     for f in files:
         try:
@@ -180,8 +187,9 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="Fichiers ou dossi
             err.print(f"[red]✘[/] {exc}", highlight=False, soft_wrap=True)
         except Exception as exc:  # last resort: never a traceback for a bad file
             bad += 1
-            err.print(f"[red]✘[/] {f}: erreur interne en lisant ce fichier / internal error: "
-                      f"{type(exc).__name__}: {exc}", highlight=False, soft_wrap=True)
+            error = f"{type(exc).__name__}: {exc}"
+            err.print(f"[red]✘[/] {f}: " + _("internal error reading this file: {error}", error=error),
+                      highlight=False, soft_wrap=True)
     if bad:
         raise typer.Exit(1)
 
@@ -200,7 +208,7 @@ def schema(output: Annotated[Path | None, typer.Option("--output", "-o")] = None
     text = json.dumps(robot_schema(load_registry()), ensure_ascii=False, indent=2)
     if output:
         output.write_text(text, encoding="utf-8")
-        err.print(f"Schéma écrit : {output}")
+        err.print(_("Schema written: {path}", path=output))
     else:
         sys.stdout.write(text + "\n")
 
@@ -217,12 +225,12 @@ def plugins() -> None:
         registry = load_registry()
     except PluginError as exc:
         raise _fail(exc) from None
-    table = Table("Action", "Paramètres", "Description", "Fournisseur")
+    table = Table(_("Action"), _("Parameters"), _("Description"), _("Provider"))
     for a in registry:
         params = ", ".join(n + ("" if n in a.required else "?") for n in a.param_names)
         table.add_row(a.name, params, a.doc, a.provider.split(" (")[0])
     console.print(table)
-    loaded = Table("Type / kind", "Extension")
+    loaded = Table(_("Kind"), _("Extension"))
     broken = [(extensions.ACTIONS.kind, provider, why) for provider, why in registry.broken.items()]
     for provider in registry.providers:
         loaded.add_row(extensions.ACTIONS.kind, provider)
@@ -234,7 +242,8 @@ def plugins() -> None:
             broken += [(point.kind, b.label, b.error) for b in found.broken.values()]
     console.print(loaded)
     for kind, label, why in broken:
-        err.print(f"[red]Extension non chargée / {kind} not loaded[/] : {label} — {why}", highlight=False)
+        not_loaded = _("{kind} not loaded", kind=kind)
+        err.print(f"[red]{not_loaded}[/] : {label} — {why}", highlight=False)
 
 
 @app.command("list")
@@ -245,7 +254,7 @@ def list_robots() -> None:
     from robocore import settings
     from robocore.loader import load_robot
 
-    table = Table("Robot", "Titre", "Processus", "Min./élément", "État")
+    table = Table(_("Robot"), _("Title"), _("Process"), _("Min./item"), _("State"))
     for f in sorted(settings.robots_dir().glob("*/robot.yaml")):
         try:
             s = load_robot(f).spec
@@ -277,7 +286,7 @@ def logs(run_id: str, follow: bool = False) -> None:
     store = _store()
     run_row = store.find_run(run_id)
     if run_row is None:
-        raise _fail(RobotDefinitionError(f"exécution introuvable '{run_id}' / run not found"))
+        raise _fail(RobotDefinitionError(_("run not found '{run_id}'", run_id=run_id)))
     print_log(console, settings.home() / "runs" / run_row.id / "log.jsonl")
 
 
@@ -296,14 +305,14 @@ def report(start: Annotated[str | None, typer.Option("--from", help="AAAA-MM-JJ 
     from robocore.reports import GROUPINGS, present
 
     if by not in GROUPINGS:
-        raise _fail(RobotDefinitionError(f"--by doit être parmi {', '.join(GROUPINGS)}"), 2)
+        raise _fail(RobotDefinitionError(_("--by must be one of {choices}", choices=", ".join(GROUPINGS))), 2)
     try:
         period = Period.checked(date.fromisoformat(start) if start else None,
                                 date.fromisoformat(end) if end else None, export=bool(xlsx or csv))
     except PeriodError as exc:
         raise _fail(RobotDefinitionError(f"--from/--to : {exc}"), 2) from None
     except ValueError as exc:
-        raise _fail(RobotDefinitionError(f"date invalide (AAAA-MM-JJ attendu) : {exc}"), 2) from None
+        raise _fail(RobotDefinitionError(_("invalid date (YYYY-MM-DD expected): {error}", error=exc)), 2) from None
     store = _store()
     if not (xlsx or csv):
         print_report(console, present(ledger.hours_saved(store, period.start, period.end, ledger.grouping(by))),
@@ -315,11 +324,11 @@ def report(start: Annotated[str | None, typer.Option("--from", help="AAAA-MM-JJ 
     print_report(console, export.report, period.label)
     try:
         if xlsx:
-            err.print(f"Classeur Excel écrit / workbook written: {exports.write_xlsx(export, xlsx)}")
+            err.print(_("Excel workbook written: {path}", path=exports.write_xlsx(export, xlsx)))
         if csv:
-            err.print(f"Fichier CSV écrit / CSV file written: {exports.write_csv(export, csv)}")
+            err.print(_("CSV file written: {path}", path=exports.write_csv(export, csv)))
     except OSError as exc:
-        raise _fail(RobocoreError(f"écriture impossible / cannot write: {exc.filename}: {exc.strerror}")) from None
+        raise _fail(RobocoreError(_("cannot write {path}: {reason}", path=exc.filename, reason=exc.strerror))) from None
 
 
 @new_app.command("robot")
@@ -332,7 +341,8 @@ def new_robot(name: str, folder: Annotated[Path | None, typer.Option(help="Dossi
         path = scaffold(name, folder or settings.robots_dir())
     except (RobocoreError, OSError) as exc:
         raise _fail(exc) from None
-    console.print(f"Robot créé : {path}\nLancez-le : [bold]robo run {path.parent}[/]")
+    command = f"[bold]robo run {path.parent}[/]"
+    console.print(_("Robot created: {path}", path=path) + "\n" + _("Run it: {command}", command=command))
 
 
 @demo_app.command("portal")
@@ -346,7 +356,8 @@ def demo_portal(port: int = 8765, host: str = "127.0.0.1", shuffle: bool = False
     if data:
         overrides["data_dir"] = data
     config = PortalConfig.demo(**overrides) if slow else PortalConfig(**overrides)  # type: ignore[arg-type]
-    err.print(f"Portail de démonstration : http://{host}:{port}/connexion (agent.demo / demo-portail-2026)")
+    url = f"http://{host}:{port}/connexion"
+    err.print(_("Demo portal: {url} ({login} / {password})", url=url, login="agent.demo", password="demo-portail-2026"))
     serve(config, host=host, port=port)
 
 

@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 
 from robocore.errors import RobocoreError
+from robocore.i18n import gettext as _
 
 if TYPE_CHECKING:
     from robocore.processes import ProcessDetail
@@ -62,8 +63,8 @@ def list_processes(ctx: typer.Context,
     except RobocoreError as exc:
         raise _fail(exc) from None
     if not shown:
-        console.print("Aucun processus : il est créé à la première exécution d'un robot qui le nomme "
-                      "/ no process yet", highlight=False)
+        console.print(_("No process yet: a process is created by the first run of a robot naming it"),
+                      highlight=False)
         return
     table = Table(title=f"Processus ({len(shown)})",
                   caption="Réalisé : heures économisées depuis le 1er janvier (registre) ; estimé : volume annuel "
@@ -117,8 +118,8 @@ def set_process(
     # an option left out keeps the value; an empty text clears it
     changes = {k: (None if v == "" else v) for k, v in given.items() if v is not None}
     if not changes:
-        raise _fail(RobocoreError("rien à modifier : --lab, --region, --goal-hours, --volume, --stage, "
-                                  "--description ou --service / nothing to change"))
+        raise _fail(RobocoreError(_("nothing to change: --lab, --region, --goal-hours, --volume, --stage, "
+                                    "--description or --service")))
     try:
         store = _store()
         try:
@@ -128,7 +129,7 @@ def set_process(
             store.close()
     except RobocoreError as exc:
         raise _fail(exc) from None
-    console.print("Processus modifié / process updated", highlight=False)
+    console.print(_("Process updated"), highlight=False)
     _print_detail(shown)
 
 

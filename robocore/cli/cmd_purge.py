@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from robocore.errors import RobocoreError
+from robocore.i18n import gettext as _
 
 if TYPE_CHECKING:
     from robocore.storage import RunFiles
@@ -69,7 +70,8 @@ def purge_runs(store: "Store", older_than_days: float, *, dry_run: bool = False,
     total_files, total_bytes = sum(n for n, _ in counted), sum(b for _, b in counted)
     if dry_run:
         return PurgeResult(found.runs, found.events, total_files, total_bytes, dry_run=True)
-    note = f"purgée le {utcnow():%Y-%m-%d} (terminée avant le {cutoff:%Y-%m-%d %H:%M} UTC) / purged"
+    note = _("purged on {day} (finished before {cutoff} UTC)", day=utcnow().strftime("%Y-%m-%d"),
+             cutoff=cutoff.strftime("%Y-%m-%d %H:%M"))
     purged = 0
     for run_id in found.run_ids:
         files.delete(run_id)

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from robocore.errors import RobocoreError
+from robocore.i18n import gettext as _
 
 console = Console()
 err = Console(stderr=True)
@@ -33,7 +34,8 @@ def _service(folder: Path | None) -> Any:
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"[bold red]Erreur[/] : {exc}", highlight=False, soft_wrap=True)
+    title = _("Error")
+    err.print(f"[bold red]{title}[/] : {exc}", highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -60,20 +62,20 @@ def list_schedules(ctx: typer.Context, folder: DirOption = None) -> None:
     except RobocoreError as exc:
         raise _fail(exc) from None
     console.print(_leader_line(leader), highlight=False)
-    table = Table("Planification", "Robot", "Déclencheur", "Fuseau", "Active", "Prochains déclenchements",
-                  "Dernier déclenchement", "Bloquée par")
+    table = Table(_("Schedule"), _("Robot"), _("Trigger"), _("Time zone"), _("Enabled"), _("Next fire times"),
+                  _("Last fire"), _("Blocked by"))
     for info in infos:
         if info.error:
-            table.add_row(info.name, "", "", "", "[red]invalide", f"[red]{info.error}", "", "")
+            table.add_row(info.name, "", "", "", "[red]" + _("invalid"), f"[red]{info.error}", "", "")
             continue
         last = info.last_fire
         last_text = f"{_when(last.fire_time_utc, info.timezone)} {last.status}" if last else "—"
-        enabled = "[green]oui" if info.enabled else "[yellow]non"
+        enabled = "[green]" + _("yes") if info.enabled else "[yellow]" + _("no")
         table.add_row(info.name, info.robot, info.trigger, info.timezone, enabled,
                       "\n".join(_when(t, info.timezone) for t in info.next_fire_times) or "—", last_text,
                       f"[yellow]{info.blocked}" if info.blocked else "—")
     if not infos:
-        err.print("Aucune planification (dossier schedules/) / no schedules")
+        err.print(_("No schedules (schedules/ folder)"))
     console.print(table)
 
 
@@ -82,14 +84,15 @@ def _leader_line(leader: Any) -> str:
     from robocore.scheduling.status import duration_text
 
     if leader.owner is None:
-        return "[yellow]Aucun planificateur n'a encore mené / no scheduler has led yet (robo scheduler, robo serve)"
+        return "[yellow]" + _("No scheduler has led yet (robo scheduler, robo serve)")
     since = _when(leader.since.replace(tzinfo=UTC), "Europe/Paris") if leader.since else "—"
     age = duration_text(leader.heartbeat_age_s or 0.0)
-    who = f"{leader.host} (pid {leader.pid}), meneur depuis {since}, dernier signe de vie il y a {age}"
+    who = _("{host} (pid {pid}), leading since {since}, last heartbeat {age} ago", host=leader.host, pid=leader.pid,
+            since=since, age=age)
     if leader.leading:
-        return f"[green]Planificateur[/] : {who} / scheduler leader alive"
+        return _("[green]Scheduler leader alive[/]: {who}", who=who)
     why = f" — {leader.note}" if leader.note else ""
-    return f"[red]Aucun planificateur actif[/] (dernier : {who}{why}) / no live scheduler leader"
+    return _("[red]No live scheduler leader[/] (last: {who}{why})", who=who, why=why)
 
 
 @schedules_app.command("enable")
@@ -109,7 +112,7 @@ def _set(ctx: typer.Context, name: str, enabled: bool) -> None:
         _service(ctx.obj).set_enabled(name, enabled)
     except RobocoreError as exc:
         raise _fail(exc) from None
-    console.print(f"Planification {name} : {'activée / enabled' if enabled else 'désactivée / disabled'}")
+    console.print(_("Schedule {name}: enabled", name=name) if enabled else _("Schedule {name}: disabled", name=name))
 
 
 @schedules_app.command("run")
@@ -120,7 +123,7 @@ def run_now(ctx: typer.Context, name: str,
         run_id = _service(ctx.obj).run_now(name, force=force)
     except RobocoreError as exc:
         raise _fail(exc) from None
-    console.print(f"Exécution lancée / run launched: {run_id}")
+    console.print(_("Run launched: {run_id}", run_id=run_id))
 
 
 def scheduler(folder: DirOption = None,
@@ -145,7 +148,7 @@ def scheduler(folder: DirOption = None,
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     service.start()  # while it leads, it also sweeps for work a dead or stuck leader left behind
-    err.print("Planificateur démarré (en attente du verrou si un autre serveur planifie) / scheduler started")
+    err.print(_("Scheduler started (waiting for the lock if another server schedules)"))
     try:
         while not stop.wait(0.5):
             pass
@@ -153,7 +156,7 @@ def scheduler(folder: DirOption = None,
         service.stop()
         _shutdown_executors()
         store.close()
-        err.print("Planificateur arrêté / scheduler stopped")
+        err.print(_("Scheduler stopped"))
 
 
 def _shutdown_executors() -> None:

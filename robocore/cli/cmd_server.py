@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 
 from robocore.errors import RobocoreError
+from robocore.i18n import gettext as _
+from robocore.i18n import ngettext
 
 tokens_app = typer.Typer(help="Jetons d'API / API tokens", no_args_is_help=True)
 grants_app = typer.Typer(help="Robots autorisés aux groupes d'agents / robots granted to groups",
@@ -17,7 +19,8 @@ err = Console(stderr=True)
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"[bold red]Erreur[/] : {exc}", highlight=False, soft_wrap=True)
+    title = _("Error")
+    err.print(f"[bold red]{title}[/] : {exc}", highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -120,8 +123,10 @@ def _trusted_proxies(option: str | None) -> list[str]:
         try:
             ipaddress.ip_network(entry, strict=False)
         except ValueError:
-            err.print(f"[bold red]Erreur[/] : {where} : adresse de proxy invalide '{entry}' (adresse IP, réseau "
-                      f"ou *) / invalid proxy address", highlight=False, soft_wrap=True)
+            title = _("Error")
+            problem = _("{where}: invalid proxy address '{entry}' (IP address, network or *)", where=where,
+                        entry=entry)
+            err.print(f"[bold red]{title}[/] : {problem}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
     return entries
 
@@ -180,12 +185,12 @@ def tokens_create(name: Annotated[str, typer.Option("--name", help="Nom unique, 
     try:
         token = create_token(_store(), name, role, (groups or "").split(","), expires_in_days)
     except Conflict:
-        raise _fail(ValueError(f"un jeton nommé '{name}' existe déjà / token name taken")) from None
+        raise _fail(ValueError(_("a token named '{name}' already exists", name=name))) from None
     except (ValueError, RobocoreError) as exc:
         raise _fail(exc) from None
-    until = f", valable {expires_in_days} jours / valid {expires_in_days} days" if expires_in_days else ""
-    err.print(f"Jeton « {name} » ({role}{until}) créé. Conservez-le : il ne sera plus jamais affiché "
-              "/ keep it, it is never shown again.", highlight=False)
+    until = ngettext(", valid {n} day", ", valid {n} days", expires_in_days) if expires_in_days else ""
+    err.print(_("Token “{name}” ({role}{until}) created. Keep it: it is never shown again.", name=name, role=role,
+                until=until), highlight=False)
     print(token)
 
 
@@ -197,12 +202,13 @@ def tokens_list() -> None:
     from robocore.store import utcnow
 
     now = utcnow()
-    table = Table("Nom", "Rôle", "Groupes", "Créé le", "Dernier usage", "Expire le", "Révoqué le")
+    table = Table(_("Name"), _("Role"), _("Groups"), _("Created on"), _("Last used"), _("Expires on"),
+                  _("Revoked on"))
     for t in _store().list_tokens():
-        expiry = "jamais" if t.expires_at is None else f"{t.expires_at:%Y-%m-%d %H:%M}"
+        expiry = _("never") if t.expires_at is None else f"{t.expires_at:%Y-%m-%d %H:%M}"
         table.add_row(t.name, t.role, ", ".join(t.groups), f"{t.created_at:%Y-%m-%d %H:%M}",
                       f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "—",
-                      expiry + (" (expiré)" if t.expires_at is not None and t.expires_at <= now else ""),
+                      expiry + (_(" (expired)") if t.expires_at is not None and t.expires_at <= now else ""),
                       f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "")
     console.print(table)
 
@@ -211,8 +217,8 @@ def tokens_list() -> None:
 def tokens_revoke(name: Annotated[str, typer.Argument(help="Nom du jeton")]) -> None:
     """Révoquer un jeton (effet immédiat) / revoke a token."""
     if not _store().revoke_token(name):
-        raise _fail(ValueError(f"jeton actif introuvable '{name}' / no live token with this name"))
-    console.print(f"Jeton « {name} » révoqué.", highlight=False)
+        raise _fail(ValueError(_("no live token named '{name}'", name=name)))
+    console.print(_("Token “{name}” revoked.", name=name), highlight=False)
 
 
 @grants_app.command("add")
@@ -220,15 +226,17 @@ def grants_add(robot: Annotated[str, typer.Argument(help="Nom du robot")],
                group: Annotated[str, typer.Argument(help="Groupe d'agents")]) -> None:
     """Autoriser un robot à un groupe / grant a robot to a group."""
     added = _store().add_grant(robot, group)
-    console.print(f"{'Autorisé' if added else 'Déjà autorisé'} : {robot} → {group}", highlight=False)
+    done = _("Granted: {robot} → {group}", robot=robot, group=group) if added else _(
+        "Already granted: {robot} → {group}", robot=robot, group=group)
+    console.print(done, highlight=False)
 
 
 @grants_app.command("remove")
 def grants_remove(robot: Annotated[str, typer.Argument()], group: Annotated[str, typer.Argument()]) -> None:
     """Retirer une autorisation / remove a grant."""
     if not _store().remove_grant(robot, group):
-        raise _fail(ValueError(f"autorisation introuvable {robot} → {group} / grant not found"))
-    console.print(f"Retiré : {robot} → {group}", highlight=False)
+        raise _fail(ValueError(_("grant not found: {robot} → {group}", robot=robot, group=group)))
+    console.print(_("Removed: {robot} → {group}", robot=robot, group=group), highlight=False)
 
 
 @grants_app.command("list")
@@ -236,7 +244,7 @@ def grants_list() -> None:
     """Lister les autorisations / list grants."""
     from rich.table import Table
 
-    table = Table("Robot", "Groupe")
+    table = Table(_("Robot"), _("Group"))
     for grant in _store().list_grants():
         table.add_row(grant.robot, grant.group)
     console.print(table)

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from robocore.errors import RobocoreError, StoreError
+from robocore.i18n import gettext as _
 from robocore.statuses import RUN_FINAL, RunStatus
 
 if TYPE_CHECKING:
@@ -31,9 +32,10 @@ def worker(queues: Annotated[str | None, typer.Option(
 
     url = settings.database_url()
     if url.startswith("sqlite") and not single_machine:
-        err.print("[bold red]Erreur[/] : un worker Celery exige le store PostgreSQL (ROBOCORE_DATABASE_URL) — "
-                  "SQLite est propre à une machine ; --single-machine pour un test local / "
-                  "Celery workers need the PostgreSQL store", highlight=False, soft_wrap=True)
+        title = _("Error")
+        problem = _("a Celery worker needs the PostgreSQL store (ROBOCORE_DATABASE_URL) — SQLite belongs to one "
+                    "machine; --single-machine for a local test")
+        err.print(f"[bold red]{title}[/] : {problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
     level = loglevel.lower()
     configure("json", level if level in ("debug", "info", "warning", "error", "critical") else "info")
@@ -59,11 +61,11 @@ def wait_final(store: "Store", run_id: str, timeout: float | None = None, every:
     while True:
         run = store.get_run(run_id)
         if run is None:
-            raise StoreError(f"exécution introuvable '{run_id}' / run not found")
+            raise StoreError(_("run not found '{run_id}'", run_id=run_id))
         if run.status in RUN_FINAL:
             return run
         if deadline is not None and time.monotonic() > deadline:
-            raise StoreError(f"l'exécution {run_id} n'est pas terminée ({run.status}) / run not finished")
+            raise StoreError(_("the run {run_id} is not finished ({status})", run_id=run_id, status=run.status))
         time.sleep(every)
 
 

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from robocore.errors import RobotDefinitionError
+from robocore.i18n import gettext as _
 
 TEMPLATE = """\
 # yaml-language-server: $schema=../../robot.schema.json
@@ -41,10 +42,10 @@ steps:
 def scaffold(name: str, parent: Path) -> Path:
     """Create <parent>/<name>/robot.yaml with sample data; refuse to overwrite."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
-        raise RobotDefinitionError(f"nom de robot invalide '{name}' : minuscules, chiffres, - et _ / invalid name")
+        raise RobotDefinitionError(_("invalid robot name '{name}': lowercase letters, digits, - and _", name=name))
     folder = parent / name
     if folder.exists():
-        raise RobotDefinitionError(f"le dossier existe déjà : {folder} / already exists")
+        raise RobotDefinitionError(_("the folder already exists: {folder}", folder=folder))
     (folder / "donnees").mkdir(parents=True)
     (folder / "donnees" / "exemple.txt").write_text("Bonjour\n", encoding="utf-8")
     path = folder / "robot.yaml"

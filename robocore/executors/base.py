@@ -6,6 +6,7 @@ from typing import Protocol
 
 from robocore import extensions
 from robocore.errors import PluginError
+from robocore.i18n import gettext as _
 
 ENTRY_POINT_GROUP = extensions.EXECUTORS.group
 
@@ -36,8 +37,8 @@ def get_executor(name: str) -> Executor:
         loaded = extensions.load(extensions.EXECUTORS, only={name})
         found = loaded.get(name)
         if found is None:
-            raise PluginError(f"exécuteur inconnu '{name}' (disponibles : {', '.join(loaded.available)}) "
-                              "/ unknown executor")
+            raise PluginError(_("unknown executor '{name}' (available: {available})", name=name,
+                                available=", ".join(loaded.available)))
         try:
             _instances[name] = found.obj()
         except Exception as exc:  # its constructor failed: the same report as a failed import

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import structlog
 
 from robocore.errors import RobocoreError
+from robocore.i18n import gettext as _
 from robocore.settings import get_settings
 from robocore.statuses import RUN_FINAL, RUN_NEVER_RERUN, RunStatus
 
@@ -162,7 +163,7 @@ class LocalExecutor:
             if self._closed:
                 if waited:  # a retry after shutdown: the run stays as it is in the store
                     return
-                raise RuntimeError("exécuteur local arrêté / local executor shut down")
+                raise RuntimeError(_("local executor shut down"))
             try:
                 future = self._pool.submit(_work, run_id, waited)
             except BrokenProcessPool:  # a worker process died: start a fresh pool

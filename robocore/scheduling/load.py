@@ -12,6 +12,8 @@ from pydantic import ValidationError
 
 from robocore import settings
 from robocore.errors import RobotDefinitionError
+from robocore.i18n import gettext as _
+from robocore.i18n import pgettext
 from robocore.inputs import InputError, _coerce, resolve_inputs
 from robocore.loader import LoadedRobot, _Checker, _suggest, find_robot, load_robot
 from robocore.scheduling.spec import ScheduleSpec
@@ -38,49 +40,49 @@ def _pydantic_errors(exc: ValidationError, data: dict[str, Any], checker: _Check
         loc = tuple(err["loc"])
         if err["type"] == "extra_forbidden":
             choices = _KEYS if len(loc) == 1 else ["weeks", "days", "hours", "minutes", "seconds"]
-            checker.add(loc, f"clé inconnue '{loc[-1]}'{_suggest(str(loc[-1]), choices)} / unknown key", key=True)
+            checker.add(loc, _("unknown key '{key}'{hint}", key=loc[-1], hint=_suggest(str(loc[-1]), choices)),
+                        key=True)
         elif err["type"] == "missing":
-            checker.add(loc[:-1], f"clé obligatoire manquante '{loc[-1]}' / missing key", key=bool(loc[:-1]))
+            checker.add(loc[:-1], _("missing key '{key}'", key=loc[-1]), key=bool(loc[:-1]))
         elif loc == ("schedule",) and err["type"] == "string_pattern_mismatch":
-            checker.add(loc, "nom de planification invalide (lettres, chiffres, - _ . ; 100 caractères max) "
-                             "/ invalid schedule name")
+            checker.add(loc, _("invalid schedule name (letters, digits, - _ . ; 100 characters at most)"))
         else:
-            where = ".".join(map(str, loc)) or "planification"
-            checker.add(loc, f"'{where}' : {err['msg']}")
+            where = ".".join(map(str, loc)) or _("schedule")
+            checker.add(loc, _("'{field}': {problem}", field=where, problem=err["msg"]))
 
 
 def _check_trigger(spec: ScheduleSpec, data: dict[str, Any], checker: _Checker) -> None:
     try:
         ZoneInfo(spec.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        checker.add(("timezone",), f"fuseau horaire inconnu '{spec.timezone}' (ex. Europe/Paris) / unknown time zone")
+        checker.add(("timezone",), _("unknown time zone '{zone}' (e.g. Europe/Paris)", zone=spec.timezone))
         return
     if spec.cron is not None and spec.interval is not None:
-        checker.add(("interval",), "'cron' et 'interval' s'excluent : gardez-en un seul / cron xor interval", key=True)
+        checker.add(("interval",), _("'cron' and 'interval' exclude each other: keep only one"), key=True)
         return
     if spec.cron is None and spec.interval is None:
-        checker.add((), "clé 'cron' ou 'interval' obligatoire / a cron or an interval is required")
+        checker.add((), _("a 'cron' or an 'interval' key is required"))
         return
     if spec.working_day_of_month and spec.cron is None:
-        checker.add(("working_day_of_month",), "'working_day_of_month' demande un 'cron' / needs a cron", key=True)
+        checker.add(("working_day_of_month",), _("'working_day_of_month' needs a 'cron'"), key=True)
         return
     if spec.cron is not None:
         try:
             parse_cron(spec.cron, spec.timezone)
         except ValueError as exc:
-            checker.add(("cron",), f"expression cron invalide '{spec.cron}' : {exc} / bad cron")
+            checker.add(("cron",), _("invalid cron expression '{cron}': {error}", cron=spec.cron, error=exc))
             return
     now = dt.datetime.now(dt.UTC)
     if not next_times(build_trigger(spec), now, 1):
         checker.add(("cron",) if "cron" in data else ("interval",),
-                    "cette planification ne se déclenche jamais / this schedule never fires")
+                    _("this schedule never fires"))
 
 
 def _check_robot(spec: ScheduleSpec, checker: _Checker, robots_dir: Path) -> LoadedRobot | None:
     try:
         return load_robot(find_robot(spec.robot, robots_dir))
     except RobotDefinitionError as exc:
-        checker.add(("robot",), exc.message if exc.path is None else f"robot invalide / invalid robot: {exc}")
+        checker.add(("robot",), exc.message if exc.path is None else _("invalid robot: {error}", error=exc))
         return None
 
 
@@ -90,8 +92,9 @@ def _check_inputs(spec: ScheduleSpec, robot: LoadedRobot, checker: _Checker) -> 
     for name, value in spec.inputs.items():
         if name not in declared:
             hint = _suggest(name, list(declared))
-            checker.add(("inputs", name), f"entrée inconnue '{name}' pour le robot '{robot.spec.robot}'{hint} "
-                                          f"(entrées : {', '.join(declared) or 'aucune'}) / unknown input", key=True)
+            checker.add(("inputs", name), _("unknown input '{name}' for the robot '{robot}'{hint} (inputs: {inputs})",
+                                            name=name, robot=robot.spec.robot, hint=hint,
+                                            inputs=", ".join(declared) or pgettext("inputs", "none")), key=True)
         elif value is not None and value != "":
             try:
                 _coerce(name, declared[name], value, robot.folder)
@@ -100,8 +103,8 @@ def _check_inputs(spec: ScheduleSpec, robot: LoadedRobot, checker: _Checker) -> 
     for name, input_spec in declared.items():
         if input_spec.required and input_spec.default in (None, "") and spec.inputs.get(name) in (None, ""):
             where = ("inputs",) if "inputs" in spec.model_fields_set else ("robot",)
-            checker.add(where, f"entrée obligatoire manquante « {input_spec.label or name} » ({name}) "
-                               f"pour le robot '{robot.spec.robot}' / missing input", key=True)
+            checker.add(where, _("missing input “{label}” ({name}) for the robot '{robot}'",
+                                 label=input_spec.label or name, name=name, robot=robot.spec.robot), key=True)
     if len(checker.errors) == before:
         try:
             resolve_inputs(robot.spec, spec.inputs, robot.folder)
@@ -114,7 +117,7 @@ def parse_schedule(text: str, source: str, robots_dir: Path | None = None) -> Sc
     data, positions = load_yaml(text, source)
     checker = _Checker(source, positions)
     if not isinstance(data, dict):
-        checker.add((), "une planification est un dictionnaire (schedule, robot, cron...) / a schedule is a mapping")
+        checker.add((), _("a schedule is a mapping (schedule, robot, cron...)"))
         checker.raise_if_any()
     try:
         spec = ScheduleSpec.model_validate(data)
@@ -136,9 +139,9 @@ def load_schedule(path: str | Path, robots_dir: Path | None = None) -> LoadedSch
     try:
         text = p.read_bytes().decode("utf-8")
     except OSError as exc:
-        raise RobotDefinitionError(f"fichier illisible / cannot read: {exc.strerror}", path=str(p)) from None
+        raise RobotDefinitionError(_("cannot read the file: {reason}", reason=exc.strerror), path=str(p)) from None
     except UnicodeDecodeError as exc:
-        raise RobotDefinitionError(f"encodage invalide (UTF-8 attendu) à l'octet {exc.start} / not UTF-8",
+        raise RobotDefinitionError(_("invalid encoding (UTF-8 expected) at byte {offset}", offset=exc.start),
                                    path=str(p), line=1, column=1) from None
     return LoadedSchedule(spec=parse_schedule(text, str(p), robots_dir), path=p)
 
@@ -162,8 +165,8 @@ def load_all(schedules_dir: Path, robots_dir: Path | None = None) -> tuple[list[
             bad[path] = exc
             continue
         if loaded.name in good:
-            bad[path] = RobotDefinitionError(f"nom de planification en double '{loaded.name}' (déjà dans "
-                                             f"{good[loaded.name].path.name}) / duplicate schedule name",
+            bad[path] = RobotDefinitionError(_("duplicate schedule name '{name}' (already in {file})", name=loaded.name,
+                                               file=good[loaded.name].path.name),
                                              path=str(path), line=1, column=1)
             continue
         good[loaded.name] = loaded

@@ -21,6 +21,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from robocore.errors import RobotDefinitionError
+from robocore.i18n import gettext as _
+from robocore.i18n import ngettext, pgettext
 from robocore.recovery import ExecutorSource, Sweeper
 from robocore.scheduling import state
 from robocore.scheduling.holidays import holiday_name
@@ -44,7 +46,7 @@ def fire_job(name: str, **_state: Any) -> None:
     """APScheduler job entry point: handle the due fires of a schedule."""
     service = _LEADER
     if service is None:
-        log.warning("planification %s déclenchée sans service actif / no active service", name)
+        log.warning(_("schedule {name} fired without an active service", name=name))
         return
     service.fire_due(name)
 
@@ -134,12 +136,11 @@ class SchedulerService:
                     if stuck is None and self._lock.acquire():  # never lead again while own work is stuck
                         self._lead()
                 elif not self._lock.alive():
-                    log.warning("leadership perdue / leadership lost")
+                    log.warning(_("scheduler leadership lost"))
                     self._abdicate()
                 elif stuck is not None:
-                    log.error("planificateur bloqué, il cède la main / scheduler stuck, giving the lead up: %s",
-                              stuck)
-                    self._abdicate(f"a cédé la main (gave the lead up) : {stuck}")
+                    log.error(_("scheduler stuck, giving the lead up: {reason}", reason=stuck))
+                    self._abdicate(_("gave the lead up: {reason}", reason=stuck))
                 else:
                     self._beat()
                     if self._files_signature() != self._signature:
@@ -147,11 +148,11 @@ class SchedulerService:
                     self._scheduler.wakeup()  # see enable/disable done by other processes
                     self._maybe_sweep()
             except Exception:
-                log.exception("planificateur / scheduler loop error")
+                log.exception(_("scheduler loop error"))
                 if self._scheduler is None:
                     self._lock.release()
             self._stopping.wait(self.poll_seconds)
-        self._abdicate("arrêté / stopped")
+        self._abdicate(_("scheduler stopped"))
 
     def _beat(self) -> None:
         """Record that this process leads and is alive (what `robo schedules` and health read)."""
@@ -179,7 +180,7 @@ class SchedulerService:
             try:
                 return self._sweeper.sweep()
             except Exception:
-                log.exception("balayage de reprise / recovery sweep failed")
+                log.exception(_("recovery sweep failed"))
                 return None
 
     def leader(self) -> LeaderStatus:
@@ -188,7 +189,7 @@ class SchedulerService:
 
     def _lead(self) -> None:
         global _LEADER
-        log.info("ce processus planifie / this process is now the scheduler leader")
+        log.info(_("this process is now the scheduler leader"))
         _LEADER = self
         self._leading_since = utcnow()
         self._beat()
@@ -215,13 +216,13 @@ class SchedulerService:
             try:
                 scheduler.shutdown(wait=False)
             except Exception:
-                log.exception("arrêt d'APScheduler / scheduler shutdown")
+                log.exception(_("APScheduler shutdown failed"))
         if self._leading_since is not None:  # recorded before the lock goes, so a new leader's row wins
             self._leading_since = None
             try:
-                self.store.leader_resigned(self.owner, note or "a cédé la main / gave the lead up")
+                self.store.leader_resigned(self.owner, note or _("gave the lead up"))
             except Exception as exc:  # the database may be what failed
-                log.warning("fin de mandat non enregistrée / resignation not recorded: %s", exc)
+                log.warning(_("resignation not recorded: {error}", error=exc))
         self._lock.release()
 
     # ---- jobs ---------------------------------------------------------------------------
@@ -238,7 +239,7 @@ class SchedulerService:
     def _load(self) -> list[LoadedSchedule]:
         good, bad = load_all(self.schedules_dir, self.robots_dir)
         for exc in bad.values():
-            log.error("planification ignorée / schedule ignored: %s", exc)
+            log.error(_("schedule ignored: {error}", error=exc))
         return good
 
     def _sync(self, catch_up: bool) -> None:
@@ -314,13 +315,13 @@ class SchedulerService:
             for t in due:
                 if holiday.get(t):
                     self.store.record_fire(name, t, FireStatus.SKIPPED_HOLIDAY,
-                                           f"jour férié / public holiday: {holiday[t]}")
+                                           _("public holiday: {holiday}", holiday=holiday[t]))
                 elif t is not run_at:
                     missed += self.store.record_fire(name, t, FireStatus.MISSED,
-                                                     "planificateur arrêté ou en retard / scheduler down or late")
+                                                     _("scheduler down or late"))
             if run_at is not None:
-                note = None if on_time else (f"rattrapage après interruption ({missed} déclenchement(s) manqué(s)) "
-                                             "/ catch-up run after downtime")
+                note = None if on_time else ngettext("catch-up run after downtime ({n} fire missed)",
+                                                     "catch-up run after downtime ({n} fires missed)", missed)
                 self._fire(spec, run_at, note)
 
     def _fire(self, spec: ScheduleSpec, fire_time: dt.datetime, note: str | None) -> None:
@@ -329,18 +330,18 @@ class SchedulerService:
         active = self.store.live_run(created_by)
         if active is not None:
             self.store.record_fire(name, fire_time, FireStatus.SKIPPED_OVERLAP,
-                                   f"{run_holding(self.store, active)} (encore en cours / previous run still going)")
+                                   _("{run} (previous run still going)", run=run_holding(self.store, active)))
             return
         if not self.store.record_fire(name, fire_time, FireStatus.LAUNCHED, note):
             return  # another server recorded this fire: it is theirs
         try:
             run_id = self._call_launch(spec, created_by)
         except Exception as exc:
-            log.error("planification %s : lancement impossible / launch failed: %s", name, exc)
+            log.error(_("schedule {name}: launch failed: {error}", name=name, error=exc))
             self.store.update_fire(name, fire_time, status=FireStatus.FAILED, note=str(exc)[:2000])
             return
         self.store.update_fire(name, fire_time, run_id=run_id)
-        log.info("planification %s : exécution %s lancée / run launched", name, run_id)
+        log.info(_("schedule {name}: run {run_id} launched", name=name, run_id=run_id))
 
     def _call_launch(self, spec: ScheduleSpec, created_by: str) -> str:
         extra: dict[str, Any] = {"queue": spec.queue} if spec.queue else {}
@@ -357,9 +358,9 @@ class SchedulerService:
         for item in good:
             if item.name == name:
                 return item.spec
-        known = ", ".join(item.name for item in good) or "aucune"
-        raise RobotDefinitionError(f"planification introuvable ou invalide '{name}' (planifications : {known}) "
-                                   "/ schedule not found")
+        known = ", ".join(item.name for item in good) or pgettext("schedules", "none")
+        raise RobotDefinitionError(_("schedule not found or invalid '{name}' (schedules: {known})", name=name,
+                                     known=known))
 
     def set_enabled(self, name: str, enabled: bool) -> None:
         """Enable or disable a schedule (persisted in the job store; a later edit of the file's flag wins)."""
@@ -386,8 +387,8 @@ class SchedulerService:
         created_by = f"schedule:{name}"
         active = self.store.live_run(created_by)
         if active is not None and not force:
-            raise RobotDefinitionError(f"l'exécution {active} de la planification '{name}' est encore en cours "
-                                       "/ previous run still going")
+            raise RobotDefinitionError(_("the run {run_id} of the schedule '{name}' is still going", run_id=active,
+                                         name=name))
         return self._call_launch(spec, created_by)
 
 

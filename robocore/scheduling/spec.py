@@ -8,6 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from robocore.i18n import gettext as _
+from robocore.i18n import ngettext
+
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 INTERVAL_UNITS = ("weeks", "days", "hours", "minutes", "seconds")
 DEFAULT_TIMEZONE = "Europe/Paris"
@@ -32,7 +35,7 @@ class Interval(BaseModel):
     @model_validator(mode="after")
     def _positive(self) -> Interval:
         if self.total_seconds <= 0:
-            raise ValueError("un intervalle doit durer au moins une seconde / interval must be positive")
+            raise ValueError(_("an interval lasts one second at least"))
         return self
 
     def describe(self) -> str:
@@ -66,10 +69,10 @@ class ScheduleSpec(BaseModel):
         if self.cron is not None:
             text = f"cron {self.cron}"
         else:
-            text = f"toutes les / every {self.interval.describe() if self.interval else '?'}"
+            text = _("every {interval}", interval=self.interval.describe() if self.interval else "?")
         if self.working_day_of_month:
             n = self.working_day_of_month
-            text += f" ({n}{'er' if n == 1 else 'e'} jour ouvré / working day {n})"
+            text += " (" + ngettext("working day {n}", "working day {n}", n) + ")"
         return text
 
     def fingerprint(self) -> str:

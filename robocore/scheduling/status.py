@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from robocore.i18n import gettext as _
 from robocore.statuses import FireStatus, RunStatus
 from robocore.store import ScheduleFire, Store, utcnow
 
@@ -56,18 +57,18 @@ def duration_text(seconds: float) -> str:
 
 
 def run_holding(store: Store, run_id: str) -> str:
-    """`exécution X en file depuis 12 min / run X queued for 12 min` (or running, with its last heartbeat)."""
+    """`exécution X en file depuis 12 min` (or running, with its last heartbeat), in the active language."""
     run = store.get_run(run_id)
     if run is None:
-        return f"exécution {run_id} / run {run_id}"
+        return _("run {run_id}", run_id=run_id)
     now = utcnow()
     if run.status is RunStatus.QUEUED:
         age = duration_text((now - run.started_at).total_seconds())
-        return f"exécution {run_id} en file depuis {age} / run {run_id} queued for {age}"
+        return _("run {run_id} queued for {age}", run_id=run_id, age=age)
     age = duration_text((now - run.started_at).total_seconds())
-    beat = f", dernier signe de vie il y a {duration_text((now - run.heartbeat_at).total_seconds())}" \
+    beat = _(", last heartbeat {age} ago", age=duration_text((now - run.heartbeat_at).total_seconds())) \
         if run.heartbeat_at else ""
-    return f"exécution {run_id} en cours depuis {age}{beat} / run {run_id} running for {age}"
+    return _("run {run_id} running for {age}{beat}", run_id=run_id, age=age, beat=beat)
 
 
 def blocked_reason(store: Store, schedule: str, last_fire: ScheduleFire | None) -> str | None:
@@ -77,5 +78,5 @@ def blocked_reason(store: Store, schedule: str, last_fire: ScheduleFire | None) 
         return None
     reason = run_holding(store, active)
     if last_fire is not None and last_fire.status is FireStatus.SKIPPED_OVERLAP:
-        reason += f" ; dernier déclenchement sauté / last fire skipped ({last_fire.fire_time:%Y-%m-%d %H:%M:%S} UTC)"
+        reason += _("; last fire skipped ({moment} UTC)", moment=last_fire.fire_time.strftime("%Y-%m-%d %H:%M:%S"))
     return reason

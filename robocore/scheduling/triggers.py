@@ -11,6 +11,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from robocore.i18n import gettext as _
 from robocore.scheduling.holidays import working_day_index
 from robocore.scheduling.spec import ScheduleSpec
 
@@ -25,7 +26,7 @@ def _crontab_weekdays(field: str) -> str:
         return field  # '*', '*/2' (below), 'mon-fri' keep their meaning
     days: set[int] = set()
     for token in field.split(","):
-        body, _, step_text = token.partition("/")
+        body, _slash, step_text = token.partition("/")
         try:
             step = int(step_text) if step_text else 1
             if body == "*":
@@ -36,9 +37,9 @@ def _crontab_weekdays(field: str) -> str:
                 lo = int(body)
                 hi = 6 if step_text else lo
         except ValueError:
-            raise ValueError(f"jour de semaine invalide '{token}' (0-7 ou mon-sun) / bad weekday") from None
+            raise ValueError(_("invalid weekday '{token}' (0-7 or mon-sun)", token=token)) from None
         if not (0 <= lo <= 7 and 0 <= hi <= 7 and lo <= hi) or step < 1:
-            raise ValueError(f"jour de semaine invalide '{token}' (0-7, 0 et 7 = dimanche) / bad weekday")
+            raise ValueError(_("invalid weekday '{token}' (0-7, 0 and 7 = Sunday)", token=token))
         days.update(d % 7 for d in range(lo, hi + 1, step))
     return ",".join(name for name in _APS_ORDER if _DAYS.index(name) in days)
 
@@ -47,8 +48,8 @@ def parse_cron(text: str, timezone: str) -> CronTrigger:
     """A crontab line (5 fields, or 6 with seconds first) as a CronTrigger; ValueError if invalid."""
     fields = text.split()
     if len(fields) not in (5, 6):
-        raise ValueError(f"{len(fields)} champs au lieu de 5 (min heure jour mois jour-semaine) ou 6 "
-                         "(secondes en tête) / expected 5 or 6 fields")
+        raise ValueError(_("{n} fields instead of 5 (minute hour day month weekday) or 6 (seconds first)",
+                           n=len(fields)))
     second = fields.pop(0) if len(fields) == 6 else "0"
     minute, hour, day, month, weekday = fields
     weekday = _crontab_weekdays(weekday)
@@ -65,7 +66,7 @@ class WorkingDayTrigger(BaseTrigger):
     def get_next_fire_time(self, previous_fire_time: dt.datetime | None, now: dt.datetime) -> dt.datetime | None:
         """Next fire time of the base trigger on a matching day (scans at most ~3 years)."""
         prev, current = previous_fire_time, now
-        for _ in range(1200):
+        for _attempt in range(1200):
             candidate = self.base.get_next_fire_time(prev, current)
             if candidate is None:
                 return None

@@ -30,6 +30,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from robocore.i18n import gettext as _
 from robocore.server.errors import ApiError
 from robocore.settings import get_settings
 from robocore.store import HashedToken, Store, utcnow
@@ -76,12 +77,11 @@ def create_token(store: Store, name: str, role: str, groups: list[str] | None = 
         expires_in_days: the token is refused (401) this many days from now; None: it never expires.
     """
     if role not in ROLES:
-        raise ValueError(f"rôle inconnu '{role}' (rôles : {', '.join(ROLES)}) / unknown role")
+        raise ValueError(_("unknown role '{role}' (roles: {roles})", role=role, roles=", ".join(ROLES)))
     if not name.strip() or len(name) > 100:
-        raise ValueError("nom de jeton vide ou trop long (100 caractères au plus) / bad token name")
+        raise ValueError(_("token name empty or too long (100 characters at most)"))
     if expires_in_days is not None and not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
-        raise ValueError(f"durée de validité invalide : {expires_in_days} jours (de 1 à {MAX_EXPIRY_DAYS}) "
-                         f"/ invalid expiry: {expires_in_days} days (1 to {MAX_EXPIRY_DAYS})")
+        raise ValueError(_("invalid expiry: {days} days (1 to {limit})", days=expires_in_days, limit=MAX_EXPIRY_DAYS))
     expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days is not None else None
     token = PREFIX + secrets.token_urlsafe(32)
     store.add_token(name.strip(), role, _hasher.hash(token), _lookup(token),

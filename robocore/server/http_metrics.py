@@ -19,6 +19,8 @@ from starlette.applications import Starlette
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from robocore.i18n import gettext as _
+
 UNMATCHED = "(aucune)"
 AUTH_FAILURES = (401, 429)  # refused credentials, and too many failures
 
@@ -28,10 +30,10 @@ class HttpStats(Collector):
 
     def __init__(self) -> None:
         self.latency = Histogram("robocore_http_request_duration_seconds",
-                                 "Durée des requêtes HTTP par route / HTTP request latency by route template",
+                                 _("HTTP request latency by route template"),
                                  ["route", "method", "status"], registry=None)
         self.auth_failures = Counter("robocore_http_auth_failures",
-                                     "Échecs d'authentification (401, 429) par route / authentication failures",
+                                     _("Authentication failures (401, 429) by route"),
                                      ["route", "status"], registry=None)
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:

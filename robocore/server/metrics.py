@@ -19,6 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
+from robocore.i18n import gettext as _
 from robocore.server.auth import Principal, require
 from robocore.server.errors import AUTHENTICATED
 from robocore.server.http_metrics import HttpStats
@@ -37,35 +38,33 @@ class StoreCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         runs = self.store.runs_by_status()
-        gauge = GaugeMetricFamily("robocore_runs", "Exécutions par statut / runs by status", labels=["status"])
+        gauge = GaugeMetricFamily("robocore_runs", _("Runs by status"), labels=["status"])
         for status in sorted(RunStatus):  # every status, even with no run: a series never vanishes
             gauge.add_metric([status.value], runs.get(status, 0))
         yield gauge
         items = self.store.items_by_status()
-        gauge = GaugeMetricFamily("robocore_items", "Éléments par statut / work items by status", labels=["status"])
+        gauge = GaugeMetricFamily("robocore_items", _("Work items by status"), labels=["status"])
         for item_status in sorted(ItemStatus):
             gauge.add_metric([item_status.value], items.get(item_status, 0))
         yield gauge
         minutes = self.store.minutes_saved()
-        yield CounterMetricFamily("robocore_saved_minutes", "Minutes de travail manuel économisées / "
-                                  "manual minutes saved (ledger)", value=minutes)
-        yield GaugeMetricFamily("robocore_saved_hours", "Heures économisées / hours saved", value=minutes / 60)
-        yield GaugeMetricFamily("robocore_queue_depth", "Exécutions en attente / queued runs",
+        yield CounterMetricFamily("robocore_saved_minutes", _("Manual minutes saved (ledger)"), value=minutes)
+        yield GaugeMetricFamily("robocore_saved_hours", _("Hours saved"), value=minutes / 60)
+        yield GaugeMetricFamily("robocore_queue_depth", _("Queued runs"),
                                 value=runs.get(RunStatus.QUEUED, 0))
         yield self._durations()
-        yield CounterMetricFamily("robocore_lease_takeovers", "Baux d'exécution repris après expiration "
-                                  "(worker perdu) / run leases taken over", value=self.store.lease_takeovers())
+        yield CounterMetricFamily("robocore_lease_takeovers", _("Run leases taken over after expiry (worker lost)"),
+                                  value=self.store.lease_takeovers())
         fires = self.store.fires_by_status()
-        counter = CounterMetricFamily("robocore_schedule_fires", "Déclenchements planifiés par issue / "
-                                      "schedule fire times by outcome", labels=["status"])
+        counter = CounterMetricFamily("robocore_schedule_fires", _("Schedule fire times by outcome"), labels=["status"])
         for fire_status in sorted(FireStatus):
             counter.add_metric([fire_status.value], fires.get(fire_status, 0))
         yield counter
 
     def _durations(self) -> HistogramMetricFamily:
         """Finished runs' durations per robot, bucketed in SQL (from recording to the end: queue time included)."""
-        family = HistogramMetricFamily("robocore_run_duration_seconds", "Durée des exécutions terminées "
-                                       "(attente comprise) / finished runs' duration", labels=["robot"])
+        family = HistogramMetricFamily("robocore_run_duration_seconds",
+                                       _("Finished runs' duration (queue time included)"), labels=["robot"])
         for robot in self.store.run_durations():
             buckets = [(floatToGoString(bound), n) for bound, n in robot.buckets] + [("+Inf", robot.count)]
             family.add_metric([robot.robot], buckets, robot.total_seconds)
@@ -80,8 +79,8 @@ class LeadershipCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         leads = bool(getattr(self.scheduler, "is_leader", False))
-        yield GaugeMetricFamily("robocore_scheduler_leader", "Ce serveur porte la planification (1) ou non (0) "
-                                "/ this server's scheduler leads", value=int(leads))
+        yield GaugeMetricFamily("robocore_scheduler_leader", _("This server's scheduler leads (1) or not (0)"),
+                                value=int(leads))
 
 
 def registry_for(store: Store, scheduler: Scheduler | None = None, http: HttpStats | None = None) -> CollectorRegistry:

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from robocore.i18n import gettext as _
 from robocore.server.state import ServerState, server_state
 from robocore.settings import get_settings
 
@@ -83,7 +84,7 @@ class Probe:
         try:
             return await asyncio.wait_for(asyncio.wrap_future(self._start()), timeout)
         except TimeoutError:
-            return {"status": "unreachable", "detail": f"pas de réponse en {timeout:g} s / no answer in time"}
+            return {"status": "unreachable", "detail": _("no answer in {seconds} s", seconds=format(timeout, "g"))}
         except Exception as exc:
             return {"status": "unreachable", "detail": _safe(exc)}
 
@@ -166,7 +167,7 @@ async def _ready(request: Request, state: ServerState) -> Any:
               "scheduler": Check(required=False, **scheduler)}
     ready = all(c.status in ("ok", "not_used", "leading", "no_leader") for c in checks.values() if c.required)
     body = Health(status="ok" if ready else "indisponible",
-                  database=state.store.dialect if database["status"] == "ok" else "injoignable / unreachable",
+                  database=state.store.dialect if database["status"] == "ok" else _("unreachable"),
                   checks=checks)
     if not ready:
         return JSONResponse(body.model_dump(mode="json"), status_code=503)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 
 from robocore import processes
+from robocore.i18n import lazy_gettext as _l
 from robocore.processes import InvalidProcess, ProcessChanges, UnknownProcess
 from robocore.server import paging
 from robocore.server.auth import Principal, require
@@ -110,7 +111,8 @@ def _detail(state: ServerState, name: str) -> ProcessDetailOut:
                                 since=c.period.since, runs=c.period.runs, previous_minutes_per_item=c.previous_per_item,
                                 previous_minutes_per_run=c.previous_per_run, reason=c.reason) for c in shown.history]
     return ProcessDetailOut(**_out(shown.figures), minutes_history=history,
-                            estimate_formula=processes.ESTIMATE_FORMULA, realised_formula=processes.REALISED_FORMULA)
+                            estimate_formula=str(processes.ESTIMATE_FORMULA),
+                            realised_formula=str(processes.REALISED_FORMULA))
 
 
 @router.get("", response_model=ProcessPage, summary="Processus / processes")
@@ -145,16 +147,16 @@ async def edit_process(request: Request, process: str = PROCESS_NAME, state: Ser
     `null` clears one (not the stage). The name cannot change."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in ("", "application/json"):
-        raise ApiError(415, "envoyez du JSON", "send JSON")
+        raise ApiError(415, _l("send JSON"))
     raw = await request.body()
     try:
         data = json.loads(raw) if raw.strip() else {}
     except ValueError:
-        raise ApiError(422, "corps JSON illisible", "unreadable JSON body", code="invalid_request") from None
+        raise ApiError(422, _l("unreadable JSON body"), code="invalid_request") from None
     try:
         processes.update(state.store, process, data, who.name)
     except InvalidProcess as exc:
-        raise ApiError(422, exc.fr, exc.en, code="invalid_process_field") from None
+        raise ApiError(422, exc.message, code="invalid_process_field") from None
     except UnknownProcess:
         raise _not_found(process) from None
     return _detail(state, process)

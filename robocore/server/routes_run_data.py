@@ -19,7 +19,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
-from robocore.i18n import Bilingual
 from robocore.i18n import lazy_gettext as _l
 from robocore.server import paging
 from robocore.server.auth import Principal, require
@@ -66,9 +65,7 @@ class EvidenceFile(BaseModel):
 def _file_error(exc: RunFileError | RunFileMissing) -> ApiError:
     """A refused name → 400 `bad_path`; an absent file → 404: our message, with the name it was about."""
     if isinstance(exc, RunFileError):
-        # the storage's reason is French (moved to the catalogues next): English gets our summary
-        return ApiError(400, Bilingual(_l("file path refused: {reason}", reason=str(exc)), _l("file path refused")),
-                        code="bad_path")
+        return ApiError(400, _l("file path refused: {reason}", reason=exc.message), code="bad_path")
     return ApiError(404, _l("file not found in the run folder"), code="file_not_found")
 
 

@@ -18,6 +18,7 @@ from robocore.engine import new_run_id
 from robocore.errors import RobotDefinitionError
 from robocore.i18n import Bilingual
 from robocore.i18n import lazy_gettext as _l
+from robocore.inputs import InputError
 from robocore.loader import LoadedRobot
 from robocore.server.auth import Principal, forbid, require
 from robocore.server.errors import AUTHENTICATED, ApiError, documented
@@ -116,7 +117,7 @@ def _refuse_server_paths(given: dict[str, Any], files: set[str]) -> None:
         except NameRefused as exc:
             status, code = (422, "file_input_not_found") if exc.missing else (400, "file_input_not_allowed")
             raise ApiError(status, _l("file input '{name}': {reason}", name=name,
-                                      reason=Bilingual(exc.french, exc.english)), code=code) from None
+                                      reason=exc.message), code=code) from None
 
 
 async def _json_inputs(request: Request) -> dict[str, Any]:
@@ -143,9 +144,10 @@ def _record(state: ServerState, loaded: LoadedRobot, given: dict[str, Any], run_
     try:
         runs.prepare(loaded, state.store, given, trigger="api", created_by=who.name, run_id=run_id)
     except RobotDefinitionError as exc:
-        # the reason is robocore.inputs' French (moved to the catalogues next); English gets our summary
-        raise ApiError(422, Bilingual(str(exc), _l("the inputs do not match the robot's declaration")),
-                       code="invalid_inputs") from None
+        # an input's refusal is a lazy message (any language); another definition error, our summary in English
+        message = exc.text if isinstance(exc, InputError) else Bilingual(
+            str(exc), _l("the inputs do not match the robot's declaration"))
+        raise ApiError(422, message, code="invalid_inputs") from None
     _submit(state, run_id, loaded.spec.queue, new_run=True)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from robocore.errors import SettingsError
+from robocore.i18n import gettext as _
 from robocore.storage.base import MAX_FILE_BYTES, MAX_LIST, LogPage, RunFile, RunFiles
 from robocore.storage.names import LOG_NAME, RunFileError, RunFileMissing, check_name, run_relative
 
@@ -36,5 +37,5 @@ def open_run_files(store: Store, storage: str | None = None) -> RunFiles:
         from robocore.storage.s3 import S3RunFiles
 
         return S3RunFiles(kind, settings.get_settings().s3_endpoint_url)
-    raise SettingsError(f"ROBOCORE_STORAGE={kind[:60]!r} : « local », « database » ou « s3://seau/préfixe » "
-                        "attendu / expected local, database or s3://bucket/prefix", variables=("ROBOCORE_STORAGE",))
+    raise SettingsError(_("ROBOCORE_STORAGE={value}: “local”, “database” or “s3://bucket/prefix” expected",
+                          value=repr(kind[:60])), variables=("ROBOCORE_STORAGE",))

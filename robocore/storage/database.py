@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from robocore.i18n import gettext as _
+from robocore.i18n import lazy_gettext as _l
 from robocore.storage.base import MAX_LIST, LogPage, RunFile, RunFiles, Source, read_chunks
 from robocore.storage.local import too_large
 from robocore.storage.names import LOG_NAME, RunFileError, RunFileMissing, check_name, check_run_id
@@ -29,7 +31,7 @@ class DatabaseRunFiles(RunFiles):
         check_run_id(run_id)
         check_name(name)
         if name == LOG_NAME:
-            raise RunFileError(f"{LOG_NAME} est le journal : append_log / {LOG_NAME} is the log: use append_log")
+            raise RunFileError(_l("{name} is the log: use append_log", name=LOG_NAME))
         try:
             return self.store.put_run_file(run_id, name, read_chunks(source), self.max_file_bytes)
         except ValueError:
@@ -49,7 +51,7 @@ class DatabaseRunFiles(RunFiles):
 
     @staticmethod
     def _missing(run_id: str, name: str) -> RunFileMissing:
-        return RunFileMissing(f"fichier introuvable dans l'exécution {run_id} : {name!r} / file not found")
+        return RunFileMissing(_("file not found in the run {run_id}: {name}", run_id=run_id, name=repr(name)))
 
     def _log_bytes(self, run_id: str) -> Iterator[bytes]:
         offset = 0

@@ -12,13 +12,14 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from robocore.i18n import gettext as _
+from robocore.i18n import lazy_gettext as _l
 from robocore.storage.base import MAX_LIST, LogPage, RunFile, RunFiles, Source, read_chunks
 from robocore.storage.names import LOG_NAME, RunFileError, RunFileMissing, check_name, check_run_id
 
 
 def too_large(name: str, limit: int) -> RunFileError:
-    return RunFileError(f"fichier trop volumineux {name!r} (au plus {limit // (1024 * 1024)} Mo) "
-                        f"/ file too large (at most {limit // (1024 * 1024)} MB)")
+    return RunFileError(_l("file too large {name} (at most {limit} MB)", name=repr(name), limit=limit // (1024 * 1024)))
 
 
 class LocalRunFiles(RunFiles):
@@ -50,7 +51,7 @@ class LocalRunFiles(RunFiles):
                 return target
         except OSError:  # a name the file system refuses, a loop of links...
             pass
-        raise RunFileMissing(f"fichier introuvable dans l'exécution {run_id} : {name!r} / file not found")
+        raise RunFileMissing(_("file not found in the run {run_id}: {name}", run_id=run_id, name=repr(name)))
 
     def local_path(self, run_id: str, name: str) -> Path | None:
         try:
@@ -61,7 +62,7 @@ class LocalRunFiles(RunFiles):
     def put(self, run_id: str, name: str, source: Source) -> int:
         check_name(name)
         if name == LOG_NAME:
-            raise RunFileError(f"{LOG_NAME} est le journal : append_log / {LOG_NAME} is the log: use append_log")
+            raise RunFileError(_l("{name} is the log: use append_log", name=LOG_NAME))
         target = self.folder(run_id) / name
         if isinstance(source, Path) and target.exists() and source.resolve() == target.resolve():
             size = target.stat().st_size  # already in place: the upload or the worker wrote it here

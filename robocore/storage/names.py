@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath, PureWindowsPath
 
+from robocore.i18n import Message, Text, render
+from robocore.i18n import lazy_gettext as _l
+
 MAX_NAME_CHARS = 512           # a whole run-relative name
 MAX_PART_BYTES = 255           # one folder or file name, in UTF-8 (what Linux file systems accept)
 MAX_DEPTH = 32
@@ -19,7 +22,17 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 class RunFileError(ValueError):
-    """A run file name or run id refused, or a file over the size bound (the caller's mistake: 400)."""
+    """A run file name or run id refused, or a file over the size bound (the caller's mistake: 400).
+
+    Its message is lazy: shown in the reader's language (the API's request, the CLI's command).
+    """
+
+    def __init__(self, message: Text) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return render(self.message)
 
 
 class RunFileMissing(FileNotFoundError):
@@ -33,7 +46,7 @@ def _shown(text: str) -> str:
 def check_run_id(run_id: str) -> str:
     """The run id itself, when it can name a folder (letters, digits, `_`, `-`, at most 36)."""
     if not _RUN_ID.match(run_id):
-        raise RunFileError(f"identifiant d'exécution refusé {_shown(run_id)} / run id refused")
+        raise RunFileError(_l("run id refused {run_id}", run_id=_shown(run_id)))
     return run_id
 
 
@@ -41,26 +54,26 @@ def check_name(name: str) -> str:
     """The name itself when it is a confined run-relative path, else RunFileError saying why."""
     why = _problem(name)
     if why:
-        raise RunFileError(f"nom de fichier refusé {_shown(name)} : {why}")
+        raise RunFileError(_l("file name refused {name}: {why}", name=_shown(name), why=why))
     return name
 
 
-def _problem(name: str) -> str | None:
+def _problem(name: str) -> Message | None:
     if not name:
-        return "vide / empty"
+        return _l("empty")
     if len(name) > MAX_NAME_CHARS:
-        return f"plus de {MAX_NAME_CHARS} caractères / longer than {MAX_NAME_CHARS} characters"
+        return _l("longer than {limit} characters", limit=MAX_NAME_CHARS)
     if any(ord(c) < 32 or c == "\x7f" for c in name) or "\\" in name:
-        return "caractère de contrôle ou barre oblique inverse / control character or backslash"
+        return _l("control character or backslash")
     if name.startswith("/") or _DRIVE.match(name):
-        return "chemin absolu / absolute path"
+        return _l("absolute path")
     parts = name.split("/")
     if any(part in ("", ".", "..") for part in parts):
-        return "partie vide, « . » ou « .. » / empty, '.' or '..' part"
+        return _l("empty, “.” or “..” part")
     if len(parts) > MAX_DEPTH:
-        return f"plus de {MAX_DEPTH} dossiers / deeper than {MAX_DEPTH} folders"
+        return _l("deeper than {limit} folders", limit=MAX_DEPTH)
     if any(len(part.encode("utf-8")) > MAX_PART_BYTES for part in parts):
-        return f"une partie dépasse {MAX_PART_BYTES} octets / a part is longer than {MAX_PART_BYTES} bytes"
+        return _l("a part is longer than {limit} bytes", limit=MAX_PART_BYTES)
     return None
 
 

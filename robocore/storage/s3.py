@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from robocore.errors import SettingsError
+from robocore.i18n import gettext as _
+from robocore.i18n import lazy_gettext as _l
 from robocore.storage.base import CHUNK_BYTES, MAX_LIST, LogPage, RunFile, RunFiles, Source, file_sha256
 from robocore.storage.local import too_large
 from robocore.storage.names import LOG_NAME, RunFileError, RunFileMissing, check_name, check_run_id
@@ -29,10 +31,10 @@ _WIDTH = 10  # digits of a line number in a log batch's name
 def parse_url(url: str) -> tuple[str, str]:
     """`s3://bucket/some/prefix` → ("bucket", "some/prefix/"); SettingsError naming the variable when wrong."""
     rest = url.removeprefix("s3://")
-    bucket, _, prefix = rest.partition("/")
+    bucket, slash, prefix = rest.partition("/")
     if not bucket or url == rest:
-        raise SettingsError(f"ROBOCORE_STORAGE={url[:60]!r} : « s3://seau/préfixe » attendu / expected "
-                            "s3://bucket/prefix", variables=("ROBOCORE_STORAGE",))
+        raise SettingsError(_("ROBOCORE_STORAGE={value}: “s3://bucket/prefix” expected", value=repr(url[:60])),
+                            variables=("ROBOCORE_STORAGE",))
     prefix = prefix.strip("/")
     return bucket, f"{prefix}/" if prefix else ""
 
@@ -44,8 +46,8 @@ def client(endpoint_url: str | None) -> Any:
             try:
                 import boto3
             except ImportError:
-                raise SettingsError("ROBOCORE_STORAGE=s3://… demande boto3 : pip install boto3 "
-                                    "/ the s3 storage needs boto3", variables=("ROBOCORE_STORAGE",)) from None
+                raise SettingsError(_("ROBOCORE_STORAGE=s3://… needs boto3: pip install boto3"),
+                                    variables=("ROBOCORE_STORAGE",)) from None
             _clients[endpoint_url] = boto3.client("s3", endpoint_url=endpoint_url)
         return _clients[endpoint_url]
 
@@ -83,7 +85,7 @@ class S3RunFiles(RunFiles):
     def put(self, run_id: str, name: str, source: Source) -> int:
         key = self._file_key(run_id, name)
         if name == LOG_NAME:
-            raise RunFileError(f"{LOG_NAME} est le journal : append_log / {LOG_NAME} is the log: use append_log")
+            raise RunFileError(_l("{name} is the log: use append_log", name=LOG_NAME))
         if isinstance(source, Path):
             return self._put_path(key, name, source)
         with tempfile.TemporaryDirectory(prefix="robocore-s3-") as folder:
@@ -129,7 +131,7 @@ class S3RunFiles(RunFiles):
 
     @staticmethod
     def _missing(run_id: str, name: str) -> RunFileMissing:
-        return RunFileMissing(f"fichier introuvable dans l'exécution {run_id} : {name!r} / file not found")
+        return RunFileMissing(_("file not found in the run {run_id}: {name}", run_id=run_id, name=repr(name)))
 
     def _body(self, key: str) -> bytes:
         return bytes(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from robocore.errors import BusinessError
+from robocore.i18n import gettext as _
 from robocore.tables.guard import Limits, check_file, refuse
 from robocore.tables.rows import LINE_KEY, Rows, unique_headers
 from robocore.tables.values import french_or_text, typed_column
@@ -122,8 +123,8 @@ def _pick_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:
         if sheet.strip().casefold() in folded:
             return folded[sheet.strip().casefold()]
     listed = ", ".join(repr(n) for n in names)
-    raise BusinessError(f"Feuille {sheet!r} introuvable dans {path} (feuilles : {listed}) "
-                        f"/ sheet not found (available: {listed})")
+    raise BusinessError(_("Sheet {sheet} not found in {path} (sheets: {listed})", sheet=repr(sheet), path=path,
+                          listed=listed))
 
 
 def _csv_rows(path: Path) -> list[Line]:
@@ -166,9 +167,8 @@ def build_rows(raw: Sequence[Sequence[Any]], first_line: int, header_row: int | 
     if header_row is not None:
         index = header_row - first_line
         if index < 0 or index >= len(raw):
-            raise BusinessError(f"Ligne d'en-tête {header_row} hors de la feuille "
-                                f"(lignes {first_line} à {first_line + len(raw) - 1}) "
-                                f"/ header row outside the sheet")
+            raise BusinessError(_("Header row {row} outside the sheet (rows {first} to {last})", row=header_row,
+                                  first=first_line, last=first_line + len(raw) - 1))
     else:
         index = detect_header(raw)
     if not raw:

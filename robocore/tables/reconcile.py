@@ -11,6 +11,7 @@ from operator import eq, itemgetter, not_
 from typing import Any
 
 from robocore.errors import BusinessError
+from robocore.i18n import gettext as _
 from robocore.tables.rows import LINE_KEY, Row, Rows, columns_of, fold, resolve_column, stored
 from robocore.tables.values import as_date, as_number, normalise_key, same_text
 
@@ -60,14 +61,14 @@ def rows_of(table: Sequence[Mapping[str, Any]] | Mapping[str, Any], side: str) -
     """The rows of a read_table result or of a plain row list, as stored (see `Rows`)."""
     if isinstance(table, Mapping):
         if "rows" not in table:
-            raise BusinessError(f"Table {side} sans clé 'rows' / {side} table has no 'rows'")
+            raise BusinessError(_("Table {side} without a 'rows' key", side=side))
         table = table["rows"]
     rows = stored(table)
     if not all(map(isinstance, rows, repeat(dict))):
         for number, row in enumerate(rows, start=1):
             if not isinstance(row, Mapping):
-                raise BusinessError(f"Ligne {number} du côté {side} : pas un dictionnaire "
-                                    f"({type(row).__name__}) / row is not a mapping")
+                raise BusinessError(_("Row {number} of the {side} side: not a mapping ({kind})", number=number,
+                                      side=side, kind=type(row).__name__))
         rows = [row if isinstance(row, dict) else dict(row) for row in rows]
     return rows
 
@@ -78,8 +79,8 @@ def resolve(names: Sequence[str], columns: Sequence[str], side: str) -> list[str
     for name in names:
         column = resolve_column(name, columns)
         if column is None:
-            raise BusinessError(f"Colonne {name!r} absente du côté {side} (colonnes : "
-                                f"{', '.join(columns)}) / column not found")
+            raise BusinessError(_("Column {name} not found on the {side} side (columns: {columns})", name=repr(name),
+                                  side=side, columns=", ".join(columns)))
         found.append(column)
     return found
 

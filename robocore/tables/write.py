@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from robocore.errors import ApplicationError
+from robocore.i18n import gettext as _
 from robocore.tables.guard import Limits, atomic_target, check_file, refuse
 from robocore.tables.rows import columns_of, fold, resolve_column, stored
 
@@ -182,8 +183,8 @@ def save_atomically(path: Path, save: Callable[[Path], None]) -> None:
         save(temp)
         os.replace(temp, path)
     except PermissionError as exc:
-        raise ApplicationError(f"Écriture impossible (fichier ouvert ailleurs ?) : {path} "
-                               f"/ cannot write: {exc}") from exc
+        raise ApplicationError(_("Cannot write (file open elsewhere?): {path}: {error}", path=path,
+                                 error=exc)) from exc
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()

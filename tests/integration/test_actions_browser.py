@@ -272,7 +272,7 @@ def test_expect_text_failure_names_text_and_url_within_timeout(loop: LoopThread,
                 await browser.expect_text(ctx, text="Demande enregistrée", timeout_ms=500)
             assert time.monotonic() - started < 5
             assert str(err.value) == (f"Texte « Demande enregistrée » absent de la page {server}/form.html "
-                                      "(délai 0,5 s) / text not found")
+                                      "(délai 0,5 s)")
             with pytest.raises(BusinessError):
                 await browser.expect_text(ctx, text="Demande enregistrée", timeout_ms=200, business=True)
             with pytest.raises(ApplicationError, match="Adresse « /confirmation » attendue"):
@@ -297,7 +297,7 @@ def test_missing_field_is_named_and_late_field_is_awaited(loop: LoopThread, serv
             with pytest.raises(ApplicationError) as err:
                 await browser.fill(ctx, fields={"Numéro SIRET": secret}, timeout_ms=400)
             assert str(err.value) == (f"Champ « Numéro SIRET » introuvable sur {server}/form.html "
-                                      "(délai 0,4 s) / field not found")
+                                      "(délai 0,4 s)")
             with pytest.raises(ApplicationError, match="Élément « button Supprimer » introuvable"):
                 await browser.click(ctx, role="button", name="Supprimer", timeout_ms=300)
             await browser.open_page(ctx, url=f"{server}/slow.html")

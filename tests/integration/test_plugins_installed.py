@@ -113,7 +113,7 @@ def test_validate_checks_third_party_parameters(plugin_site: Path, tmp_path: Pat
     proc = _robo("validate", str(path), env=_env(tmp_path / "home", PYTHONPATH=str(plugin_site)))
     assert proc.returncode == 1
     assert f"{path}:4:" in proc.stderr and "'fois'" in proc.stderr
-    assert f"{path}:5:" in proc.stderr and "did you mean 'exemple.saluer'" in proc.stderr
+    assert f"{path}:5:" in proc.stderr and "vouliez-vous dire 'exemple.saluer'" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
@@ -179,7 +179,7 @@ def test_plugins_command_lists_extensions_and_broken_ones(broken_path: Path, tmp
     errors = proc.stderr.replace("\n", " ")
     for kind, target in (("plugin", "casse_actions"), ("executor", "casse_executors:Executor"),
                          ("secret provider", "casse_providers:Provider")):
-        assert f"{kind} not loaded : {kind} 'casse' (extensions-cassees: {target}) — {MISSING}" in errors
+        assert f"Extension {kind} non chargée : {kind} 'casse' (extensions-cassees: {target}) — {MISSING}" in errors
 
 
 def test_robot_using_a_broken_plugin_is_refused_naming_it(broken_path: Path, tmp_path: Path) -> None:

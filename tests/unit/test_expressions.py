@@ -142,7 +142,7 @@ def test_check_syntax(text: str, ok: bool) -> None:
     message = check_syntax(text)
     assert (message is None) is ok
     if not ok:
-        assert "syntax error" in message or "nested too deeply" in message  # type: ignore[operator]
+        assert "syntaxe invalide" in message or "trop imbriquée" in message  # type: ignore[operator]
 
 
 @pytest.mark.parametrize(("value", "expected"), [

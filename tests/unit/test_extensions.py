@@ -95,7 +95,7 @@ def test_robot_using_a_broken_plugin_fails_at_load_naming_it(installed: Path) ->
     with pytest.raises(RobotDefinitionError) as info:
         parse_robot(robot, "robot.yaml", load_registry())
     message = str(info.value)
-    assert "unknown action" in message
+    assert "action inconnue" in message and "extension non chargée" in message
     assert "plugin 'casse' (fausses-extensions: casse_actions)" in message and MISSING in message
 
 
@@ -125,7 +125,7 @@ def test_unknown_executor_lists_the_available_ones(installed: Path) -> None:
     """An executor name no entry point declares fails listing the declared names, broken ones included."""
     with pytest.raises(PluginError) as info:
         get_executor("inexistant")
-    assert "unknown executor" in str(info.value)
+    assert "exécuteur inconnu" in str(info.value)
     assert "bon, casse, celery, espion, fragile, local" in str(info.value)
 
 
@@ -140,7 +140,7 @@ def test_secret_not_found_names_the_broken_provider(installed: Path, tmp_path: P
     with pytest.raises(RobotDefinitionError) as info:
         resolve({"ailleurs": ["token"]}, default_providers(tmp_path), "robot.yaml")
     message = str(info.value)
-    assert "secret 'ailleurs.token'" in message and "not found" in message
+    assert "secret 'ailleurs.token'" in message and "introuvable" in message
     assert f"secret provider 'casse' (fausses-extensions: casse_providers:Provider): {MISSING}" in message
 
 

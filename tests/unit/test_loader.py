@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from robocore.errors import RobotDefinitionError
+from robocore.i18n import use_language
 from robocore.loader import load_robot
 from robocore.plugins import load_registry
 
@@ -73,28 +74,28 @@ def _unknown_step() -> bytes:
 # name -> (file content or fixture name, line, column or None, words the message must hold)
 CASES: dict[str, tuple[str | bytes, int, int | None, tuple[str, ...]]] = {
     "alias_bomb": ("alias_bomb.yaml", 7, None, ("alias",)),
-    "deep_flow": (_deep_flow(), 2, None, ("nesting too deep",)),
-    "deep_flow_mapping": (_deep_flow_mapping(), 2, None, ("nesting too deep",)),
-    "deep_block": (_deep_block(), 3, None, ("nesting too deep",)),
-    "duplicate_key": ("duplicate_key.yaml", 5, 1, ("'steps'", "duplicate key", "ligne 2")),
-    "python_tag": ("python_tag.yaml", 5, 16, ("python/object/apply", "tag not allowed")),
-    "unknown_action": ("unknown_action.yaml", 5, 10, ("'flow.lgo'", "did you mean 'flow.log'")),
-    "unknown_key": ("unknown_key.yaml", 4, 5, ("'wiht'", "did you mean 'with'")),
+    "deep_flow": (_deep_flow(), 2, None, ("imbrication trop profonde",)),
+    "deep_flow_mapping": (_deep_flow_mapping(), 2, None, ("imbrication trop profonde",)),
+    "deep_block": (_deep_block(), 3, None, ("imbrication trop profonde",)),
+    "duplicate_key": ("duplicate_key.yaml", 5, 1, ("'steps'", "clé en double", "ligne 2")),
+    "python_tag": ("python_tag.yaml", 5, 16, ("python/object/apply", "étiquette YAML interdite")),
+    "unknown_action": ("unknown_action.yaml", 5, 10, ("'flow.lgo'", "vouliez-vous dire 'flow.log'")),
+    "unknown_key": ("unknown_key.yaml", 4, 5, ("'wiht'", "vouliez-vous dire 'with'")),
     "wrong_type": ("wrong_type.yaml", 5, 16, ("'seconds'", "'flow.wait'", "nombre attendu")),
-    "missing_parameter": ("missing_parameter.yaml", 5, 10, ("'seconds'", "'flow.wait'", "missing parameter")),
-    "literal_secret_section": ("literal_secret_section.yaml", 5, 5, ("'compte'", "literal secret refused")),
-    "literal_password_with": ("literal_password_with.yaml", 7, 19, ("'password'", "literal secret refused")),
-    "bad_expression": ("bad_expression.yaml", 7, 16, ("inputs.nom | upper(", "syntax error")),
-    "bad_when": (_bad_when(), 4, 11, ("inputs.x ==", "syntax error")),
-    "numeric_password": (_numeric_password(), 5, 30, ("'mot_de_passe'", "literal secret refused")),
+    "missing_parameter": ("missing_parameter.yaml", 5, 10, ("'seconds'", "'flow.wait'", "obligatoire manquant")),
+    "literal_secret_section": ("literal_secret_section.yaml", 5, 5, ("'compte'", "valeur littérale interdite")),
+    "literal_password_with": ("literal_password_with.yaml", 7, 19, ("'password'", "valeur littérale interdite")),
+    "bad_expression": ("bad_expression.yaml", 7, 16, ("inputs.nom | upper(", "syntaxe invalide")),
+    "bad_when": (_bad_when(), 4, 11, ("inputs.x ==", "syntaxe invalide")),
+    "numeric_password": (_numeric_password(), 5, 30, ("'mot_de_passe'", "valeur littérale interdite")),
     "not_utf8": (_not_utf8(), 4, 24, ("UTF-8",)),
-    "empty": ("empty.yaml", 1, 1, ("empty file",)),
+    "empty": ("empty.yaml", 1, 1, ("fichier vide",)),
     "control_character": (_control_character(), 4, 22, ("U+0000",)),
-    "deep_expression": (_deep_expression(), 4, 21, ("nested too deeply",)),
-    "huge_integer": (_huge_integer(), 4, 21, ("unreadable value",)),
-    "undeclared_secret": (_undeclared_secret(), 6, 21, ("'compte_portial'", "did you mean 'compte_portail'",
-                                                        "undeclared secret")),
-    "unknown_step": (_unknown_step(), 7, 21, ("'demande'", "did you mean 'demandes'", "unknown step id")),
+    "deep_expression": (_deep_expression(), 4, 21, ("trop imbriquée",)),
+    "huge_integer": (_huge_integer(), 4, 21, ("valeur illisible",)),
+    "undeclared_secret": (_undeclared_secret(), 6, 21, ("'compte_portial'", "vouliez-vous dire 'compte_portail'",
+                                                        "secret non déclaré")),
+    "unknown_step": (_unknown_step(), 7, 21, ("'demande'", "vouliez-vous dire 'demandes'", "étape inconnue")),
 }
 
 
@@ -174,7 +175,7 @@ def test_literal_secret_given_as_plain_text_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RobotDefinitionError) as info:
         load_robot(path)
     assert str(info.value).startswith(f"{path}:3:")
-    assert "literal secret refused" in str(info.value)
+    assert "valeur littérale interdite" in str(info.value)
     assert "hunter2" not in str(info.value)
 
 
@@ -205,3 +206,18 @@ def test_robo_validate_accepts_valid_robot(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "valide.yaml" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_definition_errors_read_in_english_when_the_language_is_english(tmp_path: Path) -> None:
+    """The same refusals come out in English with the language set to en, French by default."""
+    path = tmp_path / "robot.yaml"
+    path.write_text("robot: t\nsteps:\n  - use: flow.lgo\n  - use: flow.wait\n    with: {seconds: abc}\n",
+                    encoding="utf-8")
+    with use_language("en"), pytest.raises(RobotDefinitionError) as english:
+        load_robot(path)
+    assert "unknown action 'flow.lgo' — did you mean 'flow.log'?" in str(english.value)
+    assert "a number expected" in str(english.value)
+    with pytest.raises(RobotDefinitionError) as french:
+        load_robot(path)
+    assert "action inconnue 'flow.lgo' — vouliez-vous dire 'flow.log' ?" in str(french.value)
+    assert "nombre attendu" in str(french.value)

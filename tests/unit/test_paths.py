@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from robocore import BusinessError, Context, RunSettings
+from robocore.i18n import use_language
 from robocore.paths import NAME_MAX_BYTES, NameRefused, PathPolicy, PathRefused, name_in
 
 
@@ -51,7 +52,8 @@ def test_escapes_are_refused_naming_step_and_path(policy: PathPolicy, layout: di
     message = str(caught.value)
     assert isinstance(caught.value, PathRefused)
     assert message.startswith(f"étape « lecture » : chemin « {path} » refusé, hors du dossier du robot")
-    assert f" / step 'lecture': path '{path}' refused" in message
+    with use_language("en"):
+        assert str(caught.value).startswith(f"step “lecture”: path “{path}” refused, outside the robot's folder")
 
 
 def test_symlinks_leading_out_are_refused(policy: PathPolicy, layout: dict[str, Path]) -> None:

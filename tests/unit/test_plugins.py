@@ -80,8 +80,8 @@ def test_parameters_come_from_the_signature(registry: Registry) -> None:
     ("{montant: 1, quantite: 1, mode: turbo}", ("'mode'", "'rapide'")),
     ("{montant: 1, quantite: 1, actif: peut-etre}", ("'actif'", "booléen attendu")),
     ("{montant: 1, quantite: 1, notes: texte}", ("'notes'", "liste attendue")),
-    ("{montant: 1}", ("'quantite'", "missing parameter")),
-    ("{montant: 1, quantite: 1, quantitee: 2}", ("'quantitee'", "did you mean 'quantite'")),
+    ("{montant: 1}", ("'quantite'", "paramètre obligatoire manquant")),
+    ("{montant: 1, quantite: 1, quantitee: 2}", ("'quantitee'", "vouliez-vous dire 'quantite'")),
 ])
 def test_wrong_parameter_is_refused_by_the_loader(registry: Registry, with_: str,
                                                   line_words: tuple[str, ...]) -> None:
@@ -109,7 +109,7 @@ def test_literal_value_for_a_secret_parameter_is_refused(registry: Registry) -> 
     """A parameter typed Secret refuses a literal in the robot file."""
     with pytest.raises(RobotDefinitionError) as info:
         parse_robot(_robot("{utilisateur: agent, mot_de_passe: hunter2}", "essai.connecter"), "robot.yaml", registry)
-    assert "literal secret refused" in str(info.value) and "hunter2" not in str(info.value)
+    assert "valeur littérale interdite" in str(info.value) and "hunter2" not in str(info.value)
     declared = "secrets:\n  compte: {fields: [password]}\n"
     parse_robot(declared + _robot("{utilisateur: agent, mot_de_passe: '{{ secrets.compte.password }}'}",
                                   "essai.connecter"), "robot.yaml", registry)

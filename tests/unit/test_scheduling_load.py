@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from robocore.errors import RobotDefinitionError
+from robocore.i18n import use_language
 from robocore.scheduling.holidays import holiday_name, working_day_index
 from robocore.scheduling.load import load_all, load_schedule
 from robocore.scheduling.spec import ScheduleSpec
@@ -72,7 +73,7 @@ def test_unknown_robot_is_positioned_with_a_suggestion(tmp_path: Path, robots: P
     path = _write(tmp_path, "schedule: export\nrobot: export-mensual\ninterval: {minutes: 30}\n")
     exc = _error(path)
     assert (exc.line, exc.column) == (2, 8)
-    assert "did you mean 'export-mensuel'" in str(exc) and str(exc).startswith(f"{path}:2:8:")
+    assert "vouliez-vous dire 'export-mensuel'" in str(exc) and str(exc).startswith(f"{path}:2:8:")
 
 
 def test_bad_cron_is_positioned(tmp_path: Path, robots: Path) -> None:
@@ -82,7 +83,7 @@ def test_bad_cron_is_positioned(tmp_path: Path, robots: Path) -> None:
     exc = _error(path)
     assert (exc.line, exc.column) == (4, 7) and "cron invalide" in str(exc)
     path = _write(tmp_path, "schedule: export\nrobot: export-mensuel\ninputs: {mois: '2026-01'}\ncron: '0 8 *'\n")
-    assert "expected 5 or 6 fields" in str(_error(path))
+    assert "3 champs au lieu de 5" in str(_error(path))
     path = _write(tmp_path, "schedule: export\nrobot: export-mensuel\ninputs: {mois: '2026-01'}\ncron: '0 8 * * 9'\n")
     assert "jour de semaine invalide" in str(_error(path))
 
@@ -93,7 +94,7 @@ def test_unknown_input_is_positioned_with_a_suggestion(tmp_path: Path, robots: P
                             "cron: '0 8 * * *'\n")
     exc = _error(path)
     assert (exc.line, exc.column) == (5, 3)
-    assert "entrée inconnue 'seul'" in str(exc) and "did you mean 'seuil'" in str(exc)
+    assert "entrée inconnue 'seul'" in str(exc) and "vouliez-vous dire 'seuil'" in str(exc)
 
 
 def test_bad_input_value_is_positioned(tmp_path: Path, robots: Path) -> None:
@@ -117,7 +118,9 @@ def test_cron_and_interval_together_are_refused(tmp_path: Path, robots: Path) ->
     path = _write(tmp_path, "schedule: export\nrobot: export-mensuel\ninputs: {mois: '2026-01'}\n"
                             "cron: '0 8 * * *'\ninterval: {minutes: 5}\n")
     exc = _error(path)
-    assert (exc.line, exc.column) == (5, 1) and "cron xor interval" in str(exc)
+    assert (exc.line, exc.column) == (5, 1) and "'cron' et 'interval' s'excluent" in str(exc)
+    with use_language("en"):
+        assert "'cron' and 'interval' exclude each other: keep only one" in str(_error(path))
     path = _write(tmp_path, "schedule: export\nrobot: export-mensuel\ninputs: {mois: '2026-01'}\n")
     assert "cron" in str(_error(path)) and "interval" in str(_error(path))
 
@@ -127,9 +130,9 @@ def test_unknown_keys_bad_enums_and_time_zone(tmp_path: Path, robots: Path) -> N
     path = _write(tmp_path, "schedule: export\nrobot: export-mensuel\ninputs: {mois: '2026-01'}\n"
                             "interval: {minute: 5}\nmisfire: toujours\ntimezon: Europe/Paris\n")
     message = str(_error(path))
-    assert f"{path}:4:12:" in message and "did you mean 'minutes'" in message
+    assert f"{path}:4:12:" in message and "vouliez-vous dire 'minutes'" in message
     assert f"{path}:5:10:" in message and "'skip' or 'run_once'" in message
-    assert f"{path}:6:1:" in message and "did you mean 'timezone'" in message
+    assert f"{path}:6:1:" in message and "vouliez-vous dire 'timezone'" in message
     path = _write(tmp_path, "schedule: export\nrobot: export-mensuel\ninputs: {mois: '2026-01'}\n"
                             "interval: {minutes: 5}\ntimezone: Europe/Pariss\n")
     exc = _error(path)
