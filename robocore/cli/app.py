@@ -362,13 +362,14 @@ def demo_portal(port: int = 8765, host: str = "127.0.0.1", shuffle: bool = False
 
 
 def _register_extensions() -> None:
-    from robocore.cli import cmd_processes, cmd_purge, cmd_schedules, cmd_server, cmd_worker
+    from robocore.cli import cmd_processes, cmd_purge, cmd_schedules, cmd_server, cmd_tray, cmd_worker
 
     cmd_schedules.register(app)
     cmd_worker.register(app)
     cmd_server.register(app)
     cmd_purge.register(app)
     cmd_processes.register(app)
+    cmd_tray.register(app)
 
 
 _register_extensions()
