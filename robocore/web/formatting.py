@@ -12,14 +12,17 @@ half-even. Pages show at most one decimal; exports keep the exact values.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import dates, numbers, units
 
 LOCALES: dict[str, str] = {"fr": "fr_FR", "en": "en_GB"}
 ONE_DECIMAL = "#,##0.#"
+
+PARIS = ZoneInfo("Europe/Paris")  # the pages show stored moments as French offices read them
 
 
 def locale_of(language: str) -> str:
@@ -64,6 +67,12 @@ def format_datetime(value: datetime, language: str = "fr") -> str:
     return f"{format_date(value, language)} {dates.format_time(value, 'HH:mm', locale=locale_of(language))}"
 
 
+def format_stored_moment(value: datetime, language: str = "fr") -> str:
+    """A stored moment (naive UTC, as the store keeps them) shown in Paris time: `01/12/2026 15:05`."""
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return format_datetime(aware.astimezone(PARIS).replace(tzinfo=None), language)
+
+
 def format_month(value: date, language: str = "fr") -> str:
     """A month as `décembre 2026` (English `December 2026`)."""
     return dates.format_skeleton("yMMMM", value, locale=locale_of(language))
@@ -71,6 +80,6 @@ def format_month(value: date, language: str = "fr") -> str:
 
 FORMATS: dict[str, Callable[[Any, str], str]] = {
     "hours": format_hours, "percent": format_percent, "day": format_date, "moment": format_datetime,
-    "month": format_month, "number": format_number,
+    "stored_moment": format_stored_moment, "month": format_month, "number": format_number,
 }
 """The page formats by Jinja filter name: each takes the value and the language."""

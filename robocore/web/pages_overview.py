@@ -24,6 +24,7 @@ from robocore.settings import get_settings
 from robocore.web import formatting, pages
 from robocore.web.charts import chart
 from robocore.web.overview_data import OTHERS, PRESETS, FilterError, Filters, overview, parse_filters
+from robocore.web.pages_process import process_url
 
 log = structlog.get_logger("robocore.web.overview")
 router = APIRouter(include_in_schema=False)
@@ -56,6 +57,7 @@ async def overview_page(request: Request,
     store = request.app.state.robocore.store
     names = await run_in_threadpool(_choices, store)
     values: dict[str, Any] = {"user": who.name, "nav": "overview", "roles": pages.roles_of(who),
+                              "process_url": process_url,
                               "params": params, "presets": PRESETS, "choices": names,
                               "error": error, "data": None, "chart": None}
     if filters is None:

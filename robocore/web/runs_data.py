@@ -9,8 +9,7 @@ Every figure is SQL: the page's runs in one query, their item counts in one GROU
 their minutes saved in one GROUP BY run over the ledger; a run's page likewise (counts per status, errors
 grouped by message, ledger minutes per kind). Nothing loads a run's items to count them in Python.
 
-These reads belong in a Store module (robocore/store) once the pages settle; they use the store's tables
-directly meanwhile, read-only.
+The SQL is robocore.store.runs_page's (read-only); this module masks secrets and shows times in Paris time.
 """
 
 from __future__ import annotations
@@ -22,18 +21,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
-
 from robocore import i18n
 from robocore.secrets import scrub, scrub_any
 from robocore.statuses import ITEM_FAILED, ItemStatus, RunStatus
 from robocore.storage import run_relative
-from robocore.store.models import items as ITEMS
-from robocore.store.models import ledger as LEDGER
-from robocore.store.models import processes as PROCESSES
-from robocore.store.models import robot_versions as VERSIONS
-from robocore.store.models import runs as RUNS
-from robocore.store.models import step_events as EVENTS
+from robocore.store import runs_page as sql
 from robocore.store.rows import Item, Run
 from robocore.web.overview_data import FilterError, _day, _name
 
@@ -119,19 +111,11 @@ class RunFilters:
     def last_day(self) -> date | None:
         return self.end - timedelta(days=1) if self.end else None
 
-    def conditions(self) -> list[ColumnElement[bool]]:
-        """The WHERE conditions of these filters on the runs table."""
-        found: list[ColumnElement[bool]] = []
-        for column, value in ((RUNS.c.robot, self.robot), (RUNS.c.process_name, self.process),
-                              (RUNS.c.service, self.service), (RUNS.c.status, self.status),
-                              (RUNS.c.created_by, self.author)):
-            if value is not None:
-                found.append(column == value)
-        if self.start is not None:
-            found.append(RUNS.c.started_at >= _utc_midnight(self.start))
-        if self.end is not None:
-            found.append(RUNS.c.started_at < _utc_midnight(self.end))
-        return found
+    def selection(self) -> sql.RunSelection:
+        """The runs these filters keep, as the store selects them (the Paris days as naive UTC bounds)."""
+        return sql.RunSelection(self.robot, self.process, self.service, self.status, self.author,
+                                _utc_midnight(self.start) if self.start is not None else None,
+                                _utc_midnight(self.end) if self.end is not None else None)
 
 
 def parse_run_filters(params: Mapping[str, str]) -> RunFilters:
@@ -208,36 +192,12 @@ def duration_of(run: Run) -> timedelta | None:
     return run.finished_at - run.started_at if run.finished_at else None
 
 
-def _counts_by_run(store: Store, ids: Sequence[str]) -> dict[str, dict[str, int]]:
-    query = (select(ITEMS.c.run_id, ITEMS.c.status, func.count()).where(ITEMS.c.run_id.in_(ids))
-             .group_by(ITEMS.c.run_id, ITEMS.c.status))
-    found: dict[str, dict[str, int]] = {}
-    with store.engine.begin() as conn:
-        for run_id, status, count in conn.execute(query):
-            found.setdefault(run_id, {})[status] = int(count)
-    return found
-
-
-def _minutes_by_run(store: Store, ids: Sequence[str]) -> dict[str, float]:
-    query = (select(LEDGER.c.run_id, func.sum(LEDGER.c.minutes)).where(LEDGER.c.run_id.in_(ids))
-             .group_by(LEDGER.c.run_id))
-    with store.engine.begin() as conn:
-        return {run_id: float(total or 0.0) for run_id, total in conn.execute(query)}
-
-
 def run_list(store: Store, filters: RunFilters) -> RunList:
     """The page of runs the filters ask for, newest first, with their counts and minutes (three queries)."""
-    from robocore.store.runs import run_of
-
-    conditions = filters.conditions()
-    query = (select(RUNS).where(*conditions).order_by(RUNS.c.started_at.desc(), RUNS.c.id.desc())
-             .limit(filters.per_page).offset((filters.page - 1) * filters.per_page))
-    with store.engine.begin() as conn:
-        runs = [run_of(row) for row in conn.execute(query).mappings()]
-        total = int(conn.execute(select(func.count()).select_from(RUNS).where(*conditions)).scalar_one())
+    runs, total = sql.runs(store.engine, filters.selection(), filters.per_page, (filters.page - 1) * filters.per_page)
     ids = [run.id for run in runs]
-    counts = _counts_by_run(store, ids) if ids else {}
-    minutes = _minutes_by_run(store, ids) if ids else {}
+    counts = sql.item_counts_by_run(store.engine, ids) if ids else {}
+    minutes = sql.minutes_by_run(store.engine, ids) if ids else {}
     rows = tuple(RunRow(run, counts.get(run.id, {}), minutes.get(run.id, 0.0)) for run in runs)
     return RunList(filters, rows, total)
 
@@ -245,16 +205,8 @@ def run_list(store: Store, filters: RunFilters) -> RunList:
 def choices(store: Store) -> dict[str, list[str]]:
     """The names offered in the filters, from small tables: robots (their recorded versions), process records'
     names and services, and the authors of the latest runs (the runs table is never scanned whole)."""
-    recent = select(RUNS.c.created_by).order_by(RUNS.c.started_at.desc()).limit(RECENT_AUTHORS).subquery()
-    queries = {"robot": select(VERSIONS.c.robot), "processus": select(PROCESSES.c.name),
-               "service": select(PROCESSES.c.service), "auteur": select(recent.c.created_by)}
-    found: dict[str, list[str]] = {}
-    with store.engine.begin() as conn:
-        for key, query in queries.items():
-            column = query.selected_columns[0]
-            rows = conn.execute(query.where(column.is_not(None)).distinct().order_by(column).limit(MAX_CHOICES))
-            found[key] = [str(name) for name in rows.scalars()]
-    return found
+    found = sql.filter_choices(store.engine, RECENT_AUTHORS, MAX_CHOICES)
+    return {"robot": found.robots, "processus": found.processes, "service": found.services, "auteur": found.authors}
 
 
 # ---- one run ----------------------------------------------------------------------------------------
@@ -326,24 +278,12 @@ def shown_inputs(run: Run) -> dict[str, Any]:
 
 
 def _errors(store: Store, run_id: str) -> tuple[ErrorGroup, ...]:
-    failed = sorted(s.value for s in ITEM_FAILED)
-    count = func.count()
-    query = (select(ITEMS.c.status, ITEMS.c.error, count).where(ITEMS.c.run_id == run_id, ITEMS.c.status.in_(failed))
-             .group_by(ITEMS.c.status, ITEMS.c.error).order_by(count.desc(), ITEMS.c.status, ITEMS.c.error)
-             .limit(TOP_ERRORS))
-    with store.engine.begin() as conn:
-        return tuple(ErrorGroup(status, scrub_any(error), int(n)) for status, error, n in conn.execute(query))
+    return tuple(ErrorGroup(group.status, scrub_any(group.error), group.count)
+                 for group in sql.error_counts(store.engine, run_id, TOP_ERRORS))
 
 
 def _items(store: Store, run_id: str, status: str | None, page: int) -> tuple[Item, ...]:
-    from robocore.store.items import item_of
-
-    query = select(ITEMS).where(ITEMS.c.run_id == run_id)
-    if status is not None:
-        query = query.where(ITEMS.c.status == status)
-    query = query.order_by(ITEMS.c.block, ITEMS.c.seq).limit(ITEMS_PER_PAGE).offset((page - 1) * ITEMS_PER_PAGE)
-    with store.engine.begin() as conn:
-        found = [item_of(row) for row in conn.execute(query).mappings()]
+    found = sql.items_page(store.engine, run_id, status, ITEMS_PER_PAGE, (page - 1) * ITEMS_PER_PAGE)
     return tuple(replace(item, error=scrub(item.error)) if item.error else item for item in found)
 
 
@@ -351,18 +291,11 @@ def run_page(store: Store, run: Run, params: Mapping[str, str]) -> RunPage:
     """A run's page data for the items' filters in `params` (`statut` of the items, `page`); FilterError."""
     status = _status(params, "statut", [s.value for s in ItemStatus])
     page = _int(params, "page", 1, MAX_PAGE)
-    ledger = (select(LEDGER.c.kind, func.count(), func.coalesce(func.sum(LEDGER.c.minutes), 0.0))
-              .where(LEDGER.c.run_id == run.id).group_by(LEDGER.c.kind))
-    first = select(func.min(ITEMS.c.started_at)).where(ITEMS.c.run_id == run.id)
-    first_event = select(func.min(EVENTS.c.at)).where(EVENTS.c.run_id == run.id)
-    with store.engine.begin() as conn:
-        sha = conn.execute(select(VERSIONS.c.sha256).where(VERSIONS.c.id == run.version_id)).scalar()
-        by_kind = {kind: (int(n), float(total)) for kind, n, total in conn.execute(ledger)}
-        starts = [t for t in (conn.execute(first).scalar(), conn.execute(first_event).scalar()) if t is not None]
+    figures = sql.run_figures(store.engine, run)
     counts = {status_.value: n for status_, n in store.counts(run.id).items()}
-    entries, minutes_items = by_kind.get("item", (0, 0.0))
-    return RunPage(run, sha, counts, minutes_items, entries, by_kind.get("run", (0, 0.0))[1],
-                   local(min(starts)) if starts else None, _errors(store, run.id), _items(store, run.id, status, page),
+    entries, minutes_items = figures.ledger.get("item", (0, 0.0))
+    return RunPage(run, figures.version_sha256, counts, minutes_items, entries, figures.ledger.get("run", (0, 0.0))[1],
+                   local(figures.first_activity), _errors(store, run.id), _items(store, run.id, status, page),
                    status, page, shown_inputs(run))
 
 

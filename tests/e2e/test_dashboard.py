@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import random
 import re
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -37,6 +39,7 @@ from tests.conftest import need_chromium
 from tests.integration.api_support import FakeExecutor, bearer, free_port, live_server, robots_folder
 from tests.integration.test_ledger import Planned, _record
 from tests.integration.test_page_overview import AXE, QUOTES, RISKY, SCREENS, SCRIPT, _months_back, _read_cards
+from tests.integration.test_page_process import _axe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -414,16 +417,210 @@ def _query(page: Any) -> dict[str, list[str]]:
     return parse_qs(urlsplit(page.url).query)
 
 
+def _table(page: Any, box: str) -> list[list[str]]:
+    """The body rows of the table inside `box` (a CSS selector), as the browser shows their cells."""
+    return [row.locator("th, td").all_inner_texts() for row in page.locator(f"{box} tbody tr").all()]
+
+
+def _months(view: View) -> list[tuple[date, View]]:
+    """The bounded view's calendar months, first to last, each as a view of its own days."""
+    assert view.start is not None and view.end is not None
+    months, first = [], view.start.replace(day=1)
+    while first < view.end:
+        after = (first + timedelta(days=32)).replace(day=1)
+        months.append((first, View(max(first, view.start), min(after, view.end), view.process, view.service,
+                                   view.lab)))
+        first = after
+    return months
+
+
+def _check_process_cards(shown: dict[str, str], runs: list[Run], view: View, today: date) -> None:
+    """A process page's cards against the test's sums: hours of the period, year and since the start (and
+    their minutes), realised over 12 months, items, item and run success, goal, failure causes."""
+    assert view.process is not None
+    period = _sum(runs, view)
+    year = _sum(runs, view.dated(date(today.year, 1, 1), today + timedelta(days=1)))
+    ago = today.replace(year=today.year - 1) if (today.month, today.day) != (2, 29) else today - timedelta(365)
+    sums = (("chiffre-heures-periode", period), ("chiffre-heures-annee", year),
+            ("chiffre-heures-total", _sum(runs, view.dated(None, None))),
+            ("chiffre-realise", _sum(runs, view.dated(ago, None))))
+    for key, figures in sums:
+        assert re.search(r"\sh$", shown[key]), shown[key]
+        assert _close(_fr(shown[key]), figures.minutes / 60, 1), (key, shown[key], figures.minutes / 60)
+        assert _close(_formula_minutes(shown[f"{key} formula"].split(" (")[0]), figures.minutes, 2), (key, shown)
+    assert _fr(shown["chiffre-elements"]) == period.items_attempted, (shown["chiffre-elements"], period)
+    counted = re.fullmatch(r"= (.+) réussis \+ (.+) en échec", shown["chiffre-elements formula"])
+    assert counted, shown["chiffre-elements formula"]
+    assert (_fr(counted.group(1)), _fr(counted.group(2))) == (period.items_done,
+                                                              period.business_errors + period.application_errors)
+    for key, part, whole in (("chiffre-reussite-elements", period.items_done, period.items_attempted),
+                             ("chiffre-reussite-executions", period.runs_succeeded, period.runs_finished)):
+        assert whole, key  # the view has items and finished runs
+        assert abs(_fr(shown[key]) - 100 * part / whole) <= 0.1 + 1e-9, (key, shown[key], part, whole)
+        numbers = re.fullmatch(r"= (.+) ÷ (.+)", shown[f"{key} formula"])
+        assert numbers and (_fr(numbers.group(1)), _fr(numbers.group(2))) == (part, whole), shown[f"{key} formula"]
+    goal = RECORDS[view.process].goal
+    assert goal, view.process
+    assert abs(_fr(shown["chiffre-objectif"]) - 100 * year.minutes / 60 / goal) <= 0.1 + 1e-9, shown
+    hours, wanted = re.fullmatch(r"= (.+) h ÷ (.+) h", shown["chiffre-objectif formula"]).groups()  # type: ignore[union-attr]
+    assert _close(_fr(hours), year.minutes / 60, 2) and _fr(wanted) == goal, shown["chiffre-objectif formula"]
+    assert (_fr(shown["chiffre-erreurs-metier"]), _fr(shown["chiffre-erreurs-application"])) == (
+        period.business_errors, period.application_errors)
+
+
+def _check_months(page: Any, runs: list[Run], view: View) -> None:
+    """The month charts' data tables: one line per month of the view, each month's hours (to the tenth shown)
+    and items done, refused and failed equal to the test's sums for that month."""
+    hours, items = _table(page, "#heures-par-mois-donnees"), _table(page, "#elements-par-mois-donnees")
+    months = _months(view)
+    assert len(hours) == len(items) == len(months), (len(hours), len(items), len(months))
+    for (first, month), hour_row, item_row in zip(months, hours, items, strict=True):
+        sums = _sum(runs, month)
+        assert hour_row[0] == item_row[0] and hour_row[0].endswith(f"{first:%y}"), (first, hour_row, item_row)
+        assert _close(_fr(hour_row[1]), sums.minutes / 60, 1), (first, hour_row, sums.minutes / 60)
+        shown = [int(_fr(cell)) for cell in item_row[1:]]
+        assert shown == [sums.items_done, sums.business_errors, sums.application_errors,
+                         sums.items_attempted], (first, item_row, sums)
+    assert sum(_sum(runs, month).minutes for _, month in months) == pytest.approx(_sum(runs, view).minutes)
+
+
+def _check_minutes_history(page: Any, runs: list[Run], process: str) -> None:
+    """The minutes in force over time: one line per robot version of the process, newest first, with its
+    minutes per item and per run, its runs, and why (the first minutes of a robot, or what a version changed)."""
+    rows = _table(page, "#historique-minutes")
+    versions: dict[tuple[str, int], list[Run]] = {}
+    for run in runs:
+        if run.plan.process == process:
+            versions.setdefault((run.plan.robot, run.version), []).append(run)
+    expected = sorted(versions.items(), key=lambda kv: min(r.plan.at for r in kv[1]), reverse=True)
+    assert len(rows) == len(expected), rows
+    for row, ((robot, version), kept) in zip(rows, expected, strict=True):
+        first = min(kept, key=lambda r: r.plan.at).plan
+        assert row[1] == robot and int(_fr(row[4])) == len(kept), (row, robot, len(kept))
+        assert (_fr(row[2]), _fr(row[3])) == (first.per_item, first.per_run), (row, first)
+        assert f"version {version} " in row[5], row
+        before = [r.plan for r in runs if r.plan.robot == robot and r.plan.at < first.at]
+        if not before:
+            assert row[5].startswith(f"Premières minutes du robot {robot}"), row
+        else:
+            last = max(before, key=lambda p: p.at)
+            assert f"de {last.per_item:g} à {first.per_item:g} min par élément" in row[5], (row, last)
+    subv = [(_fr(row[2]), row[1]) for row in rows if row[1] == "subv"]
+    if process == SUBV:
+        assert subv == [(55.0, "subv"), (40.0, "subv")], rows  # 40 then 55 min per item, newest first
+
+
+def _check_recent_runs(page: Any, runs: list[Run], view: View) -> dict[str, Run]:
+    """The recent runs table: the view's latest runs (20 at most), newest first, each with its robot and its
+    items done and failed; each links to its run's page. Returns the runs listed by id."""
+    recorded = {run.plan.run_id: run for run in runs}
+    latest = sorted((run for run in runs if view.keeps(run.plan)), key=lambda r: r.plan.at, reverse=True)[:20]
+    links = page.locator("#executions-recentes tbody tr th a")
+    ids = [str(href).removeprefix("/executions/") for href in
+           links.evaluate_all("links => links.map(a => a.getAttribute('href'))")]
+    assert ids == [run.plan.run_id for run in latest], ids
+    for row, run_id in zip(_table(page, "#executions-recentes"), ids, strict=True):
+        plan = recorded[run_id].plan
+        assert row[1] == plan.robot, (row, plan)
+        failed = plan.items.count(B) + plan.items.count(A)
+        assert (int(_fr(row[3])), int(_fr(row[4]))) == (plan.items.count(D), failed), (row, plan)
+    return {run_id: recorded[run_id] for run_id in ids}
+
+
 def _visit_process_page(page: Any, base: str, name: str, runs: list[Run], view: View) -> None:
-    """TO COMPLETE when `/processus/{name}` exists: open the process page from the overview's top table (as a
-    manager), compare its hours and items per month with `_sum(runs, …)` per month, and its minutes in force
-    over time with the versions recorded in `runs` (for SUBV: 40 then 55 min per item, from 8 months back)."""
+    """As a manager: from the menu's process list, open the process's page, choose the view's dates in its
+    form, and read its cards, its month tables (hours and items per month against the test's sums month by
+    month), its minutes in force over time (the versions recorded: for SUBV 40 then 55 min per item, from 8
+    months back) and its recent runs; axe-core finds no serious violation; follow a recent run with failed
+    items to its page, whose counts are the recorded ones."""
+    today = _today()
+    view = View(view.start, view.end, process=name)
+    with page.expect_navigation():
+        page.locator("#navigation").get_by_role("link", name="Processus").click()
+    assert urlsplit(page.url).path == "/processus"
+    with page.expect_navigation():
+        page.locator("#liste-processus a", has_text=name).click()
+    assert urlsplit(page.url).path == f"/processus/{quote(name, safe='')}"
+    assert page.locator("#nom-processus").inner_text() == name
+    latest = max((run.plan for run in runs if run.plan.process == name), key=lambda plan: plan.at)  # in force
+    assert page.locator("#fiche-minutes").inner_text() == (f"{latest.per_item:g} min par élément, "
+                                                           f"{latest.per_run:g} min par exécution")
+    assert view.start is not None and view.end is not None
+    page.select_option("#filtre-periode", value="")
+    page.fill("#filtre-du", view.start.isoformat())
+    page.fill("#filtre-au", (view.end - timedelta(days=1)).isoformat())
+    _submit(page)
+    assert _query(page)["du"] == [view.start.isoformat()]
+    assert _query(page)["au"] == [(view.end - timedelta(days=1)).isoformat()]
+    _check_process_cards(_read_cards(page), runs, view, today)
+    _check_months(page, runs, view)
+    _check_minutes_history(page, runs, name)
+    listed = _check_recent_runs(page, runs, view)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / "e2e-dashboard-process-neutral.png"), full_page=True)
+    assert _axe(page) == []
+    failed = next(run_id for run_id, run in listed.items() if any(s in ITEM_FAILED for s in run.plan.items))
+    with page.expect_navigation():
+        page.locator(f"#executions-recentes a[href='/executions/{failed}']").click()
+    assert urlsplit(page.url).path == f"/executions/{failed}"
+    _check_run(page, listed[failed])
+    page.screenshot(path=str(SCREENS / "e2e-dashboard-run-neutral.png"), full_page=True)
+    assert _axe(page) == []
+
+
+ITEM_LABELS = {"Réussi": D, "Erreur métier": B, "Erreur technique": A, "Ignoré": S,
+               "Pas encore traité": ItemStatus.PENDING, "En cours de traitement": ItemStatus.RUNNING}
+
+
+def _check_run(page: Any, run: Run) -> None:
+    """A run's page against what the test recorded: its robot and process, items per status (cards and
+    table), its error messages grouped with their kind and count, the minutes it saved."""
+    plan = run.plan
+    assert page.locator("h1").inner_text() == f"Exécution {plan.run_id}"
+    summary = {row[0]: row[1] for row in _table(page, "#resume")}
+    assert (summary["Robot"], summary["Processus"], summary["Service"]) == (plan.robot, plan.process or "—",
+                                                                             plan.service or "—"), summary
+    paris = plan.at.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Paris"))  # the page's note: Paris time
+    assert summary["Enregistrée"] == f"{paris:%d/%m/%Y %H:%M}", (summary, plan.at)
+    shown = _read_cards(page)
+    failed = plan.items.count(B) + plan.items.count(A)
+    assert (_fr(shown["chiffre-elements"]), _fr(shown["chiffre-reussis"]), _fr(shown["chiffre-echecs"])) == (
+        len(plan.items), plan.items.count(D), failed), shown
+    assert shown["chiffre-echecs formula"] == f"= {plan.items.count(B)} + {plan.items.count(A)}", shown
+    minutes = re.fullmatch(r"(.+) min", shown["chiffre-minutes"])
+    assert minutes and _close(_fr(minutes.group(1)), plan.figures().minutes, 2), (shown["chiffre-minutes"], plan)
+    per_status = {ITEM_LABELS[label]: int(_fr(count)) for label, count in _table(page, "#elements-par-statut")}
+    assert per_status == {status: plan.items.count(status) for status in ITEM_LABELS.values()}, per_status
+    # _record gives every refused or failed item the message « refusé »
+    errors = [(row[0], ITEM_LABELS[row[1]], int(_fr(row[2]))) for row in _table(page, "#erreurs")]
+    wanted = [("refusé", status, plan.items.count(status)) for status in (B, A) if plan.items.count(status)]
+    assert sorted(errors, key=str) == sorted(wanted, key=str) and failed > 0, (errors, wanted)
+    assert [count for _, _, count in errors] == sorted((count for _, _, count in errors), reverse=True)
 
 
 def _visit_run_page(page: Any, base: str, run: Run) -> None:
-    """TO COMPLETE when `/executions/{id}` exists: as a manager, the run's counts and error messages are shown,
-    no evidence link, and `/executions/{id}/preuves/preuves/echec-L-1.png` (the file the roles test writes
-    for this run) answers 403, as the API's evidence routes do."""
+    """As a manager: the run's page shows its counts and error messages as recorded, no evidence link nor
+    thumbnail (a note says evidence is for engineers), axe-core finds no serious violation; and
+    `/executions/{id}/preuves/preuves/echec-L-1.png` (the file the roles test writes for this run) answers
+    403, as the API's evidence routes do."""
+    answer = page.goto(f"{base}/executions/{run.plan.run_id}")
+    assert answer is not None and answer.status == 200
+    _check_run(page, run)
+    assert page.locator("a[href*='/preuves'], img, #captures, #fichiers").count() == 0
+    assert "Preuve" not in page.locator("#table-elements thead").inner_text()
+    assert page.locator("#preuves-reservees").is_visible()
+    keys = _table(page, "#table-elements")
+    assert [row[0] for row in keys] == [f"L-{k}" for k in range(len(run.plan.items))]
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / f"e2e-dashboard-run-{os.environ.get('ROBOCORE_THEME', 'neutral')}.png"),
+                    full_page=True)
+    assert _axe(page) == []
+    evidence = f"{base}/executions/{run.plan.run_id}/preuves/preuves/echec-L-1.png"
+    refused = page.request.get(evidence)
+    assert refused.status == 403 and not refused.body().startswith(b"\x89PNG"), refused.status
+    answer = page.goto(evidence)
+    assert answer is not None and answer.status == 403
+    assert page.locator("h1").inner_text() == "Accès refusé" and page.locator("img").count() == 0
 
 
 # ---- the tests ---------------------------------------------------------------------------------------
@@ -497,11 +694,12 @@ def test_a_manager_reads_the_ledger_on_the_overview_and_in_its_exports(chromium:
         context.close()
 
 
-def test_roles_and_csrf_in_the_browser(chromium: Any, world: World) -> None:
+def test_roles_and_csrf_in_the_browser(chromium: Any, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """An agent (role from the people file) signing in gets the 403 page on `/`; a manager's session, with
     its CSRF header, cannot launch a run (403 forbidden) nor read a run's items or evidence (403) that an
     engineer can read; a POST with the session cookie but no CSRF token (sign-out) is refused (403 csrf)
-    and the session still works after; with the page's token, signing out ends it."""
+    and the session still works after; with the page's token, signing out ends it. The manager's run page
+    (DSFR theme) shows the run's counts and messages but no evidence, whose address answers 403."""
     watch = Watch([], [])
     agent = _context(chromium, watch)
     try:
@@ -536,7 +734,10 @@ def test_roles_and_csrf_in_the_browser(chromium: Any, world: World) -> None:
         assert page.request.get(f"{run}/evidence", headers=engineer).json() == [
             {"path": "preuves/echec-L-1.png", "size": evidence.stat().st_size}]
         assert page.request.get(f"{run}/evidence/preuves/echec-L-1.png", headers=engineer).status == 200
-        _visit_run_page(page, world.base, failed)
+        with monkeypatch.context() as theme:  # the DSFR theme for the run page only (two sign-out forms)
+            theme.setenv("ROBOCORE_THEME", "dsfr")
+            _visit_run_page(page, world.base, failed)
+        assert [m for m in watch.console if "Content Security Policy" in m] == []
 
         no_token = page.request.post(f"{world.base}/deconnexion", headers={"Accept": "application/json"})
         assert (no_token.status, no_token.json()["code"]) == (403, "csrf")
@@ -604,11 +805,7 @@ def test_hostile_names_are_text_on_the_page_and_in_the_exports(chromium: Any, wo
         SCREENS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENS / "e2e-dashboard-hostile-dsfr.png"), full_page=True)
 
-        page.add_script_tag(url="/essai-axe.js")
-        results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-        serious = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
-                   for v in results["violations"] if v["impact"] in ("serious", "critical")]
-        assert serious == []
+        assert _axe(page) == []
         assert watch.dialogs == []
         assert [m for m in watch.console if "Content Security Policy" in m] == []
     finally:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import openpyxl
 import pytest
@@ -250,8 +250,11 @@ def test_top_processes_and_the_chart_table_add_up(filled: tuple[TestClient, Stor
             by_process[plan.process] = by_process.get(plan.process, 0.0) + plan.figures().minutes
     ranked = sorted(((m, n) for n, m in by_process.items() if m > 0), key=lambda t: (-t[0], t[1]))
     table = page[page.index('id="top-processus"'):]
-    names = [html.unescape(n) for n in re.findall(r'<tr><th scope="row">(.*?)</th>', table)]
+    links = re.findall(r'<tr><th scope="row"><a href="(.*?)">(.*?)</a></th>', table)
+    names = [html.unescape(n) for _, n in links]
     assert names == [n for _, n in ranked]
+    # each process links to its page (the name quoted whole), which shows the same name
+    assert [html.unescape(href) for href, _ in links] == [f"/processus/{quote(n, safe='')}" for _, n in ranked]
     total = sum(by_process.values())
     first = re.search(r'<tr><th scope="row">.*?</th><td class="rc-num">(.*?)</td>.*?</td>.*?</td>'
                       r'<td class="rc-num">(.*?)</td>', table)

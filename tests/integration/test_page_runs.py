@@ -278,8 +278,8 @@ def test_run_page_figures_errors_items_and_links(filled: tuple[TestClient, Store
     assert re.search(r'id="chiffre-echecs">\s*<p class="rc-figure__value">10</p>', shown)
     errors = shown[shown.index('id="erreurs"'):shown.index('id="elements"')]
     assert re.findall(r'<th scope="row">(.*?)</th><td>(.*?)</td><td class="rc-num">(\d+)</td>', errors) == [
-        ("Dossier incomplet", "Erreur métier", "4"), ("Dossier incomplet", "Erreur applicative", "3"),
-        ("SIRET inconnu", "Erreur métier", "2"), ("SIRET inconnu", "Erreur applicative", "1")]
+        ("Dossier incomplet", "Erreur métier", "4"), ("Dossier incomplet", "Erreur technique", "3"),
+        ("SIRET inconnu", "Erreur métier", "2"), ("SIRET inconnu", "Erreur technique", "1")]
     table = shown[shown.index('id="table-elements"'):]
     assert table.count('<tr><th scope="row">L-') == 50 and "Éléments 1 à 50 sur 80" in shown
     assert 'href="/processus/Instruction%20des%20subventions"' in page.text
@@ -292,7 +292,7 @@ def test_run_page_figures_errors_items_and_links(filled: tuple[TestClient, Store
     assert "Éléments 51 à 80 sur 80" in second and "L-079" in second and "L-000" not in second
     failed = _text(client.get("/executions/r-grand?statut=application_error", headers=headers["manager"]).text)
     items = failed[failed.index('id="table-elements"'):]
-    assert "Éléments 1 à 4 sur 4" in failed and items.count("<td>Erreur applicative</td>") == 4
+    assert "Éléments 1 à 4 sur 4" in failed and items.count("<td>Erreur technique</td>") == 4
     bad = client.get("/executions/r-grand?statut=perdu", headers=headers["manager"])
     assert bad.status_code == 400 and "statut inconnu pour « statut » : « perdu »" in _text(bad.text)
     running = _text(client.get("/executions/r-encours", headers=headers["manager"]).text)
