@@ -8,7 +8,11 @@ of BENCH_REPEAT, the year 2025 shown:
            items and runs by outcome, records, hours per process and month), summed in SQL;
 - http   : the whole page through `GET /?du=2025-01-01&au=2025-12-31` (token, HTML) — target <= 300 ms;
 - lab    : the same page filtered on a lab (`&labo=…`: the ledger restricted by a subquery);
-- naive  : the baseline: every ledger entry loaded into Python (`Store.ledger_rows`) and summed in a loop.
+- naive  : the baseline: every ledger entry loaded into Python (`Store.ledger_rows`) and summed in a loop;
+- before 0008: the data again with the indexes of migration 0007 (ix_ledger_process_month and
+           ix_ledger_service_month dropped, ix_items_run_status without finished_at), in a block between two
+           blocks at head, so that a busy machine slows both alike; the ratio is printed;
+- services, labs: the data of `GET /services` and `GET /labos` (robocore.web.groups_data).
 First on the embedded SQLite store, then on PostgreSQL when it answers.
 
     .venv/bin/python bench/bench_overview.py       # BENCH_EXPORT_ROWS=1000000 BENCH_REPEAT=5
@@ -23,12 +27,14 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bench_exports import REPEAT, RUNS_N, _timed, load
+from bench_ledger import Timing, _analyse
 from pg_scratch import on_sqlite_and_postgresql
 from sqlalchemy import text
 
 from robocore.store import Store
+from robocore.store.groups import Dimension
 from robocore.store.rows import ProcessStage
-from robocore.web import overview_data
+from robocore.web import groups_data, overview_data
 
 TODAY = date(2025, 12, 31)  # the data ends in 2025: "this year" is 2025
 PERIOD = {"du": "2025-01-01", "au": "2025-12-31"}
@@ -71,6 +77,32 @@ def _http(store: Store, root: Path, extra: dict[str, str]) -> Callable[[], objec
     return lambda: client.get("/", params=params, headers=headers).content
 
 
+def _indexes(store: Store, before_0008: bool) -> None:
+    """The store's overview indexes as migration 0007 left them (before_0008) or as 0008 makes them."""
+    sqlite = store.dialect == "sqlite"
+    items = "run_id, status" if before_0008 else "run_id, status, finished_at"
+    with store.engine.begin() as conn:
+        for group in ("process", "service"):
+            conn.execute(text(f"DROP INDEX IF EXISTS ix_ledger_{group}_month"))
+            if sqlite and not before_0008:
+                column = "process_name" if group == "process" else group
+                conn.execute(text(f"CREATE INDEX ix_ledger_{group}_month ON ledger "
+                                  f"({column}, substr(recorded_at, 1, 7), recorded_at, minutes)"))
+        conn.execute(text("DROP INDEX ix_items_run_status"))
+        conn.execute(text(f"CREATE INDEX ix_items_run_status ON items ({items})"))
+    _analyse(store.engine)
+
+
+def before_and_after(store: Store, fn: Callable[[], object]) -> tuple[Timing, Timing]:
+    """`fn` timed at head, with the 0007 indexes, then at head again: (head, before 0008), medians."""
+    first = _timed(fn)
+    _indexes(store, before_0008=True)
+    before = _timed(fn)
+    _indexes(store, before_0008=False)
+    second = _timed(fn)
+    return Timing((first.median + second.median) / 2, min(first.best, second.best)), before
+
+
 def measure(name: str, url: str, root: Path) -> None:
     store = Store(url)
     t0 = time.perf_counter()
@@ -85,12 +117,19 @@ def measure(name: str, url: str, root: Path) -> None:
     period, _year, per_process = naive(store)
     assert abs(shown.minutes_period - period) < 1e-6 * max(period, 1), (shown.minutes_period, period)
     assert len(shown.months) == 12 and shown.process_count == len([m for m in per_process.values() if m > 0])
-    data = _timed(lambda: overview_data.overview(store, filters, TODAY, 1607.0))
+    data, before = before_and_after(store, lambda: overview_data.overview(store, filters, TODAY, 1607.0))
+    per_group = {d: before_and_after(store, lambda d=d: groups_data.groups(store, d, filters, TODAY))
+                 for d in Dimension}
     http = _timed(_http(store, root, {}))
     lab = _timed(_http(store, root, {"labo": "Lab 1"}))
     baseline = _timed(lambda: naive(store), max(REPEAT // 2, 1))
     store.close()
     print(f"  overview data of 2025 (SQL sums)                 {data}")
+    print(f"  the same with the indexes before 0008            {before}   before / head = "
+          f"x{before.median / data.median:,.2f}")
+    for dimension, label in ((Dimension.SERVICE, "services"), (Dimension.LAB, "labs    ")):
+        head, old = per_group[dimension]
+        print(f"  {label} page data (per group and month)       {head}   before 0008 {old.median:.1f} ms")
     print(f"  the page through GET /?du=…&au=…                 {http}   target <= 300 ms")
     print(f"  the page filtered on a lab                       {lab}")
     print(f"  naive: every entry loaded, summed in Python      {baseline}   naive / page = "

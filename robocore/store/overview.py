@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, case, func, or_, select
+from sqlalchemy import ColumnElement, Engine, case, func, literal_column, or_, select
 
 from robocore.statuses import ITEM_ATTEMPTED, RUN_FINAL
 from robocore.store.ledger import _within, month_key, month_label
@@ -40,6 +40,19 @@ class Records:
     in_production: int
     goal_hours: float
     with_goal: int
+
+
+def month_of(engine: Engine, column: Any) -> ColumnElement[Any]:
+    """The month of a timestamp column, to group by: 'YYYY-MM' on SQLite, a timestamp on PostgreSQL (month_label).
+
+    On SQLite the month is the text's first seven characters (timestamps are stored as ISO text):
+    cheaper per row than strftime. Its bounds are literals, not bound parameters, so that SQLite matches
+    the expression indexes ix_ledger_process_month and ix_ledger_service_month (0008), which group by process
+    (or service) and month without sorting.
+    """
+    if engine.dialect.name == "sqlite":
+        return func.substr(column, literal_column("1"), literal_column("7"))
+    return month_key(column)
 
 
 def _scoped(process_column: Any, service_column: Any, scope: Scope) -> list[ColumnElement[bool]]:
@@ -99,11 +112,10 @@ class OverviewMixin:
                          end: datetime | None) -> list[tuple[str | None, str, float]]:
         """(process, 'YYYY-MM', minutes) of the ledger in the period: one GROUP BY (process, month).
 
-        On SQLite the month is the text's first seven characters (timestamps are stored as ISO text):
-        cheaper per row than strftime, and no index serves a (process, month) grouping anyway.
+        The month is month_of's: on SQLite, ix_ledger_process_month serves the grouping in its order
+        (PostgreSQL groups faster by a parallel scan).
         """
-        month: ColumnElement[Any] = (func.substr(LEDGER.c.recorded_at, 1, 7) if self.engine.dialect.name == "sqlite"
-                                     else month_key(LEDGER.c.recorded_at))
+        month = month_of(self.engine, LEDGER.c.recorded_at)
         query = _within(select(LEDGER.c.process_name, month, func.sum(LEDGER.c.minutes))
                         .where(*_scoped(LEDGER.c.process_name, LEDGER.c.service, scope))
                         .group_by(LEDGER.c.process_name, month), LEDGER.c.recorded_at, start, end)
