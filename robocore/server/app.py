@@ -39,7 +39,8 @@ from robocore.server.catalog import Catalog
 from robocore.server.state import Scheduler, ServerState
 from robocore.server.uploads import FORM_OVERHEAD
 from robocore.store import Store
-from robocore.web import pages_groups, pages_legal, pages_overview, pages_process, pages_runs, routes_auth
+from robocore.web import (pages_groups, pages_legal, pages_overview, pages_process, pages_runs, routes_auth,
+                          routes_tray_login)
 
 log = structlog.get_logger("robocore.server")
 API = "/api/v1"
@@ -119,6 +120,7 @@ def create_app(store: Store, scheduler: Scheduler | None = None, executor: Execu
     app.include_router(routes_health.router)  # liveness and readiness, no token
     app.include_router(routes_me.router)  # who am I: a token or a signed-in person
     routes_auth.install(app)  # sign-in pages and session cookies, only when ROBOCORE_OIDC_ISSUER is set
+    routes_tray_login.install(app)  # the tray's sign-in through the browser (RFC 8252 loopback), only with OIDC
     app.include_router(pages_overview.router)  # the managers' overview at / (robocore.web)
     for page_module in (pages_process, pages_groups, pages_runs, pages_legal):  # and the footer's pages
         app.include_router(page_module.router)
