@@ -39,8 +39,15 @@ from robocore.server.catalog import Catalog
 from robocore.server.state import Scheduler, ServerState
 from robocore.server.uploads import FORM_OVERHEAD
 from robocore.store import Store
-from robocore.web import (pages_groups, pages_legal, pages_overview, pages_process, pages_runs, routes_auth,
-                          routes_tray_login)
+from robocore.web import (
+    pages_groups,
+    pages_legal,
+    pages_overview,
+    pages_process,
+    pages_runs,
+    routes_auth,
+    routes_tray_login,
+)
 
 log = structlog.get_logger("robocore.server")
 API = "/api/v1"
