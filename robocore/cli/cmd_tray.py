@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
 
 from robocore.i18n import gettext as _
+
+if TYPE_CHECKING:
+    from robocore.tray.journal import Journal
 
 err = Console(stderr=True)
 PROGRAM = "robocore-tray"
@@ -30,6 +33,10 @@ def tray(
         help="Jeton enregistré (trousseau ou fichier privé), sinon demandé / stored token, else asked")] = True,
     local: Annotated[bool, typer.Option("--local", help="Robots lancés sur ce poste / run robots here")] = False,
     lang: Annotated[str | None, typer.Option("--lang", metavar="fr|en", help="Langue / language")] = None,
+    sign_in: Annotated[Literal["auto", "browser", "token"], typer.Option(
+        "--sign-in", metavar="auto|browser|token",
+        help="Connexion par le navigateur si le serveur l'offre, sinon jeton / browser sign-in when offered, "
+             "else a token")] = "auto",
     install_desktop: Annotated[bool, typer.Option(
         "--install-desktop", help="Ajoute Robocore au menu des applications (Linux) / add to the menu")] = False,
     remove_desktop: Annotated[bool, typer.Option(
@@ -56,7 +63,7 @@ def tray(
     if not server:
         err.print(_("--server URL is required (the address of your Robocore server)."))
         raise typer.Exit(2)
-    raise typer.Exit(_start(server.rstrip("/"), token_from_keyring))
+    raise typer.Exit(_start(server.rstrip("/"), token_from_keyring, sign_in))
 
 
 def _desktop(server: str | None, install: bool, remove: bool, autostart: str | None) -> int:
@@ -85,7 +92,7 @@ def _desktop(server: str | None, install: bool, remove: bool, autostart: str | N
     return 0
 
 
-def _start(server: str, stored: bool) -> int:
+def _start(server: str, stored: bool, sign_in: str = "auto") -> int:
     """Read or ask for the token, keep it, start the tray (Qt is imported only here)."""
     from robocore.i18n import current
 
@@ -98,6 +105,16 @@ def _start(server: str, stored: bool) -> int:
 
     credentials = Credentials()
     token = credentials.load(server) if stored else None
+    if token is None and sign_in != "token":
+        from robocore.tray.signin import LoopbackSignIn, SignInError, offered
+
+        if sign_in == "browser" or offered(server):
+            err.print(_("Sign in in the browser that opens (5 minutes at most)…"))
+            try:
+                token = LoopbackSignIn(server, credentials).run()
+            except SignInError as exc:
+                err.print(str(exc), highlight=False)
+                return 1
     if token is None:
         token = Token(typer.prompt(_("API token for {server}", server=server), hide_input=True).strip())
         credentials.save(server, token)
@@ -105,7 +122,18 @@ def _start(server: str, stored: bool) -> int:
                     else _("private file {path}", path=str(credentials.path))))
     client = TrayClient(server, token, lang=lang)
     _quit_on_signals()
-    return run_tray(client, LaunchQueue(), Prefs())
+    return run_tray(client, LaunchQueue(), Prefs(), _journal())
+
+
+def _journal() -> Journal:
+    """ROBOCORE_TRAY_AUTOMATION=FILE: the texts the tray shows, one JSON line per change (desktop automation)."""
+    import os
+    from pathlib import Path
+
+    from robocore.tray.journal import ENV, Journal
+
+    found = os.environ.get(ENV, "").strip()
+    return Journal(Path(found) if found else None)
 
 
 def _quit_on_signals() -> None:

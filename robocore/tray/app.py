@@ -15,17 +15,21 @@ from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QLineEdit, QMenu, QSystemTrayIcon, QWidgetAction
 
+from robocore.i18n import current
 from robocore.i18n import gettext as _
 from robocore.tray import runstate
 from robocore.tray.api import InvalidInputs, Launched, Refused, TrayApiError, TrayClient, Unauthenticated, Unreachable
 from robocore.tray.backoff import Backoff
+from robocore.tray.credentials import Credentials, Token
 from robocore.tray.dialog import LaunchDialog
 from robocore.tray.form import LaunchForm, form_from_detail, idea_form, remembered
+from robocore.tray.journal import Journal, menu_texts
 from robocore.tray.look import STATUS_MARK, icon, menu_text, notice_text
 from robocore.tray.menu import MenuModel, RobotEntry, build_menu
 from robocore.tray.prefs import Prefs
 from robocore.tray.queue import LaunchQueue, LaunchState, Outcome
 from robocore.tray.runstate import Phase, RunState
+from robocore.tray.signin import LoopbackSignIn, SignInError
 
 REFRESH_MS = 60_000
 
@@ -39,14 +43,17 @@ class Bridge(QObject):
     outcome = Signal(object)  # queue.Outcome
     run = Signal(object)  # RunState
     notice = Signal(str, str)  # title, text
+    signed_in = Signal(object)  # credentials.Token, after « Se reconnecter »
 
 
 class TrayApp(QObject):
     """The tray icon and its menu for one server and one agent."""
 
-    def __init__(self, client: TrayClient, queue: LaunchQueue, prefs: Prefs) -> None:
+    def __init__(self, client: TrayClient, queue: LaunchQueue, prefs: Prefs, journal: Journal | None = None) -> None:
         super().__init__()
         self.client, self.queue, self.prefs = client, queue, prefs
+        self.journal = journal or Journal()
+        self.details: dict[str, dict[str, Any]] = {}  # robots' inputs last read: a launch form while offline
         self.bridge = Bridge()
         self.backoff = Backoff()
         self.robots: list[dict[str, Any]] = []
@@ -68,6 +75,8 @@ class TrayApp(QObject):
         self.bridge.outcome.connect(self._on_outcome)
         self.bridge.run.connect(self._on_run)
         self.bridge.notice.connect(self._notice)
+        self.bridge.signed_in.connect(self._on_signed_in)
+        self.signed_out = False  # a 401: the menu offers « Se reconnecter »
         self._rebuild()
 
     # ---- connection -----------------------------------------------------------------------------
@@ -84,6 +93,10 @@ class TrayApp(QObject):
             try:
                 robots, runs = self.client.robots(), self.client.runs(limit=200)
                 dashboard = self.client.has_dashboard()
+            except Unauthenticated as exc:
+                self.signed_out = True
+                self.bridge.offline.emit(exc.message)
+                return
             except TrayApiError as exc:
                 self.bridge.offline.emit(exc.message)
                 return
@@ -107,6 +120,24 @@ class TrayApp(QObject):
                                seconds=round(delay)))
         self.timer.start(int(delay * 1000))
         self._rebuild()
+
+    def sign_in(self) -> None:
+        """« Se reconnecter »: the server's OpenID Connect login in the browser, in a worker thread."""
+        def work() -> None:
+            try:
+                token = LoopbackSignIn(self.client.server, Credentials()).run()
+            except SignInError as exc:
+                self.bridge.notice.emit(_("Sign in again"), str(exc))
+                return
+            self.bridge.signed_in.emit(token)
+        self._background(work)
+
+    def _on_signed_in(self, token: Token) -> None:
+        server = self.client.server
+        self.client.close()
+        self.client = TrayClient(server, token, lang=current())
+        self.signed_out = False
+        self.refresh()
 
     # ---- the menu -------------------------------------------------------------------------------
     def model(self) -> MenuModel:
@@ -138,8 +169,11 @@ class TrayApp(QObject):
             self.menu.addAction(_("Open the dashboard"), self.open_dashboard)
         self.menu.addAction(_("Suggest an automation"), self.suggest)
         self.menu.addSeparator()
+        if self.signed_out:
+            self.menu.addAction(_("Sign in again"), self.sign_in)
         self.menu.addAction(_("Quit"), QApplication.quit)
         self._tooltip()
+        self.journal.write("menu", entries=menu_texts(self.menu), tooltip=self.tray.toolTip(), online=self.online)
 
     def _search_field(self) -> None:
         field = QLineEdit()
@@ -194,9 +228,18 @@ class TrayApp(QObject):
         """Read the robot's inputs (they may have changed), then open the dialog."""
         def work() -> None:
             try:
-                self.bridge.detail.emit(robot, self.client.robot(robot), problem)
+                detail = self.client.robot(robot)
+            except Unreachable as exc:  # the form last read: the launch waits in the queue for the server
+                kept = self.details.get(robot)
+                self.bridge.detail.emit(robot, kept, _("{problem} The launch will be kept and sent when the "
+                                                       "server is back.", problem=exc.message) if kept
+                                        else exc.message)
+                return
             except TrayApiError as exc:
                 self.bridge.detail.emit(robot, None, exc.message)
+                return
+            self.details[robot] = detail
+            self.bridge.detail.emit(robot, detail, problem)
         self._background(work)
 
     def _on_detail(self, robot: str, detail: dict[str, Any] | None, problem: str) -> None:
@@ -207,6 +250,8 @@ class TrayApp(QObject):
         dialog = LaunchDialog(form, self.prefs.values(robot))
         if problem:
             dialog.show_problem(problem)
+        self.journal.write("dialog", title=dialog.windowTitle(), fields=[f.label for f in form.fields],
+                           problem=problem)
         if dialog.exec() == LaunchDialog.DialogCode.Accepted:
             self._send(form, dialog)
 
@@ -234,11 +279,13 @@ class TrayApp(QObject):
         else:
             self.states[launch.key] = state
             if isinstance(error, Unauthenticated):
+                self.signed_out = True
                 self._notice(_("Sign in again"), error.message)
             elif error is not None:
                 self._notice(_("Launch kept until the server is back"), error.message)
             if isinstance(error, Unreachable):
                 self._on_offline(error.message)
+        self._journal_run(self.states[launch.key])
         self._rebuild()
 
     # ---- following a run ------------------------------------------------------------------------
@@ -279,9 +326,15 @@ class TrayApp(QObject):
             state = runstate.with_rejected(state, self.client.rejected(run_id))
         return state
 
+    def _journal_run(self, state: RunState) -> None:
+        self.journal.write("run", key=state.key, robot=state.robot, phase=state.phase.value, run_id=state.run_id,
+                           done=state.done, total=state.total, business_errors=state.business_errors,
+                           shown=state.progress())
+
     def _on_run(self, state: RunState) -> None:
         before = self.states.get(state.key)
         self.states[state.key] = state
+        self._journal_run(state)
         if state.phase.is_final and (before is None or not before.phase.is_final):
             self.last_finished = state
             self._notice(state.progress(), self._summary(state))
@@ -309,6 +362,7 @@ class TrayApp(QObject):
 
     # ---- other entries --------------------------------------------------------------------------
     def _notice(self, title: str, text: str) -> None:
+        self.journal.write("notice", title=title, text=text)
         self.tray.showMessage(title, notice_text(text), QSystemTrayIcon.MessageIcon.Information, 15_000)
 
     def _open_last_run(self) -> None:
@@ -368,12 +422,12 @@ def _phase(status: str) -> Phase:
         return Phase.SENT
 
 
-def run_tray(client: TrayClient, queue: LaunchQueue, prefs: Prefs) -> int:
+def run_tray(client: TrayClient, queue: LaunchQueue, prefs: Prefs, journal: Journal | None = None) -> int:
     """Show the icon and run Qt's loop until "Quit"."""
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
     app.setQuitOnLastWindowClosed(False)
-    tray = TrayApp(client, queue, prefs)
+    tray = TrayApp(client, queue, prefs, journal)
     tray.start()
     return app.exec()
 

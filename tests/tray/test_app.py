@@ -107,3 +107,32 @@ def test_notice_text_keeps_markup_as_text() -> None:
     from robocore.tray.look import notice_text
     assert notice_text("• L8 <script>alert(1)</script>\nfin") == "• L8 &lt;script&gt;alert(1)&lt;/script&gt;<br>fin"
     assert notice_text("12 éléments traités sur 12.") == "12 éléments traités sur 12."
+
+
+def test_a_refused_token_offers_to_sign_in_again(qtbot: QtBot, server: FakeServer, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A revoked or expired token (401): the menu offers « Se reconnecter »; the browser sign-in's new token
+    replaces the client's, the entry goes and the robots come back."""
+    client = TrayClient("http://robocore.test", Token("rbc_revoked"), transport=server.transport)
+    app = TrayApp(client, LaunchQueue(tmp_path / "q.sqlite3"), Prefs(tmp_path / "tray.json"))
+    try:
+        app.refresh()
+        qtbot.waitUntil(lambda: app.signed_out and not app.online, timeout=5000)
+        assert "Se reconnecter" in texts(app.menu)
+        made: list[str] = []
+
+        class SignIn:  # stands for the browser round trip of robocore.tray.signin
+            def __init__(self, server_url: str, _credentials: object) -> None:
+                made.append(server_url)
+
+            def run(self) -> Token:
+                return Token(TOKEN)
+
+        monkeypatch.setattr("robocore.tray.app.LoopbackSignIn", SignIn)
+        monkeypatch.setattr("robocore.tray.app.TrayClient",
+                            lambda url, token, lang: TrayClient(url, token, lang=lang, transport=server.transport))
+        app.sign_in()
+        qtbot.waitUntil(lambda: bool(app.robots), timeout=5000)
+        assert made == ["http://robocore.test"] and not app.signed_out and "Se reconnecter" not in texts(app.menu)
+    finally:
+        app.timer.stop()
