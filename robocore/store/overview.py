@@ -132,3 +132,12 @@ class OverviewMixin:
         with self.engine.begin() as conn:
             row = conn.execute(query).one()
         return Records(int(row[0]), float(row[1]), int(row[2]))
+
+    def overview_services(self, recent_runs: int = 5000, limit: int = 500) -> list[str]:
+        """Services offered in the filters: the process records' and those of the latest `recent_runs` runs
+        (a robot may run a process for another service; the runs table is never scanned whole)."""
+        recent = select(RUNS.c.service).order_by(RUNS.c.started_at.desc()).limit(recent_runs).subquery()
+        query = (select(recent.c.service).where(recent.c.service.is_not(None))
+                 .union(select(PROCESSES.c.service).where(PROCESSES.c.service.is_not(None))))
+        with self.engine.begin() as conn:
+            return sorted(str(name) for name in conn.execute(query.limit(limit)).scalars())

@@ -68,8 +68,9 @@ async def overview_page(request: Request,
 
 
 def _choices(store: Any) -> dict[str, list[str]]:
-    """The names offered in the filters: the process records' names, services and labs."""
+    """The names offered in the filters: the process records' names and labs, and the services of the records
+    and of the recent runs."""
     records = store.list_processes()
     return {"processus": sorted({r.name for r in records}),
-            "service": sorted({r.service for r in records if r.service}),
+            "service": store.overview_services(),
             "labo": sorted({r.lab for r in records if r.lab})}

@@ -588,3 +588,22 @@ def test_bad_filters_name_the_field(params: dict[str, str], message: str) -> Non
     with pytest.raises(FilterError) as caught:
         parse_filters(params, date(2026, 5, 15))
     assert message in caught.value.fr
+
+
+def test_a_service_seen_only_on_runs_is_offered_in_the_filter(
+        filled: tuple[TestClient, Store, list[Planned], dict[str, str]]) -> None:
+    """A robot may run a process for another service than its record's: that service is offered in the
+    service list (not only reachable by typing the address), and choosing it shows its hours."""
+    client, store, plans, tokens = filled
+    records = {r.service for r in store.list_processes() if r.service}
+    on_runs = {p.service for p in plans if p.service} - records
+    version = store.save_robot_version("outil", "1" * 64, "robot: outil\n")
+    extra = Planned("r-other-service", "outil", plans[0].process, "DDETS 34", 6.0, 0.0,
+                    datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1), (D, D), RunStatus.SUCCEEDED)
+    _record(store, version, extra)
+    page = client.get("/", headers=bearer(tokens["manager"])).text
+    select = page[page.index('id="filtre-service"'):page.index("</select>", page.index('id="filtre-service"'))]
+    offered = {html.unescape(v) for v in re.findall(r'<option value="([^"]+)"', select)}
+    assert offered == records | on_runs | {"DDETS 34"}
+    shown = client.get("/?service=DDETS%2034", headers=bearer(tokens["manager"])).text
+    assert "0,2\u202fh" in shown  # 2 done items × 6 min = 12 min
