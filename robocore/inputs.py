@@ -19,11 +19,16 @@ _FALSE = {"0", "false", "faux", "non", "no", "n", "off"}
 
 
 class InputError(RobotDefinitionError):
-    """An input is missing or has a wrong value; `text` is the lazy message (the API answers it in any language)."""
+    """An input is missing or has a wrong value; `text` is the lazy message (the API answers it in any language).
 
-    def __init__(self, text: Text) -> None:
+    `field` names the input (None: the message is about several, as unknown inputs); `problems` holds every
+    input refused by the same check, this one first (the API lists them all).
+    """
+
+    def __init__(self, text: Text, field: str | None = None) -> None:
         super().__init__(render(text))
-        self.text = text
+        self.text, self.field = text, field
+        self.problems: tuple[InputError, ...] = (self,)
 
     def __str__(self) -> str:
         return render(self.text)
@@ -62,6 +67,23 @@ def _number(name: str, label: str, value: Any, text: str) -> int | float:
     return int(number) if number.is_integer() else number
 
 
+def _bounded(name: str, spec: InputSpec, value: Any) -> Any:
+    """The value itself, or InputError when it lies outside the input's `minimum`/`maximum`."""
+    label = spec.label or name
+    if spec.minimum is not None and value < spec.minimum:
+        raise InputError(_input(label, name, _l("{value} is below the minimum {minimum}", value=_bound(value),
+                                                minimum=_bound(spec.minimum))), name)
+    if spec.maximum is not None and value > spec.maximum:
+        raise InputError(_input(label, name, _l("{value} is above the maximum {maximum}", value=_bound(value),
+                                                maximum=_bound(spec.maximum))), name)
+    return value
+
+
+def _bound(value: Any) -> str:
+    """A number or a date as the messages show it (`2024-03-01`, `12.5`)."""
+    return value.isoformat() if isinstance(value, dt.date) else f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _shown(value: Any) -> str:
     """A value as an error message quotes it (at most 80 characters)."""
     text = repr(value)
@@ -72,15 +94,16 @@ def _coerce(name: str, spec: InputSpec, value: Any, base: Path) -> Any:
     label = spec.label or name
     text = _text(name, label, value, spec.type == "file")
     if spec.type == "number":
-        return _number(name, label, value, text)
+        return _bounded(name, spec, _number(name, label, value, text))
     if spec.type == "date":
         if isinstance(value, dt.date):
-            return value
+            return _bounded(name, spec, value.date() if isinstance(value, dt.datetime) else value)
         for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
             try:
-                return dt.datetime.strptime(text, fmt).date()
+                parsed = dt.datetime.strptime(text, fmt).date()
             except ValueError:
                 continue
+            return _bounded(name, spec, parsed)
         raise InputError(_input(label, name, _l("date expected (YYYY-MM-DD or DD/MM/YYYY), got {value}",
                                                 value=repr(value))))
     if spec.type == "bool":
@@ -121,16 +144,27 @@ def resolve_inputs(robot: Robot, given: dict[str, Any], base: Path) -> dict[str,
         raise InputError(_l("unknown input: {names} (the robot's inputs: {known})", names=", ".join(sorted(unknown)),
                             known=known))
     out: dict[str, Any] = {}
+    refused: list[InputError] = []
     for name, spec in robot.inputs.items():
-        value = given.get(name, spec.default)
-        if value is None or value == "":
-            if spec.required:
-                raise InputError(_l("missing input “{label}” ({name}): --input {name}=...", label=spec.label or name,
-                                    name=name))
-            out[name] = None
-            continue
-        out[name] = _coerce(name, spec, value, base)
+        try:
+            out[name] = _resolved(name, spec, given.get(name, spec.default), base)
+        except InputError as exc:
+            exc.field = name
+            refused.append(exc)
+    if refused:
+        refused[0].problems = tuple(refused)
+        raise refused[0]
     return out
+
+
+def _resolved(name: str, spec: InputSpec, value: Any, base: Path) -> Any:
+    """One input's typed value (None when left empty and optional)."""
+    if value is None or value == "":
+        if spec.required:
+            raise InputError(_l("missing input “{label}” ({name}): --input {name}=...", label=spec.label or name,
+                                name=name), name)
+        return None
+    return _coerce(name, spec, value, base)
 
 
 def parse_pairs(pairs: list[str]) -> dict[str, str]:

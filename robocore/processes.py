@@ -128,8 +128,17 @@ def _message(error: Mapping[str, Any]) -> InvalidProcess:
                                         editable=editable))
     if field == "stage":
         return parse_stage_error(value)
+    return field_refusal(field, kind, value, ctx) or InvalidProcess(
+        field, _l("invalid value for “{field}”: {value}", field=field, value=_shown(value)))
+
+
+def field_refusal(field: str, kind: str, value: Any, ctx: Mapping[str, Any]) -> InvalidProcess | None:
+    """The messages the process and idea forms share (numbers and text bounds); None for another error kind."""
     if kind == "finite_number" or (isinstance(value, float) and not math.isfinite(value)):
         return InvalidProcess(field, _l("“{field}” must be a finite number, got {value}", field=field,
+                                        value=_shown(value)))
+    if kind == "greater_than":
+        return InvalidProcess(field, _l("“{field}” must be more than zero, got {value}", field=field,
                                         value=_shown(value)))
     if kind == "greater_than_equal":
         return InvalidProcess(field, _l("“{field}” must be zero or more, got {value}", field=field,
@@ -138,12 +147,11 @@ def _message(error: Mapping[str, Any]) -> InvalidProcess:
         return InvalidProcess(field, _l("“{field}” must be at most {limit}, got {value}", field=field,
                                         limit=ctx.get("le"), value=_shown(value)))
     if kind == "string_too_long":
-        limit = ctx.get("max_length")
         return InvalidProcess(field, _l("“{field}” too long: {length} characters, {limit} at most", field=field,
-                                        length=len(str(value)), limit=limit))
+                                        length=len(str(value)), limit=ctx.get("max_length")))
     if kind == "string_pattern_mismatch":
         return InvalidProcess(field, _l("“{field}” holds a NUL character", field=field))
-    return InvalidProcess(field, _l("invalid value for “{field}”: {value}", field=field, value=_shown(value)))
+    return None
 
 
 def parse_stage_error(value: Any) -> InvalidProcess:

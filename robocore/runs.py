@@ -121,8 +121,13 @@ def new_owner() -> str:
 
 
 def prepare(loaded: LoadedRobot, store: Store, given: dict[str, Any], *, trigger: str = "cli",
-            created_by: str | None = None, run_id: str | None = None) -> str:
-    """Check inputs and secrets, record the run as queued, return its id (nothing executes yet)."""
+            created_by: str | None = None, run_id: str | None = None, idempotency_key: str | None = None) -> str:
+    """Check inputs and secrets, record the run as queued, return its id (nothing executes yet).
+
+    Args:
+        idempotency_key: kept with the run in the same insert; store.KeyTaken when the creator's
+            other run already holds it.
+    """
     spec = loaded.spec
     inputs = resolve_inputs(spec, given, loaded.folder)
     _secrets(loaded)
@@ -136,7 +141,7 @@ def prepare(loaded: LoadedRobot, store: Store, given: dict[str, Any], *, trigger
         service=process.service if process else None,
         minutes_per_item=process.manual_minutes_per_item if process else 0.0,
         minutes_per_run=process.manual_minutes_per_run if process else 0.0, trigger=trigger,
-        queue=spec.queue, created_by=created_by))
+        queue=spec.queue, created_by=created_by, idempotency_key=idempotency_key))
     return run_id
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from robocore.i18n import gettext as _
 
 NAME_RE = r"^[a-z0-9][a-z0-9_-]*$"
 STEP_ID_RE = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -29,6 +33,11 @@ class Process(_Strict):
 InputType = Literal["text", "number", "date", "choice", "file", "url", "bool"]
 
 
+def _refused(message: str) -> PydanticCustomError:
+    """A refusal shown as written (no "Value error," prefix): the loader quotes it after the input's place."""
+    return PydanticCustomError("input_definition", message)  # without context, braces are kept as they are
+
+
 class InputSpec(_Strict):
     """One input an agent or a schedule gives the robot."""
 
@@ -39,6 +48,24 @@ class InputSpec(_Strict):
     required: bool = True
     choices: list[str] | None = None
     accept: list[str] | None = Field(None, description="Extensions acceptées pour un fichier, ex. [.xlsx]")
+    minimum: int | float | dt.date | None = Field(None, description="Plus petite valeur (nombre ou date)")
+    maximum: int | float | dt.date | None = Field(None, description="Plus grande valeur (nombre ou date)")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> InputSpec:
+        """Bounds only for numbers (numbers) and dates (dates), the minimum not above the maximum."""
+        given = [(key, v) for key, v in (("minimum", self.minimum), ("maximum", self.maximum)) if v is not None]
+        if given and self.type not in ("number", "date"):
+            raise _refused(_("'{key}' applies to number and date inputs only", key=given[0][0]))
+        for key, value in given:
+            if (self.type == "date") != isinstance(value, dt.date):
+                expected = _("a date (YYYY-MM-DD)") if self.type == "date" else _("a number")
+                raise _refused(_("'{key}' must be {expected}, got {value}", key=key, expected=expected,
+                                 value=str(value)))
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:  # type: ignore[operator]
+            raise _refused(_("'minimum' ({minimum}) is above 'maximum' ({maximum})", minimum=self.minimum,
+                               maximum=self.maximum))
+        return self
 
     @field_validator("accept")
     @classmethod

@@ -26,6 +26,7 @@ from robocore.server import (
     metrics,
     routes_admin,
     routes_health,
+    routes_ideas,
     routes_me,
     routes_processes,
     routes_reports,
@@ -122,7 +123,7 @@ def create_app(store: Store, scheduler: Scheduler | None = None, executor: Execu
     app.state.robocore, app.state.verifier = state, state.verifier
     errors.install(app)
     for module in (routes_robots, routes_runs, routes_run_data, routes_schedules, routes_reports, routes_admin,
-                   metrics, routes_processes):
+                   metrics, routes_processes, routes_ideas):
         app.include_router(module.router)
     app.include_router(routes_health.router)  # liveness and readiness, no token
     app.include_router(routes_me.router)  # who am I: a token or a signed-in person

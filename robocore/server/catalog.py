@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 from pathlib import Path
@@ -73,8 +75,21 @@ class Catalog:
 def input_fields(spec: dict[str, InputSpec]) -> dict[str, dict[str, Any]]:
     """Each input's type, French label, default and constraints, for a launch form."""
     return {name: {"type": i.type, "label": i.label or name, "help": i.help, "required": i.required,
-                   "default": i.default, "choices": i.choices, "accept": i.accept}
+                   "default": i.default, "choices": i.choices, "accept": i.accept,
+                   "minimum": _json_bound(i.minimum), "maximum": _json_bound(i.maximum)}
             for name, i in spec.items()}
+
+
+def _json_bound(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def inputs_version(spec: dict[str, InputSpec]) -> str:
+    """A stable hash of the inputs' definitions (names, order, types, labels, defaults, bounds...): a launch
+    form built from another version is refused (409 `inputs_changed`) rather than sent to changed inputs."""
+    definitions = [[name, i.model_dump(mode="json", exclude_defaults=True)] for name, i in spec.items()]
+    text = json.dumps(definitions, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def input_schema(spec: dict[str, InputSpec]) -> dict[str, Any]:
@@ -88,6 +103,11 @@ def input_schema(spec: dict[str, InputSpec]) -> dict[str, Any]:
             prop["description"] = i.help
         if i.default is not None:
             prop["default"] = i.default
+        if i.type == "number":  # a date's bounds have no JSON Schema keyword (formatMinimum is not standard)
+            if i.minimum is not None:
+                prop["minimum"] = i.minimum
+            if i.maximum is not None:
+                prop["maximum"] = i.maximum
         properties[name] = prop
     required = [n for n, i in spec.items() if i.required and i.default is None]
     return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}

@@ -6,10 +6,13 @@ import datetime as dt
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from robocore.server.auth import ROLES, Principal, require
 from robocore.server.errors import AUTHENTICATED
+from robocore.server.state import ServerState, server_state
+from robocore.store import utcnow
 from robocore.web.sessions import Person
 
 router = APIRouter(prefix="/api/v1", tags=["admin"], responses=AUTHENTICATED)
@@ -39,3 +42,25 @@ def me(request: Request, who: Principal = Depends(require(*ROLES))) -> Me:
     return Me(name=who.name, role=who.role, groups=list(who.groups), auth="session", display_name=person.name,
               email=person.email, csrf_token=person.csrf,
               expires_at=dt.datetime.fromtimestamp(person.expires, dt.UTC))
+
+
+class MySavings(BaseModel):
+    """Hours (and minutes) the caller's own runs saved since Monday, the 1st of the month and January 1st (UTC):
+    the ledger's minutes of the runs they launched."""
+
+    week_hours: float
+    month_hours: float
+    year_hours: float
+    week_minutes: float
+    month_minutes: float
+    year_minutes: float
+
+
+@router.get("/me/savings", response_model=MySavings, summary="Mes gains / my savings")
+async def my_savings(state: ServerState = Depends(server_state),
+                     who: Principal = Depends(require(*ROLES))) -> MySavings:
+    """The ledger's minutes of the runs the caller launched (`created_by`), this ISO week, month and year, UTC."""
+    saved = await run_in_threadpool(state.store.savings_of, who.name, utcnow())
+    return MySavings(week_hours=saved.week_minutes / 60, month_hours=saved.month_minutes / 60,
+                     year_hours=saved.year_minutes / 60, week_minutes=saved.week_minutes,
+                     month_minutes=saved.month_minutes, year_minutes=saved.year_minutes)

@@ -115,15 +115,21 @@ def _detail(state: ServerState, name: str) -> ProcessDetailOut:
                             realised_formula=str(processes.REALISED_FORMULA))
 
 
-@router.get("", response_model=ProcessPage, summary="Processus / processes")
+@router.get("", response_model=ProcessPage, responses=documented(422), summary="Processus / processes")
 def list_processes(service: str | None = Query(None, description="Service exact", max_length=processes.TEXT_MAX),
                    lab: str | None = Query(None, description="Laboratoire exact", max_length=processes.TEXT_MAX),
-                   stage: Literal["idea", "study", "production", "retired"] | None = Query(None),
+                   stage: Literal["idea", "study", "production", "retired", "idée", "en étude", "en production",
+                                  "retiré"] | None = Query(None, description=(
+                       "Étape : code (idea, study, production, retired) ou libellé (idée, en étude, en production, "
+                       "retiré)")),
                    limit: int = paging.limit(), offset: int = paging.offset(),
                    state: ServerState = Depends(server_state),
                    who: Principal = Depends(require("manager", "engineer"))) -> ProcessPage:
     """Processes by name with their estimated and realised hours; filters on service, lab and stage."""
-    wanted = processes.ProcessStage(stage) if stage else None
+    try:
+        wanted = processes.parse_stage(stage) if stage else None
+    except InvalidProcess as exc:
+        raise ApiError(422, exc.message, code="invalid_process_field") from None
     records = state.store.list_processes(service, lab, wanted, limit, offset)
     shown = [ProcessOut(**_out(f)) for f in processes.figures(state.store, records)]
     return ProcessPage(processes=shown, total=state.store.count_processes(service, lab, wanted), limit=limit,

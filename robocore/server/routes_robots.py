@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from robocore.i18n import lazy_gettext as _l
 from robocore.loader import LoadedRobot
 from robocore.server import paging
 from robocore.server.auth import Principal, forbid, require
-from robocore.server.catalog import input_fields, input_schema
+from robocore.server.catalog import input_fields, input_schema, inputs_version
 from robocore.server.errors import AUTHENTICATED, ApiError, documented
 from robocore.server.state import ServerState, server_state
 
@@ -36,6 +36,9 @@ class RobotDetail(RobotSummary):
     """A robot and the form to launch it."""
 
     inputs: dict[str, dict[str, Any]]
+    inputs_version: str = Field(description="Empreinte des définitions des entrées : à renvoyer dans "
+                                            "`X-Robocore-Inputs-Version` au lancement (409 `inputs_changed` si "
+                                            "elles ont changé depuis)")
     input_schema: dict[str, Any]
     secrets: list[str]
     queue: str | None
@@ -84,5 +87,6 @@ def robot_detail(request: Request, robot: str = ROBOT_NAME, state: ServerState =
     """A robot's description and its inputs (types, French labels, defaults) as fields and JSON Schema."""
     loaded = launchable(request, state, who, robot)
     spec = loaded.spec
-    return dict(summary(loaded), inputs=input_fields(spec.inputs), input_schema=input_schema(spec.inputs),
+    return dict(summary(loaded), inputs=input_fields(spec.inputs), inputs_version=inputs_version(spec.inputs),
+                input_schema=input_schema(spec.inputs),
                 secrets=sorted(spec.secrets), queue=spec.queue)

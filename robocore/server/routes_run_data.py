@@ -26,7 +26,7 @@ from robocore.server.errors import AUTHENTICATED, ApiError, documented
 from robocore.server.routes_runs import RUN_ID, visible_run
 from robocore.server.state import ServerState, server_state
 from robocore.server.types import UtcDateTime
-from robocore.statuses import RUN_FINAL
+from robocore.statuses import RUN_FINAL, ItemStatus
 from robocore.storage import MAX_LIST, RunFileError, RunFileMissing, check_name, run_relative
 
 router = APIRouter(prefix="/api/v1/runs/{run_id}", tags=["runs"], responses={**AUTHENTICATED, **documented(404)})
@@ -69,15 +69,32 @@ def _file_error(exc: RunFileError | RunFileMissing) -> ApiError:
     return ApiError(404, _l("file not found in the run folder"), code="file_not_found")
 
 
-@router.get("/items", response_model=list[Item], summary="Éléments / work items")
+def _item_status(status: str | None) -> ItemStatus | None:
+    """The `status` filter as an item status (400 naming the value and the statuses otherwise)."""
+    if status is None:
+        return None
+    try:
+        return ItemStatus(status)
+    except ValueError:
+        raise ApiError(400, _l("unknown item status '{value}' for 'status': {known}", value=status[:40],
+                               known=", ".join(s.value for s in ItemStatus)), code="invalid_status") from None
+
+
+@router.get("/items", response_model=list[Item], summary="Éléments / work items",
+            responses=documented(400))
 def run_items(request: Request, run_id: str = RUN_ID, limit: int = paging.limit(1000, MAX_LIST),
-              offset: int = paging.offset(), state: ServerState = Depends(server_state),
+              offset: int = paging.offset(),
+              status: str | None = Query(None, max_length=100, description="Les éléments de ce statut seulement",
+                                         json_schema_extra={"enum": [s.value for s in ItemStatus]}),
+              state: ServerState = Depends(server_state),
               who: Principal = Depends(require("agent", "engineer"))) -> list[dict[str, Any]]:
     """Items with their status, attempts, error and evidence (names inside the run, as `/evidence` lists
-    them), block by block in their order: `limit` (at most 5,000) of them from `offset`."""
+    them), block by block in their order: `limit` (at most 5,000) of them from `offset`; `status` keeps one
+    status (`business_error`: the rejected ones)."""
+    wanted = _item_status(status)
     visible_run(request, state, who, run_id)
     out = []
-    for item in state.store.items(run_id, limit=limit, offset=offset):
+    for item in state.store.items(run_id, limit=limit, offset=offset, status=wanted):
         evidence = [r for p in item.evidence if (r := run_relative(run_id, p)) is not None]
         out.append(dict(asdict(item), evidence=evidence))
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import asdict
 from datetime import timedelta
@@ -9,36 +10,48 @@ from pathlib import Path as FsPath
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from robocore import dispatch, runs
 from robocore.engine import new_run_id
 from robocore.errors import RobotDefinitionError
-from robocore.i18n import Bilingual
+from robocore.i18n import Bilingual, Text, render
 from robocore.i18n import lazy_gettext as _l
 from robocore.inputs import InputError
 from robocore.loader import LoadedRobot
 from robocore.server.auth import Principal, forbid, require
-from robocore.server.errors import AUTHENTICATED, ApiError, documented
+from robocore.server.catalog import inputs_version
+from robocore.server.errors import AUTHENTICATED, ApiError, documented, error_body
 from robocore.server.routes_robots import ROBOT_NAME, launchable
 from robocore.server.state import ServerState, server_state
 from robocore.server.types import UtcDateTime
 from robocore.server.uploads import receive_form
 from robocore.statuses import RUN_FINAL, RunStatus
-from robocore.store import LEASE_SECONDS, utcnow
+from robocore.store import LEASE_SECONDS, KeyTaken, utcnow
 from robocore.store import Run as StoredRun
 
 log = structlog.get_logger("robocore.server.runs")
 router = APIRouter(prefix="/api/v1", tags=["runs"], responses=AUTHENTICATED)
 RUN_ID = Path(pattern=r"^[A-Za-z0-9_-]{1,36}$", description="Identifiant de l'exécution")
 Scalar = str | int | float | bool | None
+IDEMPOTENCY_KEY = "Idempotency-Key"
+INPUTS_VERSION = "X-Robocore-Inputs-Version"
+_KEY = re.compile(r"[\x20-\x7e]{1,100}")  # printable ASCII
 
 _LAUNCH_BODY = {"requestBody": {"required": False, "content": {
     "application/json": {"schema": {"$ref": "#/components/schemas/LaunchRequest"}},
     "multipart/form-data": {"schema": {"type": "object", "additionalProperties": {
-        "type": "string", "format": "binary"}, "description": "Une partie par entrée ; fichiers joints"}}}}}
+        "type": "string", "format": "binary"}, "description": "Une partie par entrée ; fichiers joints"}}}},
+    "parameters": [
+        {"name": "Idempotency-Key", "in": "header", "required": False,
+         "schema": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[\\x20-\\x7e]+$"},
+         "description": "Clé choisie par le client : le même lancement renvoyé avec la même clé donne la même "
+                        "exécution (201, `Idempotent-Replayed: true`), jamais une seconde"},
+        {"name": "X-Robocore-Inputs-Version", "in": "header", "required": False, "schema": {"type": "string"},
+         "description": "`inputs_version` du détail du robot : 409 `inputs_changed` si ses entrées ont changé"}]}
 
 
 class LaunchRequest(BaseModel):
@@ -139,15 +152,29 @@ def _reason(exc: ValueError) -> str:
     return str(found[0].get("msg", exc)) if found else str(exc)
 
 
-def _record(state: ServerState, loaded: LoadedRobot, given: dict[str, Any], run_id: str, who: Principal) -> None:
-    """dispatch.launch's steps, with the server's cached robot and a run id chosen before the uploads."""
+class InputsRefused(ApiError):
+    """422 `invalid_inputs`, with `fields`: each refused input, its message in French and in English."""
+
+    def __init__(self, message: Text, refused: tuple[InputError, ...] = ()) -> None:
+        super().__init__(422, message, code="invalid_inputs")
+        self.fields = [{"champ": e.field or "inputs", "erreur": render(e.text, "fr"), "error": render(e.text, "en")}
+                       for e in refused]
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(error_body(self.code, self.message, fields=self.fields), status_code=self.status)
+
+
+def _record(state: ServerState, loaded: LoadedRobot, given: dict[str, Any], run_id: str, who: Principal,
+            key: str | None) -> None:
+    """dispatch.launch's steps, with the server's cached robot and a run id chosen before the uploads; the
+    idempotency key is stored with the run (KeyTaken: a concurrent launch with the same key won)."""
     try:
-        runs.prepare(loaded, state.store, given, trigger="api", created_by=who.name, run_id=run_id)
-    except RobotDefinitionError as exc:
-        # an input's refusal is a lazy message (any language); another definition error, our summary in English
-        message = exc.text if isinstance(exc, InputError) else Bilingual(
-            str(exc), _l("the inputs do not match the robot's declaration"))
-        raise ApiError(422, message, code="invalid_inputs") from None
+        runs.prepare(loaded, state.store, given, trigger="api", created_by=who.name, run_id=run_id,
+                     idempotency_key=key)
+    except InputError as exc:  # a lazy message (any language), one entry per refused input
+        raise InputsRefused(exc.text, exc.problems) from None
+    except RobotDefinitionError as exc:  # another definition error: its text, our summary in English
+        raise InputsRefused(Bilingual(str(exc), _l("the inputs do not match the robot's declaration"))) from None
     _submit(state, run_id, loaded.spec.queue, new_run=True)
 
 
@@ -160,31 +187,68 @@ def _submit(state: ServerState, run_id: str, queue: str | None, new_run: bool) -
         raise ApiError(503, _l("executor unavailable"), code="executor_unavailable") from None
 
 
-def _launch_json(request: Request, state: ServerState, who: Principal, robot: str, given: dict[str, Any],
-                 run_id: str) -> LoadedRobot:
-    """Check the grant, refuse file paths, record and submit: one worker-thread hop for a JSON launch."""
+def _idempotency_key(request: Request) -> str | None:
+    """The `Idempotency-Key` header (1 to 100 printable ASCII characters), None when absent; else 400."""
+    key = request.headers.get(IDEMPOTENCY_KEY)
+    if key is None:
+        return None
+    if not _KEY.fullmatch(key):
+        shown = repr(key) if len(key) <= 40 else repr(key[:40]) + "…"
+        raise ApiError(400, _l("header '{header}': 1 to 100 printable ASCII characters expected, got {value} "
+                               "({length} characters)", header=IDEMPOTENCY_KEY, value=shown, length=len(key)),
+                       code="invalid_idempotency_key")
+    return key
+
+
+def _replay(state: ServerState, who: Principal, robot: str, key: str | None) -> StoredRun | None:
+    """The run this caller already launched with this key (409 when it was another robot's launch)."""
+    found = state.store.run_by_key(who.name, key) if key else None
+    if found is not None and found.robot != robot:
+        raise ApiError(409, _l("header '{header}': this key already launched a run of the robot '{robot}' ({run_id}); "
+                               "use a new key for another launch", header=IDEMPOTENCY_KEY, robot=found.robot,
+                               run_id=found.id), code="idempotency_key_conflict")
+    return found
+
+
+def _launched(run_id: str, robot: str, status: str) -> dict[str, Any]:
+    return {"id": run_id, "robot": robot, "status": status, "url": f"/api/v1/runs/{run_id}"}
+
+
+def _current_form(request: Request, state: ServerState, who: Principal, robot: str) -> LoadedRobot:
+    """A launchable robot whose inputs are those of the caller's form (X-Robocore-Inputs-Version, when sent)."""
     loaded = launchable(request, state, who, robot)
+    sent = request.headers.get(INPUTS_VERSION)
+    if sent is not None and sent != inputs_version(loaded.spec.inputs):
+        raise ApiError(409, _l("the inputs of the robot '{robot}' changed since the form was loaded: reload the form "
+                               "and launch again", robot=robot), code="inputs_changed")
+    return loaded
+
+
+def _launch_json(request: Request, state: ServerState, who: Principal, robot: str, given: dict[str, Any],
+                 run_id: str, key: str | None) -> LoadedRobot:
+    """Check the grant and the form's version, refuse file paths, record and submit: one worker-thread hop."""
+    loaded = _current_form(request, state, who, robot)
     _refuse_server_paths(given, _file_inputs(loaded))
-    _record(state, loaded, given, run_id, who)
+    _record(state, loaded, given, run_id, who, key)
     return loaded
 
 
 async def _launch_multipart(request: Request, state: ServerState, who: Principal, robot: str,
-                            run_id: str) -> LoadedRobot:
+                            run_id: str, key: str | None) -> LoadedRobot:
     """Check the grant, stream the files into the run's inputs folder, keep them in the run files storage
     (before the run is recorded and submitted: a worker elsewhere fetches them from there), record, submit.
 
     The recorded inputs name this server's copies (`<home>/runs/<id>/inputs/<input>/<file>`): a worker maps
     them to its own run folder by their place in the run (`robocore.storage.sync.map_inputs`).
     """
-    loaded = await run_in_threadpool(launchable, request, state, who, robot)
+    loaded = await run_in_threadpool(_current_form, request, state, who, robot)
     files = _file_inputs(loaded)
     folder = state.runs_root() / run_id
     fields, saved = await receive_form(request, folder / "inputs", files, state.upload_max_bytes)
     _refuse_server_paths(fields, files)
     await run_in_threadpool(_store_uploads, state, run_id, folder, saved)
     given = {**fields, **{name: str(path) for name, path in saved.items()}}
-    await run_in_threadpool(_record, state, loaded, given, run_id, who)
+    await run_in_threadpool(_record, state, loaded, given, run_id, who, key)
     return loaded
 
 
@@ -196,19 +260,45 @@ def _store_uploads(state: ServerState, run_id: str, folder: FsPath, saved: dict[
 
 
 @router.post("/robots/{robot}/runs", status_code=201, response_model=Launched, openapi_extra=_LAUNCH_BODY,
-             responses=documented(400, 404, 413, 415, 503),
+             responses=documented(400, 404, 409, 413, 415, 503),
              summary="Lancer un robot / launch a run")
-async def launch(request: Request, robot: str = ROBOT_NAME, state: ServerState = Depends(server_state),
-                 who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
-    """Validate the inputs (JSON, or multipart with the files), record a queued run, hand it to the executor."""
+async def launch(request: Request, response: Response, robot: str = ROBOT_NAME,
+                 state: ServerState = Depends(server_state),
+                 who: Principal = Depends(require("agent", "engineer"))) -> Any:
+    """Validate the inputs (JSON, or multipart with the files), record a queued run, hand it to the executor.
+
+    With `Idempotency-Key`, the caller's launch with that key is recorded once: sent again (or twice at
+    once), the same run is answered (201, `Idempotent-Replayed: true`) and not submitted again. With
+    `X-Robocore-Inputs-Version` (the robot detail's `inputs_version`), a form built before the robot's inputs
+    changed is refused (409 `inputs_changed`).
+    """
+    key = _idempotency_key(request)
+    found = await run_in_threadpool(_replay, state, who, robot, key)
+    if found is None:
+        try:
+            return await _launch(request, state, who, robot, key)
+        except InputsRefused as exc:
+            return exc.response()
+        except KeyTaken as exc:  # a concurrent request with the same key recorded its run first
+            found = await run_in_threadpool(state.store.get_run, exc.run_id)
+            if found is None or found.robot != robot:
+                await run_in_threadpool(_replay, state, who, robot, key)  # 409 naming the other robot
+                raise
+    log.info("api.launch_replayed", run_id=found.id, robot=robot, token=who.name)
+    response.headers["Idempotent-Replayed"] = "true"
+    return _launched(found.id, found.robot, str(found.status))
+
+
+async def _launch(request: Request, state: ServerState, who: Principal, robot: str, key: str | None) -> dict[str, Any]:
+    """A new run: recorded and submitted, or nothing left behind (uploaded files removed)."""
     run_id = new_run_id()
     multipart = request.headers.get("content-type", "").lower().startswith("multipart/form-data")
     try:
         if multipart:
-            loaded = await _launch_multipart(request, state, who, robot, run_id)
+            loaded = await _launch_multipart(request, state, who, robot, run_id, key)
         else:
             given = await _json_inputs(request)
-            loaded = await run_in_threadpool(_launch_json, request, state, who, robot, given, run_id)
+            loaded = await run_in_threadpool(_launch_json, request, state, who, robot, given, run_id, key)
     except BaseException:
         if multipart and state.store.get_run(run_id) is None:
             shutil.rmtree(state.runs_root() / run_id, ignore_errors=True)
@@ -216,7 +306,7 @@ async def launch(request: Request, robot: str = ROBOT_NAME, state: ServerState =
                 await run_in_threadpool(state.run_files().delete, run_id)
         raise
     log.info("api.launched", run_id=run_id, robot=robot, token=who.name)
-    return {"id": run_id, "robot": loaded.spec.robot, "status": RunStatus.QUEUED, "url": f"/api/v1/runs/{run_id}"}
+    return _launched(run_id, loaded.spec.robot, RunStatus.QUEUED)
 
 
 @router.get("/runs", response_model=list[Run], summary="Exécutions / runs")

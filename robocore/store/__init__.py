@@ -19,10 +19,10 @@ from robocore.store.rows import (
     ScheduleFire,
     StepEvent,
 )
-from robocore.store.runs import HEARTBEAT_SECONDS, LEASE_SECONDS, NewRun
+from robocore.store.runs import HEARTBEAT_SECONDS, LEASE_SECONDS, KeyTaken, NewRun
 from robocore.store.scheduler_jobs import JobState
 from robocore.store.tokens import Conflict
 
 __all__ = ["DATABASE_ERRORS", "HEARTBEAT_SECONDS", "LEASE_SECONDS", "ApiToken", "Conflict", "Grant", "HashedToken",
-           "Item", "ItemCounts", "JobState", "LeaderLock", "NewRun", "Run", "RunCounts", "ScheduleFire", "StepEvent",
-           "Store", "utcnow"]
+           "Item", "ItemCounts", "JobState", "KeyTaken", "LeaderLock", "NewRun", "Run", "RunCounts", "ScheduleFire",
+           "StepEvent", "Store", "utcnow"]

@@ -51,10 +51,14 @@ class ItemsMixin:
             rows = conn.execute(select(ITEMS.c.key, ITEMS.c.status).where(ITEMS.c.run_id == run_id)).all()
         return {key: ItemStatus(status) for key, status in rows}
 
-    def items(self, run_id: str, limit: int | None = None, offset: int = 0) -> list[Item]:
-        """A run's items, block by block in their order (`limit` of them from `offset`, or all)."""
-        query = (select(ITEMS).where(ITEMS.c.run_id == run_id).order_by(ITEMS.c.block, ITEMS.c.seq)
-                 .limit(limit).offset(offset))
+    def items(self, run_id: str, limit: int | None = None, offset: int = 0,
+              status: ItemStatus | None = None) -> list[Item]:
+        """A run's items (of one status, when given), block by block in their order (`limit` of them from
+        `offset`, or all)."""
+        query = select(ITEMS).where(ITEMS.c.run_id == run_id)
+        if status is not None:
+            query = query.where(ITEMS.c.status == status)
+        query = query.order_by(ITEMS.c.block, ITEMS.c.seq).limit(limit).offset(offset)
         with self.engine.begin() as conn:
             return [item_of(r) for r in conn.execute(query).mappings()]
 

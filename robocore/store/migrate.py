@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 
-HEAD = "0007"
+HEAD = "0009"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 

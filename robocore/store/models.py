@@ -69,6 +69,9 @@ runs = Table(
     Column("queue", String(50)),
     Column("cancel_requested", Integer, nullable=False, default=0, server_default="0"),
     Column("created_by", String(100)),   # API token name, "cli" or "schedule:<name>"
+    # the client's Idempotency-Key (0009): one run per creator and key, the database refuses a second
+    Column("idempotency_key", String(100)),
+    Index("uq_runs_created_by_idempotency_key", "created_by", "idempotency_key", unique=True),
 )
 
 # A durable work item: stored before it is processed, unique per run and key.
@@ -87,7 +90,8 @@ items = Table(
     Column("started_at", DateTime),
     Column("finished_at", DateTime),
     UniqueConstraint("run_id", "key", name="uq_items_run_key"),
-    Index("ix_items_run_status", "run_id", "status"),
+    # finished_at too (0008): the overview counts a period's items per run and status from the index alone
+    Index("ix_items_run_status", "run_id", "status", "finished_at"),
 )
 
 # A step's outcome (run-level steps and failing item steps).
@@ -125,6 +129,12 @@ ledger = Table(
     # SQLite only, the expression `month_key` compiles to; PostgreSQL groups months faster by a
     # parallel scan than through an index (measured in bench/bench_ledger.py)
     Index("ix_ledger_month", text("strftime('%Y-%m', recorded_at)"), "recorded_at", "minutes")
+    .ddl_if(dialect="sqlite"),
+    # SQLite only (0008): hours per process (per service) and month in the index's order, no sort
+    # (robocore.store.overview.month_of writes this expression)
+    Index("ix_ledger_process_month", "process_name", text("substr(recorded_at, 1, 7)"), "recorded_at", "minutes")
+    .ddl_if(dialect="sqlite"),
+    Index("ix_ledger_service_month", "service", text("substr(recorded_at, 1, 7)"), "recorded_at", "minutes")
     .ddl_if(dialect="sqlite"),
 )
 

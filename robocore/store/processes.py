@@ -96,11 +96,11 @@ class ProcessesMixin:
     engine: Engine
 
     def ensure_process(self, name: str, service: str | None, updated_by: str,
-                       stage: ProcessStage = ProcessStage.PRODUCTION) -> bool:
+                       stage: ProcessStage = ProcessStage.PRODUCTION, description: str | None = None) -> bool:
         """Create the process named `name` unless it exists (True when this call created it); race-safe."""
         now = utcnow()
         values = {"name": name, "service": service, "stage": stage.value, "created_at": now, "updated_at": now,
-                  "updated_by": updated_by}
+                  "updated_by": updated_by, "description": description}
         with self.engine.begin() as conn:  # read first: most runs find it there, and a read takes no write lock
             if conn.execute(select(PROCESSES.c.id).where(PROCESSES.c.name == name)).first() is not None:
                 return False

@@ -40,6 +40,15 @@ class NewRun:
     trigger: str = "cli"
     queue: str | None = None
     created_by: str | None = None
+    idempotency_key: str | None = None  # the client's Idempotency-Key: one run per creator and key
+
+
+class KeyTaken(Exception):
+    """Another run of the same creator holds this idempotency key (recorded first, by a concurrent launch)."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(run_id)
+        self.run_id = run_id
 
 
 def run_of(row: RowMapping) -> Run:
@@ -82,10 +91,29 @@ class RunsMixin:
 
     # ---- a run's life ---------------------------------------------------------------
     def create_run(self, run: NewRun, status: RunStatus = RunStatus.QUEUED) -> None:
-        """Record a run before it executes (status queued: no process owns it yet)."""
+        """Record a run before it executes (status queued: no process owns it yet).
+
+        With an idempotency key another run of the same creator already holds, nothing is recorded and
+        KeyTaken names that run (the unique index decides between concurrent launches).
+        """
         values = dict(asdict(run), status=status, started_at=utcnow(), cancel_requested=0)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(RUNS).values(**values))
+        except IntegrityError:
+            found = self.run_by_key(run.created_by, run.idempotency_key) if run.idempotency_key else None
+            if found is None:
+                raise
+            raise KeyTaken(found.id) from None
+
+    def run_by_key(self, created_by: str | None, key: str | None) -> Run | None:
+        """The run this creator recorded with this idempotency key, if any."""
+        if created_by is None or key is None:
+            return None
+        query = select(RUNS).where(RUNS.c.created_by == created_by, RUNS.c.idempotency_key == key)
         with self.engine.begin() as conn:
-            conn.execute(insert(RUNS).values(**values))
+            row = conn.execute(query).mappings().first()
+        return run_of(row) if row else None
 
     def claim_run(self, run_id: str, owner: str, stale_after_s: float = LEASE_SECONDS) -> bool:
         """Take the run's lease: only when no live process holds it (atomic, so never two executors).

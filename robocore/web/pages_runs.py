@@ -1,6 +1,8 @@
 """The runs pages: `GET /executions` (the list, filterable) and `GET /executions/{id}` (one run), server-rendered.
 
-Who: managers, engineers and admins (robocore.web.pages.caller); agents get a 403 page. Evidence (the
+Who: managers, engineers and admins (robocore.web.pages.caller); agents get a 403 page, but for the page of a
+run they launched themselves (the tray's notification links there): its counts and messages, no menu (the
+other pages are closed to them), no evidence; another agent's run is a 403 page. Evidence (the
 screenshots and files of the run folder) is for engineers and admins only: managers see a run's counts and
 messages, no evidence link, and `/executions/{id}/preuves/{path}` answers them 403. That route applies the
 API's checks (robocore.server.routes_run_data.get_evidence): the run must exist, the name is confined to the
@@ -38,6 +40,7 @@ from robocore.web.runs_data import (
 log = structlog.get_logger("robocore.web.runs")
 router = APIRouter(include_in_schema=False)
 EVIDENCE_ROLES = ("engineer",)  # and admin, who holds every role
+OWN_RUN_ROLES = (*pages.READERS, "agent")  # an agent: only the runs created with their own name
 INLINE_IMAGES = {"image/png", "image/jpeg", "image/gif", "image/webp"}  # never SVG: it may carry a script
 SHOWN_FILES = 200
 _RUN_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
@@ -106,10 +109,11 @@ def _files(request: Request, run_id: str) -> list[RunFile]:
 @router.get("/executions/{run_id}", response_class=HTMLResponse)
 async def run_detail(request: Request, run_id: str,
                      credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Response:
-    """One run: its summary, minutes saved, item counts, items, errors grouped, and (engineers) its evidence."""
+    """One run: its summary, minutes saved, item counts, items, errors grouped, and (engineers) its evidence;
+    for the agent who launched it, the same without evidence and without the menu."""
     lang = pages.language(request)
     _ = pages.translator(lang)
-    who = await pages.caller(request, credentials, what=_("The runs"))
+    who = await pages.caller(request, credentials, roles=OWN_RUN_ROLES, what=_("The runs"))
     if not isinstance(who, Principal):
         return who
     store = request.app.state.robocore.store
@@ -117,9 +121,16 @@ async def run_detail(request: Request, run_id: str,
     if run is None:
         return pages.message(request, 404, _("Run not found"),
                              _("No run has the id « %(id)s ».", id=run_id[:80]), user=who.name)
+    own_only = not who.has(*pages.READERS)
+    if own_only and run.created_by != who.name:
+        log.warning("page.forbidden", token=who.name, role=who.role, path=request.url.path)
+        return pages.message(request, 403, _("Access refused"),
+                             _("This run was launched by someone else: your role (%(role)s) shows only the runs "
+                               "you launched.", role=who.role), user=who.name)
     params = dict(request.query_params)
     evidence = who.has(*EVIDENCE_ROLES)
-    values: dict[str, Any] = {"user": who.name, "nav": "runs", "roles": pages.roles_of(who), "params": params,
+    values: dict[str, Any] = {"user": who.name, "nav": None if own_only else "runs", "agent_view": own_only,
+                              "roles": pages.roles_of(who), "params": params,
                               "run": run, "run_error": scrub(run.error) if run.error else None, "error": None,
                               "data": None, "evidence": evidence,
                               "files": [], "images": [], "others": [],

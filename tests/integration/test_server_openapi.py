@@ -78,7 +78,8 @@ def _body(path: str, method: str) -> Any:
     if path.endswith("/runs") and "robots" in path:
         return {"inputs": {"nombre": 2}}
     return {"/api/v1/tokens": {"name": "nouveau-jeton", "role": "manager"},
-            "/api/v1/grants": {"robot": "lot-50", "group": "g2"}}.get(path)
+            "/api/v1/grants": {"robot": "lot-50", "group": "g2"},
+            "/api/v1/ideas": {"task": "Saisie des congés", "frequency": "weekly", "minutes_by_hand": 20}}.get(path)
 
 
 def test_every_operation_answers_without_server_error(served: Served) -> None:

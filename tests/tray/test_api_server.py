@@ -90,10 +90,8 @@ def test_events_followed_to_the_end(served: Served) -> None:
                                                      ("D-010", "Dossier 10 : montant manquant")]
 
 
-@pytest.mark.xfail(strict=True, reason="server side of issue 12: the launch route does not honour Idempotency-Key "
-                                       "yet; this test passes (and must lose its mark) once it does")
 def test_same_key_twice_is_one_run(served: Served) -> None:
-    """The same idempotency key sent twice (a crash between send and mark) gives the same run."""
+    """The same idempotency key sent twice (a crash between send and mark) gives the same run, marked replayed."""
     first = served.engineer.launch("lot-50", {"nombre": 3}, {}, key="same-key")
     again = served.engineer.launch("lot-50", {"nombre": 3}, {}, key="same-key")
-    assert again.id == first.id
+    assert again.id == first.id and again.replayed and not first.replayed

@@ -28,7 +28,7 @@ def test_local_not_yet() -> None:
 
 
 def test_help_lists_options() -> None:
-    """The help shows --server, --token-from-keyring/--ask-token, --local and --lang."""
-    result = CliRunner().invoke(app(), ["tray", "--help"])
-    for option in ("--server", "--token-from-keyring", "--ask-token", "--local", "--lang"):
+    """The help shows --server, --token-from-keyring/--ask-token, --sign-in, --local and --lang."""
+    result = CliRunner().invoke(app(), ["tray", "--help"], env={"COLUMNS": "200"})
+    for option in ("--server", "--token-from-keyring", "--ask-token", "--sign-in", "--local", "--lang"):
         assert option in result.output
