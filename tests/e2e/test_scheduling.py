@@ -30,7 +30,7 @@ steps:
   - use: flow.log
     with: {message: "{{ inputs.message }}"}
 """
-LEADER_LINE = "this process is now the scheduler leader"
+LEADER_LINE = "ce processus est désormais le planificateur meneur"  # robocore.scheduling, in French by default
 FINAL = ("succeeded", "failed", "completed_with_errors", "cancelled")
 
 
