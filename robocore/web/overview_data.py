@@ -56,9 +56,10 @@ class Filters:
     def last_day(self) -> date:
         return self.end - timedelta(days=1)
 
-    def export_query(self) -> str:
-        """The exports' query for the same period (start included, end excluded) and the same filters."""
-        query = {"start": self.start.isoformat(), "end": self.end.isoformat(), "by": "process"}
+    def export_query(self, by: str = "process") -> str:
+        """The exports' query for the same period (start included, end excluded) and the same filters, grouped
+        `by` process (default) or service."""
+        query = {"start": self.start.isoformat(), "end": self.end.isoformat(), "by": by}
         named = {"process": self.scope.process, "service": self.scope.service, "lab": self.scope.lab}
         return urlencode({**query, **{key: value for key, value in named.items() if value is not None}})
 

@@ -328,3 +328,25 @@ def test_sqlite_sums_months_in_index_order(tmp_path: Any, dimension: Dimension) 
         assert "USE TEMP B-TREE FOR GROUP BY" not in plan[:plan.index(reading) + 2], plan
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("dimension", list(Dimension))
+def test_downloads_total_the_page(filled: Filled, dimension: Dimension) -> None:  # noqa: F811
+    """The page's Excel and CSV links export its period and filters (by service on /services, by process on
+    /labos, a lab having no grouping of its own); the CSV's total is the page's total minutes, exactly."""
+    from tests.integration.test_exports import _number as csv_number
+    from tests.integration.test_exports import _parse_csv
+
+    client, _store, plans, tokens = filled
+    wanted, query = _period_query(_today())
+    for scope, view in (({}, wanted), ({"labo": RISKY}, Wanted(wanted.start, wanted.end, lab=RISKY))):
+        page = client.get(PATHS[dimension], params={**_period(query), **scope}, headers=bearer(tokens["manager"]))
+        links = dict(re.findall(r'id="export-(xlsx|csv)" href="([^"]+)"', page.text))
+        csv_link = html.unescape(links["csv"])
+        wanted_by = "service" if dimension is Dimension.SERVICE else "process"
+        assert parse_qs(urlsplit(csv_link).query)["by"] == [wanted_by]
+        assert html.unescape(links["xlsx"]) == csv_link.replace(".csv?", ".xlsx?")
+        answer = client.get(csv_link, headers=bearer(tokens["manager"]))
+        assert answer.status_code == 200
+        _header, rows = _parse_csv(answer.content)
+        assert csv_number(rows["Total"][1]) == pytest.approx(_by_hand(plans, view).minutes, abs=1e-9)
