@@ -44,6 +44,7 @@ class _Scope:
         self.values: dict[str, Any] = {}
         self.locks: dict[str, asyncio.Lock] = {}
         self.failure_hooks: list[FailureHook] = []
+        self.per_lane: set[str] = set()  # names opened here that each lane of a loop opens anew
 
 
 def safe_name(text: str) -> str:
@@ -61,17 +62,19 @@ class Context:
         run_dir: the run's own folder (<home>/runs/<run_id>) for logs and evidence.
         level: "run", "lane" (one concurrency slot of a for_each) or "item".
         item_key: the current work item's key, None outside a for_each.
+        unit: what evidence and traces are filed under: the item key, "lane-2-setup", or None (the run).
         settings: headed, timeout_ms, trace, allowed_dirs.
         log: a structlog logger bound with run_id, robot, item and step.
     """
 
     def __init__(self, *, run_id: str, robot: str, robot_dir: Path, run_dir: Path,
                  settings: RunSettings | None = None, item_key: str | None = None,
-                 parent: Context | None = None, level: str = "run") -> None:
+                 parent: Context | None = None, level: str = "run", unit: str | None = None) -> None:
         self.run_id, self.robot = run_id, robot
         self.robot_dir, self.run_dir = robot_dir, run_dir
         self.settings = settings or RunSettings()
         self.item_key = item_key
+        self.unit = unit or item_key
         self.parent = parent
         self.level = level
         self.step_id: str | None = None
@@ -81,9 +84,19 @@ class Context:
 
     # ---- scopes -------------------------------------------------------------
     def for_lane(self) -> Context:
-        """A child context for one concurrency lane of a for_each (one browser page each)."""
+        """A child context for one concurrency lane of a for_each (one browser page each).
+
+        A loop of one lane does not call it: its items are children of the run context and share
+        the run's lane-scoped resources (the run-level page).
+        """
         return Context(run_id=self.run_id, robot=self.robot, robot_dir=self.robot_dir,
                        run_dir=self.run_dir, settings=self.settings, parent=self, level="lane")
+
+    def for_setup(self, lane: int) -> Context:
+        """A child context for the `lane_setup` steps of one lane: item-like, evidence under lane-<n>-setup."""
+        return Context(run_id=self.run_id, robot=self.robot, robot_dir=self.robot_dir,
+                       run_dir=self.run_dir, settings=self.settings, parent=self, level="item",
+                       unit=f"lane-{lane}-setup")
 
     def for_item(self, key: str) -> Context:
         """A child context for one work item: its own item-scoped resources."""
@@ -105,6 +118,8 @@ class Context:
         sc = self._scope_for(scope)
         if name not in sc.values:
             sc.values[name] = sc.stack.enter_context(factory())
+            if scope == "lane":
+                sc.per_lane.add(name)
         return sc.values[name]
 
     async def aresource(self, name: str,
@@ -116,11 +131,17 @@ class Context:
         async with lock:
             if name not in sc.values:
                 sc.values[name] = await sc.stack.enter_async_context(factory())
+                if scope == "lane":
+                    sc.per_lane.add(name)
         return sc.values[name]
 
     def peek(self, name: str, scope: str = "item") -> Any:
         """The resource already open under `name` in that scope, or None."""
         return self._scope_for(scope).values.get(name)
+
+    def per_lane_resources(self) -> set[str]:
+        """Names of the open resources of this scope that each lane of a loop opens for itself (a page)."""
+        return set(self._scope.per_lane)
 
     def on_failure(self, hook: FailureHook) -> None:
         """Register a hook called when the current item fails; it returns evidence files."""
@@ -170,7 +191,7 @@ class Context:
 
     def evidence_path(self, filename: str) -> Path:
         """Where to save a piece of evidence for the current item (folder created, path confined)."""
-        folder = self.run_dir / "evidence" / safe_name(self.item_key or "run")
+        folder = self.run_dir / "evidence" / safe_name(self.unit or "run")
         return self.path(folder / safe_name(filename), write=True)
 
 

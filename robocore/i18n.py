@@ -268,6 +268,16 @@ def npgettext(context: str, singular: str, plural: str, n: int, **params: Any) -
     return Message(singular, plural=plural, n=n, context=context, params=params).render()
 
 
+def N_(msgid: str) -> str:
+    """Mark `msgid` for the catalogues and give it back untranslated (no-op marker).
+
+    For texts translated where they are shown rather than where they are written: the CLI's help
+    (`robocore.cli.help_text` translates the command tree) and the API's OpenAPI summaries and
+    descriptions (translated per request language when `/openapi.json` is served).
+    """
+    return msgid
+
+
 _ = gettext
 _l = lazy_gettext
 
@@ -288,6 +298,6 @@ def install_jinja(env: Any) -> None:
         newstyle=True)
 
 
-__all__ = ["DEFAULT", "LANGUAGES", "Bilingual", "Message", "Text", "_", "_l", "current", "gettext", "install_jinja",
-           "lazy_gettext", "lazy_ngettext", "lazy_npgettext", "lazy_pgettext", "negotiate", "ngettext",
+__all__ = ["DEFAULT", "LANGUAGES", "N_", "Bilingual", "Message", "Text", "_", "_l", "current", "gettext",
+           "install_jinja", "lazy_gettext", "lazy_ngettext", "lazy_npgettext", "lazy_pgettext", "negotiate", "ngettext",
            "npgettext", "pgettext", "render", "reset_language", "set_language", "supported", "use_language"]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from robocore.i18n import Message, render
+from robocore.i18n import N_, Message, render
 from robocore.i18n import lazy_gettext as _l
 from robocore.processes import DESCRIPTION_MAX, NAME_MAX, VOLUME_MAX, InvalidProcess, field_refusal
 from robocore.store.rows import ProcessStage
@@ -35,12 +35,13 @@ class Idea(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    task: str = Field(min_length=1, max_length=NAME_MAX, pattern=_NAME, description="La tâche à automatiser")
-    frequency: Frequency = Field(description="daily, weekly, monthly, yearly, occasional")
+    # descriptions: English msgids, shown in the API's language by its OpenAPI document (robocore.server.app)
+    task: str = Field(min_length=1, max_length=NAME_MAX, pattern=_NAME, description=N_("The task to automate"))
+    frequency: Frequency = Field(description=N_("daily, weekly, monthly, yearly or occasional"))
     minutes_by_hand: float = Field(gt=0, le=MINUTES_MAX, allow_inf_nan=False,
-                                   description="Minutes à la main, chaque fois")
-    volume_per_year: int | None = Field(None, ge=0, le=VOLUME_MAX, description="Fois (ou éléments) par an")
-    details: str | None = Field(None, max_length=DESCRIPTION_MAX, pattern=_NO_NUL, description="Précisions")
+                                   description=N_("Minutes by hand, each time"))
+    volume_per_year: int | None = Field(None, ge=0, le=VOLUME_MAX, description=N_("Times (or items) a year"))
+    details: str | None = Field(None, max_length=DESCRIPTION_MAX, pattern=_NO_NUL, description=N_("Details"))
 
 
 class IdeaExists(Exception):

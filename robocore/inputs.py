@@ -158,13 +158,33 @@ def resolve_inputs(robot: Robot, given: dict[str, Any], base: Path) -> dict[str,
 
 
 def _resolved(name: str, spec: InputSpec, value: Any, base: Path) -> Any:
-    """One input's typed value (None when left empty and optional)."""
+    """One input's typed value (None when left empty and optional; "" for a text input whose declared
+    default is "": its author said an empty text will do)."""
+    if value == "" and spec.type == "text" and spec.default == "":
+        return ""
     if value is None or value == "":
         if spec.required:
             raise InputError(_l("missing input “{label}” ({name}): --input {name}=...", label=spec.label or name,
                                 name=name), name)
         return None
     return _coerce(name, spec, value, base)
+
+
+def from_command_line(robot: Robot, given: dict[str, Any], cwd: Path | None = None) -> dict[str, Any]:
+    """Inputs typed on the command line, their relative file paths made absolute from `cwd` (default: the
+    current folder), where the user typed the command, as every command line reads paths.
+
+    A default written in the robot file stays relative to the robot's folder (`resolve_inputs`). The file
+    named is then admitted by the path policy as the run's file input (that file alone, `RunSettings.input_files`).
+    """
+    here = cwd or Path.cwd()
+    out = dict(given)
+    for name, value in given.items():
+        spec = robot.inputs.get(name)
+        if spec is not None and spec.type == "file" and isinstance(value, str) and value.strip():
+            path = Path(value).expanduser()
+            out[name] = str(path if path.is_absolute() else here / path)
+    return out
 
 
 def parse_pairs(pairs: list[str]) -> dict[str, str]:

@@ -67,13 +67,19 @@ def _suggest(word: str, choices: list[str]) -> str:
 def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """Map a pydantic error location onto the data path (dropping union tags)."""
     path: list[Any] = []
+    in_list = False
     for part in loc:
+        if in_list and part in _TAGS:  # a step's union tag, even when the step has a key of that name
+            in_list = False
+            continue
+        in_list = False
         if isinstance(data, dict) and part in data:
             path.append(part)
             data = data[part]
         elif isinstance(data, list) and isinstance(part, int) and part < len(data):
             path.append(part)
             data = data[part]
+            in_list = True
         elif part in _TAGS or part in ("function-after", "function-plain"):
             continue
         elif isinstance(data, dict) and part == "with_" and "with" in data:
@@ -199,9 +205,9 @@ def _check_steps(spec: Robot, registry: Registry, checker: _Checker) -> None:
                 checker.add(path + ("id",), _("duplicate step id '{id}'", id=step.id))
             ids[step.id] = path
         if isinstance(step, ForEach):
-            for field in ("for_each", "key", "when"):
+            for field in ("for_each", "key", "when", "concurrency"):
                 _check_values(getattr(step, field), path + (field,), checker)
-            for block in ("verify", "steps"):
+            for block in ("lane_setup", "verify", "steps"):
                 for j, inner in enumerate(getattr(step, block)):
                     _check_with(inner, path + (block, j), registry, checker)
         else:
@@ -235,7 +241,7 @@ def _known_names(spec: Robot) -> dict[str, list[str]]:
     """What expressions may name: the declared secrets and the step ids of the robot."""
     steps: list[ActionStep | ForEach] = []
     for step in spec.steps:
-        steps += [step, *step.steps, *step.verify] if isinstance(step, ForEach) else [step]
+        steps += [step, *step.lane_setup, *step.steps, *step.verify] if isinstance(step, ForEach) else [step]
     return {"secrets": list(spec.secrets), "steps": [s.id for s in steps if s.id]}
 
 

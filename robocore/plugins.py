@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, TypeVar, get_args, get_type_hints
+from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
@@ -17,6 +17,9 @@ from robocore.errors import BusinessError, PluginError
 from robocore.i18n import gettext as _
 from robocore.problems import describe
 from robocore.secrets import Secret
+
+if TYPE_CHECKING:
+    from robocore.actiondoc import ResultDoc
 
 ENTRY_POINT_GROUP = extensions.ACTIONS.group
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,6 +36,7 @@ class ActionDef:
     provider: str = "?"
     _signature: inspect.Signature | None = field(default=None, repr=False)
     _params: type[BaseModel] | None = field(default=None, repr=False)
+    _result: ResultDoc | None = field(default=None, repr=False)
     _adapters: dict[str, TypeAdapter[Any]] = field(default_factory=dict, repr=False)
 
     @property
@@ -55,6 +59,45 @@ class ActionDef:
                 raise PluginError(_("action '{action}' ({provider}): unreadable parameter types: {error}",
                                     action=self.name, provider=self.provider, error=extensions.one_line(exc))) from exc
         return self._params
+
+    @property
+    def result(self) -> ResultDoc:
+        """Its documented result (the TypedDict of its return annotation), read when first asked for.
+
+        Like `params`, not at registration: only `robo plugins`, `robo docs` and `robo schema` need it.
+
+        Raises:
+            PluginError: its return annotation cannot be read.
+        """
+        if self._result is None:
+            from robocore import actiondoc
+
+            try:
+                self._result = actiondoc.result_doc(self.func)
+            except Exception as exc:  # get_type_hints: NameError, TypeError...
+                raise actiondoc.unreadable(self.name, self.provider, exc) from exc
+        return self._result
+
+    @property
+    def description(self) -> str:
+        """Its docstring's text before the sections (`Args:`, `Example:`...)."""
+        from robocore.actiondoc import summary
+
+        return summary(self.func.__doc__)
+
+    @property
+    def arg_docs(self) -> dict[str, str]:
+        """Each parameter's description, from the docstring's `Args:` section."""
+        from robocore.actiondoc import arg_descriptions
+
+        return arg_descriptions(self.func.__doc__)
+
+    @property
+    def examples(self) -> list[str]:
+        """The YAML steps of the docstring's `Example:` sections, as written."""
+        from robocore.actiondoc import examples
+
+        return examples(self.func.__doc__)
 
     def _parameters(self) -> list[inspect.Parameter]:
         if self._signature is None:
@@ -117,14 +160,16 @@ def _reveal(value: Any) -> Any:
     return value
 
 
-class _LenientSchema(GenerateJsonSchema):
+class LenientSchema(GenerateJsonSchema):
+    """JSON Schema generation that leaves Python-only types open instead of failing."""
+
     def handle_invalid_for_json_schema(self, schema: Any, error_info: str) -> JsonSchemaValue:
         return {}
 
 
 def params_json_schema(action_def: ActionDef) -> dict[str, Any]:
     """JSON Schema of an action's parameters (types Python-only are left open)."""
-    return action_def.params.model_json_schema(schema_generator=_LenientSchema)
+    return action_def.params.model_json_schema(schema_generator=LenientSchema)
 
 
 def _first_line(doc: str | None) -> str:

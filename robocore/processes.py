@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from robocore.errors import RobocoreError
-from robocore.i18n import Message, render
+from robocore.i18n import N_, Message, render
 from robocore.i18n import gettext as _
 from robocore.i18n import lazy_gettext as _l
 from robocore.store.rows import MinutesPeriod, ProcessRecord, ProcessStage
@@ -92,14 +92,17 @@ class ProcessChanges(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    service: str | None = Field(None, max_length=TEXT_MAX, pattern=_NO_NUL, description="Service ou direction")
-    lab: str | None = Field(None, max_length=TEXT_MAX, pattern=_NO_NUL, description="Laboratoire d'innovation")
-    region: str | None = Field(None, max_length=TEXT_MAX, pattern=_NO_NUL, description="Région")
-    description: str | None = Field(None, max_length=DESCRIPTION_MAX, pattern=_NO_NUL, description="Description")
-    annual_volume: int | None = Field(None, ge=0, le=VOLUME_MAX, description="Volume annuel estimé (éléments/an)")
+    # descriptions: English msgids, shown in the API's language by its OpenAPI document (robocore.server.app)
+    service: str | None = Field(None, max_length=TEXT_MAX, pattern=_NO_NUL, description=N_("Service or directorate"))
+    lab: str | None = Field(None, max_length=TEXT_MAX, pattern=_NO_NUL, description=N_("Innovation lab"))
+    region: str | None = Field(None, max_length=TEXT_MAX, pattern=_NO_NUL, description=N_("Region"))
+    description: str | None = Field(None, max_length=DESCRIPTION_MAX, pattern=_NO_NUL, description=N_("Description"))
+    annual_volume: int | None = Field(None, ge=0, le=VOLUME_MAX,
+                                      description=N_("Estimated annual volume (items a year)"))
     goal_hours: float | None = Field(None, ge=0, le=GOAL_MAX, allow_inf_nan=False,
-                                     description="Objectif annuel (heures économisées)")
-    stage: StageCode = Field("production", description="idea (idée), study (en étude), production, retired (retiré)")
+                                     description=N_("Annual goal (hours saved)"))
+    stage: StageCode = Field("production", description=N_(
+        "idea (idée), study (en étude), production, retired (retiré)"))
 
     @field_validator("stage", mode="before")
     @classmethod

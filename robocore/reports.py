@@ -46,6 +46,8 @@ class ReportLine:
     runs_succeeded: int
     runs_with_errors: int
     run_success_rate: float | None
+    supervision_minutes: float = 0.0  # agents' supervision of the attended runs (robo tray --local)
+    net_hours: float = 0.0  # hours minus that supervision, rounded
 
     @classmethod
     def of(cls, group: str, figures: Figures, annual_hours: float) -> ReportLine:
@@ -55,7 +57,8 @@ class ReportLine:
                    round(figures.hours / annual_hours, 3), figures.minutes, figures.items_done,
                    figures.items_attempted, figures.business_errors, figures.application_errors,
                    shown_rate(figures.items_done, figures.items_attempted), figures.runs_succeeded,
-                   figures.runs_with_errors, run_rate)
+                   figures.runs_with_errors, run_rate, figures.supervision_minutes,
+                   round(figures.net_minutes / 60, 2))
 
 
 @dataclass

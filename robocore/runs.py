@@ -43,7 +43,8 @@ def _secrets(loaded: LoadedRobot) -> dict[str, Any]:
     if not declared:
         return {}
     try:
-        return resolve(declared, default_providers(cfg.home()), str(loaded.path))
+        return resolve(declared, default_providers(cfg.home()), str(loaded.path),
+                       identifiers={n: s.identifiers for n, s in loaded.spec.secrets.items()})
     except (OSError, ValueError) as exc:  # an unreadable or refused secrets file
         raise RobotDefinitionError(_("secrets unreadable: {error}", error=exc)) from None
 

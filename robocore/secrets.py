@@ -1,4 +1,11 @@
-"""Secret values: a masked type, the providers that fetch them, and scrubbing."""
+"""Secret values: a masked type, the providers that fetch them, and scrubbing.
+
+A secret field is either a password (the default: any secret value) or an identifier (declared
+`identifiers: [username]` in the robot file): a value the target site itself shows on its pages,
+such as the agent's user name. Both are scrubbed from logs, errors, reports and the store alike;
+the difference is for browser traces only: an identifier present in a trace does not void it, a
+password does (`password_values`).
+"""
 
 from __future__ import annotations
 
@@ -21,17 +28,26 @@ _MIN_SCRUB_LENGTH = 4  # shorter values would mask ordinary words
 _lock = threading.Lock()
 _known: dict[str, None] = {}
 _ordered: tuple[str, ...] = ()  # _known longest first, rebuilt on register: scrub() runs on every log event
+_passwords: dict[str, str | None] = {}  # each form of a password value (not identifiers) -> its secret's name
+_passwords_ordered: tuple[str, ...] = ()
 
 
 class Secret:
-    """A secret value whose str() and repr() never show it; call reveal() to use it."""
+    """A secret value whose str() and repr() never show it; call reveal() to use it.
 
-    __slots__ = ("_value", "name")
+    Attributes:
+        name: a label such as `portail.password` (never the value).
+        identifier: True for an identifier field (shown by the site on its pages: it may stay in a
+            browser trace); False for a password, which never may.
+    """
 
-    def __init__(self, value: str, name: str = "secret") -> None:
+    __slots__ = ("_value", "identifier", "name")
+
+    def __init__(self, value: str, name: str = "secret", *, identifier: bool = False) -> None:
         self._value = value
         self.name = name
-        register(value)
+        self.identifier = identifier
+        register(value, identifier=identifier, name=name)
 
     def reveal(self) -> str:
         """Return the clear value (only at the point of use: typing it, sending it)."""
@@ -72,23 +88,45 @@ def _encodings(value: str) -> Iterable[str]:
     yield raw.hex()
 
 
-def register(value: str) -> None:
-    """Remember a secret value so that scrub() removes it and its encodings everywhere."""
+def register(value: str, *, identifier: bool = False, name: str | None = None) -> None:
+    """Remember a secret value so that scrub() removes it and its encodings everywhere.
+
+    A value registered once as a password stays one, even if also registered as an identifier;
+    `name` (`portail.password`, never the value) lets a message say which secret was found.
+    """
     if len(value) < _MIN_SCRUB_LENGTH:
         return
-    global _ordered
+    global _ordered, _passwords_ordered
+    if name is not None and "." not in name:  # `template`, `secret`: not a declared `name.field`
+        name = None
+    forms = [form for form in _encodings(value) if len(form) >= _MIN_SCRUB_LENGTH]
     with _lock:
         before = len(_known)
-        for form in _encodings(value):
-            if len(form) >= _MIN_SCRUB_LENGTH:
-                _known[form] = None
+        _known.update(dict.fromkeys(forms))
         if len(_known) != before:
             _ordered = tuple(sorted(_known, key=len, reverse=True))
+        if not identifier:
+            before = len(_passwords)
+            for form in forms:
+                if _passwords.get(form) is None:
+                    _passwords[form] = name
+            if len(_passwords) != before:
+                _passwords_ordered = tuple(sorted(_passwords, key=len, reverse=True))
 
 
 def known_values() -> list[str]:
     """The registered secret forms, longest first (so a longer form is replaced whole)."""
     return list(_ordered)
+
+
+def password_values() -> list[str]:
+    """The registered forms of password values (every secret but identifiers), longest first."""
+    return list(_passwords_ordered)
+
+
+def password_name(form: str) -> str | None:
+    """The name of the secret a password form belongs to (None if unnamed or unknown)."""
+    return _passwords.get(form)
 
 
 def scrub(text: str) -> str:
@@ -202,8 +240,11 @@ def plugin_providers() -> list[SecretProvider]:
 
 
 def resolve(declared: Mapping[str, Iterable[str]], providers: list[SecretProvider],
-            robot: str) -> dict[str, dict[str, Secret]]:
-    """Fetch every declared secret field; a missing one is a clear error naming it."""
+            robot: str, identifiers: Mapping[str, Iterable[str]] | None = None) -> dict[str, dict[str, Secret]]:
+    """Fetch every declared secret field; a missing one is a clear error naming it.
+
+    `identifiers` names, per secret, the fields that are identifiers rather than passwords.
+    """
     out: dict[str, dict[str, Secret]] = {}
     for name, fields in declared.items():
         out[name] = {}
@@ -216,5 +257,6 @@ def resolve(declared: Mapping[str, Iterable[str]], providers: list[SecretProvide
                 raise RobotDefinitionError(_("secret '{secret}' not found: set {variable} or add it to the secrets "
                                              "file{unloaded}", secret=secret, variable=env_var(name, field),
                                              unloaded=unloaded), path=robot)
-            out[name][field] = Secret(value, f"{name}.{field}")
+            shown = field in (identifiers or {}).get(name, ())
+            out[name][field] = Secret(value, f"{name}.{field}", identifier=shown)
     return out

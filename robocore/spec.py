@@ -22,8 +22,8 @@ class _Strict(BaseModel):
 class Process(_Strict):
     """What the saved hours count against, and an agent's manual time."""
 
-    name: str = Field(description="Nom du processus métier / business process name")
-    service: str = Field(description="Service ou direction / department")
+    name: str = Field(description="Nom du processus métier")
+    service: str = Field(description="Service ou direction")
     manual_minutes_per_item: float = Field(ge=0, le=24 * 60,
                                            description="Minutes d'un agent pour un élément, à la main")
     manual_minutes_per_run: float = Field(0, ge=0, le=24 * 60,
@@ -78,10 +78,29 @@ class InputSpec(_Strict):
 
 
 class SecretSpec(_Strict):
-    """A secret the robot needs; values come from providers, never from the file."""
+    """A secret the robot needs; values come from providers, never from the file.
+
+    Its `identifiers` are fields the target site itself shows on its pages (a user name): scrubbed
+    from logs, errors, reports and the store like the others, typed without voiding the browser
+    trace, and allowed in a kept trace; every other field is a password, never kept in a trace.
+    """
 
     fields: list[str] = Field(min_length=1, description="Champs du secret, ex. [username, password]")
+    identifiers: list[str] = Field(
+        default_factory=list,
+        description="Champs qui sont des identifiants affichés par le site (ex. [username]) : masqués partout "
+                    "comme les autres, mais leur présence dans une trace ne l'annule pas / identifier fields the "
+                    "site shows on its pages: never logged, yet a trace showing them is kept (a password never)")
     label: str | None = None
+
+    @model_validator(mode="after")
+    def _identifiers_are_fields(self) -> SecretSpec:
+        """Each identifier names one of the secret's fields."""
+        for name in self.identifiers:
+            if name not in self.fields:
+                raise _refused(_("identifier '{identifier}' is not one of the fields of this secret ({fields})",
+                                 identifier=name, fields=", ".join(self.fields)))
+        return self
 
 
 class ActionStep(_Strict):
@@ -92,11 +111,27 @@ class ActionStep(_Strict):
     use: str = Field(description="Action à appeler, ex. browser.fill")
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
     when: str | bool | None = Field(None, description="Condition: l'étape ne s'exécute que si vraie")
-    continue_on_error: bool = False
+    continue_on_error: bool = Field(False, description=(
+        "Keep going when this step fails. Its output `steps.<id>` is then `{ok: false, error: \"...\"}` "
+        "(test it with `{{ steps.<id>.ok is false }}`); a step that succeeds keeps its action's result."))
+
+
+MAX_CONCURRENCY = 64
 
 
 class ForEach(_Strict):
-    """A loop over durable work items: each is stored before it is processed."""
+    """A loop over durable work items: each is stored before it is processed.
+
+    Pages: with `concurrency: 1` the items run in the page the steps before the loop left (same
+    browser context), and the steps after the loop continue in it. With more lanes, each lane
+    works in its own page, seeded with the run-level cookies and storage and opened at the
+    run-level page's address: what the earlier steps *did* on the page (a click on "Start", a
+    search) is not replayed there — put those steps under `lane_setup:`, run once per lane
+    before its first item.
+
+    In the item steps, `loop` holds `key`, `index` (1-based), `index0`, `first`, `last`,
+    `length` (positions in the `for_each` list) and `lane` (1-based lane number).
+    """
 
     id: str | None = Field(None, pattern=STEP_ID_RE)
     name: str | None = None
@@ -105,12 +140,56 @@ class ForEach(_Strict):
     key: str = Field(description="Clé durable de l'élément, unique dans l'exécution")
     retries: int = Field(0, ge=0, le=20, description="Nouvelles tentatives sur erreur applicative")
     backoff_seconds: float = Field(1.0, ge=0, le=3600)
-    concurrency: int = Field(1, ge=1, le=64)
+    concurrency: int | str = Field(1, description=(
+        "Items processed at once, 1 to 64, or an expression rendered when the run starts, e.g. "
+        "\"{{ inputs.lanes }}\". With 1, the items run in the page the steps before the loop left; "
+        "with more, each lane has its own page (see lane_setup)."), json_schema_extra={"anyOf": [
+            {"type": "integer", "minimum": 1, "maximum": MAX_CONCURRENCY},
+            {"type": "string", "pattern": r"\{\{"}]})
     stop_on_failure: bool = False
+    stop_on_first_timeout: bool = Field(True, description=(
+        "Stop the loop when an item fails on a timeout before any item of the loop succeeded: the page "
+        "is not what the robot expects. The other items stay pending (`robo resume` takes them) and "
+        "the run fails with a message saying so. false: every item waits its own timeout."))
+    lane_setup: list[ActionStep] = Field(default_factory=list, description=(
+        "Steps run once per lane, in the lane's own page, before its first item (open the portal, "
+        "log in, click Start). A failing lane setup fails the item that lane was about to take, "
+        "naming the lane; the other lanes go on."))
     verify: list[ActionStep] = Field(default_factory=list,
                                      description="Étapes qui prouvent qu'un élément est déjà fait")
     steps: list[ActionStep] = Field(min_length=1)
     when: str | bool | None = None
+
+    @field_validator("concurrency", mode="before")
+    @classmethod
+    def _lanes(cls, v: Any) -> int | str:
+        """A whole number from 1 to 64, or an expression rendered (and checked) when the run starts."""
+        if is_expression(v):
+            return str(v)
+        try:
+            return lane_count(v)
+        except ValueError as exc:
+            raise _refused(str(exc)) from None
+
+
+def lane_count(value: Any) -> int:
+    """A loop's concurrency from a literal or a rendered expression: a whole number from 1 to 64.
+
+    Raises:
+        ValueError: naming the value given and what is expected.
+    """
+    v = value
+    if isinstance(v, str) and v.strip().isdigit():
+        v = int(v)
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise ValueError(_("a number from 1 to {maximum} or an expression such as \"{{{{ inputs.lanes }}}}\" "
+                           "is expected, got \"{value}\"", maximum=MAX_CONCURRENCY, value=value))
+    if not 1 <= v <= MAX_CONCURRENCY:
+        raise ValueError(_("a number from 1 to {maximum} is expected, got {value}", maximum=MAX_CONCURRENCY,
+                           value=v))
+    return v
 
 
 def _step_kind(value: Any) -> str:

@@ -12,8 +12,9 @@ code, run `make i18n`, translate the new entries of `robocore/locale/fr/LC_MESSA
 (identity) by `extract`; edit an English msgstr only to polish a wording without touching code.
 
 What is extracted is what `babel.cfg` maps (Python under robocore/, the Jinja2 templates of the
-pages) with the keywords of `KEYWORDS`; the same by hand:
-`pybabel extract -F babel.cfg -k lazy_gettext -k _l -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
+pages) with the keywords of `KEYWORDS` (`N_` marks texts translated where they are shown: the CLI's
+help, the API's OpenAPI summaries); the same by hand:
+`pybabel extract -F babel.cfg -k N_ -k lazy_gettext -k _l -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
 -k lazy_npgettext:1c,2,3 -o robocore/locale/robocore.pot robocore`.
 """
 
@@ -40,7 +41,7 @@ MAPPING = ROOT / "babel.cfg"
 DOMAIN = "robocore"
 LANGUAGES = ("fr", "en")
 SOURCE_LANGUAGE = "en"  # msgids are English: its catalogue starts as the identity
-KEYWORDS: dict[str, Any] = dict(DEFAULT_KEYWORDS, lazy_gettext=None, _l=None, lazy_ngettext=(1, 2),
+KEYWORDS: dict[str, Any] = dict(DEFAULT_KEYWORDS, N_=None, lazy_gettext=None, _l=None, lazy_ngettext=(1, 2),
                                 lazy_pgettext=((1, "c"), 2), lazy_npgettext=((1, "c"), 2, 3))
 HEADER = ("# Robocore's messages: English source, French first (robocore.i18n).\n"
           "# Written by `python scripts/i18n.py extract` (make i18n); translate in the .po files.\n#")

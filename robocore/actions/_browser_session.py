@@ -1,26 +1,38 @@
 """Browser lifecycle for the browser actions: one Chromium per run, one page per lane, clean evidence.
 
 Lifecycle: Playwright and the Browser are run-scoped (`browser.runtime`); a BrowserContext and
-its Page are lane-scoped (`browser.page`): each concurrency lane of a for_each gets its own, reused
-by that lane's items; steps outside a for_each use a run-level one. A lane's context starts with
-the cookies, localStorage and sessionStorage of the run-level context (so a login done before the
-for_each carries over) and, unless its first action is `browser.open`, at the run-level page's URL.
+its Page are lane-scoped (`browser.page`): steps outside a for_each use a run-level one, and so
+does a for_each of `concurrency: 1` (the engine gives its items no lane of their own: they work in
+the page the earlier steps left, and the later steps find it as the items left it). With more
+lanes, each lane gets its own, reused by that lane's items and prepared by the loop's
+`lane_setup` steps; it starts with the cookies, localStorage and sessionStorage of the run-level
+context (so a login done before the for_each carries over) and, unless its first action is
+`browser.open`, at the run-level page's URL — what earlier steps did on the page is not replayed.
 
 Secrets: every field into which a Secret was typed, and every input[type=password], is masked in
-screenshots. Tracing (settings.trace) records one chunk per item; typing a secret discards the
-current chunk (that item keeps no trace); after a secret was typed into a non-password field the
-session traces without screencast frames (pixels cannot be checked); every saved trace is scanned
-for registered secret values and deleted if one is found.
+screenshots. Tracing (settings.trace) records one chunk per item; typing a password (any secret but
+an identifier) stops tracing, discarding the item's chunk (that item keeps no trace: Playwright
+records a filled value in the action's parameters, its log and every later DOM snapshot, and a
+context's chunks carry every network entry since tracing started, a login's POST included);
+tracing starts afresh with the next item. After a password was typed
+into a non-password field the session traces without screencast frames (pixels cannot be checked).
+A saved trace is cleaned (robocore.actions._browser_trace): cookies and credential headers removed,
+deleted if a password value is still found (an identifier may stay). A trace not kept is said
+at WARNING level, naming the item and why, and noted in settings.extra["traces_dropped"] for the
+run's summary. Playwright's own trace files go to a private temporary folder removed with the
+browser (`traces_dir`), and tracing is stopped before a context closes: nothing is left in the
+system's temporary directory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,11 +41,13 @@ from urllib.parse import urlsplit
 
 import structlog
 
-from robocore.actions._browser_errors import FIELD, browser_error, guarded, not_found, seconds, trace_leaks
+from robocore.actions._browser_errors import guarded, seconds
+from robocore.actions._browser_find import Located, locate, on_field
+from robocore.actions._browser_trace import Dropped, Verdict, clean_trace
 from robocore.context import Context, RunSettings
 from robocore.errors import ApplicationError
 from robocore.i18n import gettext as _
-from robocore.secrets import known_values, scrub
+from robocore.secrets import known_values, password_values, scrub
 from robocore.settings import get_settings
 
 if TYPE_CHECKING:
@@ -44,16 +58,6 @@ RUNTIME, PAGE = "browser.runtime", "browser.page"
 SYSTEM_CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]
-FIELD_ROLES = ("textbox", "combobox", "spinbutton", "searchbox", "listbox", "checkbox", "radio",
-               "switch", "radiogroup", "group", "slider")
-STRATEGIES = ("label", "label-loose", "label-partial", "placeholder", "placeholder-partial", "role", "css")
-KIND_JS = """e => { const tag = e.tagName.toLowerCase(), role = (e.getAttribute('role') || '').toLowerCase();
-  if (tag === 'select') return 'select';
-  if (tag === 'input') return (e.getAttribute('type') || 'text').toLowerCase();
-  if (tag === 'textarea' || e.isContentEditable) return 'text';
-  if (tag === 'fieldset' || role === 'radiogroup' || role === 'group') return 'group';
-  if (role === 'checkbox' || role === 'switch' || role === 'radio') return role;
-  return 'text'; }"""
 SESSION_STORAGE_JS = "() => Object.fromEntries(Object.entries(sessionStorage))"
 MAX_TEXT_MASKS = 64
 MARK = "data-robocore-masque"
@@ -79,43 +83,6 @@ def url_key(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{re.sub(r'[0-9]+', '0', parts.path)}"
 
 
-def _loose(name: str) -> re.Pattern[str]:
-    """A label equal to `name` up to case, spacing and decorations such as " *" or " :"."""
-    words = r"\s+".join(re.escape(w) for w in name.split())
-    return re.compile(rf"^[\s:*]*{words}[\s:*]*$", re.IGNORECASE)
-
-
-def build(page: Page, strategy: str, name: str) -> Locator:
-    """The locator of one field-finding strategy ("+visible" keeps only visible matches)."""
-    base, _, visible = strategy.partition("+")
-    if base == "label":
-        loc = page.get_by_label(name, exact=True)
-    elif base == "label-loose":
-        loc = page.get_by_label(_loose(name))
-    elif base == "label-partial":
-        loc = page.get_by_label(name)
-    elif base == "placeholder":
-        loc = page.get_by_placeholder(name, exact=True)
-    elif base == "placeholder-partial":
-        loc = page.get_by_placeholder(name)
-    elif base == "role":
-        roles = [page.get_by_role(r, name=name, exact=True) for r in FIELD_ROLES]  # type: ignore[arg-type]
-        loc = functools.reduce(lambda a, b: a.or_(b), roles)
-    else:
-        loc = page.locator(name)
-    return loc.filter(visible=True) if visible else loc
-
-
-@dataclass
-class Located:
-    """A field found on the page: its locator, its kind (input type, select, group...) and how."""
-
-    loc: Locator
-    kind: str
-    strategy: str
-    cached: bool = False
-
-
 @dataclass
 class Runtime:
     """Playwright and the Browser of one run, plus the run-wide cache of field strategies."""
@@ -123,6 +90,7 @@ class Runtime:
     settings: RunSettings
     playwright: Playwright | None = None
     browser: Browser | None = None
+    traces_dir: str | None = None  # Playwright's raw trace files (when tracing): private, removed at the end
     fields: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     targets: dict[tuple[str, str], str] = field(default_factory=dict)  # elements needing an exact name
     options: dict[tuple[str, str], list[list[str]]] = field(default_factory=dict)  # lists' choices
@@ -135,7 +103,8 @@ class Runtime:
         assert self.playwright is not None
         try:
             self.browser = await self.playwright.chromium.launch(
-                executable_path=exe, args=LAUNCH_ARGS, headless=not self.settings.headed)
+                executable_path=exe, args=LAUNCH_ARGS, headless=not self.settings.headed,
+                traces_dir=self.traces_dir)
         except Error as exc:
             raise ApplicationError(scrub(_(
                 "Chromium could not start ({browser}): {error} — install it (apt-get install chromium) or "
@@ -159,15 +128,21 @@ async def open_runtime(settings: RunSettings) -> AsyncIterator[Runtime]:
     from playwright.async_api import async_playwright
 
     runtime = Runtime(settings)
-    runtime.playwright = await async_playwright().start()
+    if settings.trace:
+        runtime.traces_dir = tempfile.mkdtemp(prefix="robocore-trace-")
     try:
-        await runtime.launch()
-        yield runtime
+        runtime.playwright = await async_playwright().start()
+        try:
+            await runtime.launch()
+            yield runtime
+        finally:
+            if runtime.browser is not None:
+                with contextlib.suppress(Exception):
+                    await runtime.browser.close()
+            await runtime.playwright.stop()
     finally:
-        if runtime.browser is not None:
-            with contextlib.suppress(Exception):
-                await runtime.browser.close()
-        await runtime.playwright.stop()
+        if runtime.traces_dir:
+            shutil.rmtree(runtime.traces_dir, ignore_errors=True)
 
 
 @dataclass
@@ -205,6 +180,8 @@ class Session:
         self.secret_fields: dict[str, Locator] = {}
         self._unit: Context | None = None
         self._recording = self._fresh = False
+        self._discarded = False  # the current unit's chunk was discarded (a password was typed)
+        self._stopped = False  # tracing stopped by a password: started again with the next unit
         self._frames = True  # trace screencast frames (turned off once a secret shows as text)
         self._frames_unsafe = False
 
@@ -231,13 +208,17 @@ class Session:
         if self.settings.trace:
             await self.context.tracing.start(screenshots=self._frames, snapshots=True)
             self._recording = self._fresh = True
+            self._stopped = False
         self.page = await self.context.new_page()
         self.secret_fields.clear()
         self._unit = None
 
     async def close(self) -> None:
-        """Close the context (an unsaved trace chunk is discarded with it)."""
+        """Close the context; tracing is stopped first (its unsaved chunk discarded, its files removed)."""
         if self.context is not None:
+            if self.settings.trace and not self._stopped:
+                with contextlib.suppress(Exception):
+                    await self.context.tracing.stop()
             with contextlib.suppress(Exception):
                 await self.context.close()
 
@@ -265,14 +246,17 @@ class Session:
         """Start the trace chunk of a new item (the first one comes from tracing.start)."""
         assert self.context is not None
         self._unit, tracing = ctx, self.context.tracing
+        self._discarded = False
         if self._fresh:
             self._fresh = False
             return
-        if self._frames_unsafe and self._frames:
-            self._frames = False
-            with contextlib.suppress(Exception):
-                await tracing.stop()
-            await tracing.start(screenshots=False, snapshots=True)
+        if self._stopped or (self._frames_unsafe and self._frames):
+            self._frames = self._frames and not self._frames_unsafe
+            if not self._stopped:
+                with contextlib.suppress(Exception):
+                    await tracing.stop()
+            await tracing.start(screenshots=self._frames, snapshots=True, title=ctx.item_key or "run")
+            self._stopped = False
         else:
             if self._recording:
                 await tracing.stop_chunk()
@@ -285,16 +269,21 @@ class Session:
         return self._recording
 
     async def end_item_trace(self) -> None:
-        """Discard the current trace chunk (before a secret is typed): this item keeps no trace."""
+        """Stop tracing (before a password is typed): this item keeps no trace.
+
+        Not a mere chunk: a context's later chunks carry every network entry since tracing started
+        (a login form's POST included), so tracing starts afresh with the next item.
+        """
         self._fresh = False
         if self._recording and self.context is not None:
             self._recording = False
-            await self.context.tracing.stop_chunk()
+            self._discarded = self._stopped = True
+            await self.context.tracing.stop()
 
-    def remember_secret(self, located: Located) -> None:
-        """Mask this field in every later screenshot; note if the secret shows as plain text."""
+    def remember_secret(self, located: Located, identifier: bool = False) -> None:
+        """Mask this field in every later screenshot; note if a password shows as plain text."""
         self.secret_fields.setdefault(repr(located.loc), located.loc)
-        if located.kind != "password":
+        if located.kind != "password" and not identifier:
             self._frames_unsafe = True
 
     async def capture(self, path: Path, full_page: bool = True) -> Path:
@@ -307,8 +296,11 @@ class Session:
 
         assert self.page is not None
         page, targets = self.page, list(self.secret_fields.values())
-        if not self._recording:  # a text locator holds the secret: never while tracing
-            targets += [page.get_by_text(v) for v in known_values()[:MAX_TEXT_MASKS]]
+        shown = known_values()
+        if self._recording:  # a text locator holds the value: only identifiers may enter the trace
+            passwords = set(password_values())
+            shown = [v for v in shown if v not in passwords]
+        targets += [page.get_by_text(v) for v in shown[:MAX_TEXT_MASKS]]
 
         async def tag(loc: Locator) -> None:
             with contextlib.suppress(Error):
@@ -329,88 +321,53 @@ class Session:
             target = ctx.evidence_path("trace.zip")
             with contextlib.suppress(Exception):
                 await self.context.tracing.stop_chunk(path=str(target))
-                if trace_leaks(target):
-                    target.unlink()
-                    log.warning("browser.trace_dropped",
-                                reason="trace contained a secret")
-                else:
+                dropped = await asyncio.to_thread(clean_trace, target)
+                if dropped is None:
                     paths.append(target)
+                else:
+                    self._trace_dropped(ctx, dropped)
+        elif self.settings.trace and self._discarded and ctx is self._unit:
+            self._trace_dropped(ctx, None)
         self._unit = None  # a retry of the same item starts a new chunk
         if self.page is not None and not self.page.is_closed():
             with contextlib.suppress(Exception):
                 paths.append(await self.capture(ctx.evidence_path("echec.png")))
         return paths
 
+    def _trace_dropped(self, ctx: Context, dropped: Verdict | None) -> None:
+        """Say (WARNING) that this item's trace is not kept, and why; note it for the run's summary.
+
+        A secret found is named (`portail.username`, never its value), with the way out when it is
+        a field the site itself shows.
+        """
+        item = ctx.item_key or "run"
+        if dropped is None:
+            why = _("a password was typed during this item")
+        elif dropped.reason is Dropped.SECRET and dropped.secret:
+            why = _("the secret “{secret}” was found in the trace (a field the site shows on its pages, such as a "
+                    "user name, can be declared under `identifiers:`)", secret=dropped.secret)
+        elif dropped.reason is Dropped.SECRET:
+            why = _("a secret was found in the trace")
+        else:
+            why = _("it could not be cleaned of cookies and credentials")
+        log.warning(_("Trace of “{item}” not kept: {why}", item=item, why=why),
+                    trace_dropped=dropped.reason.value if dropped else "password_typed")
+        self.settings.extra.setdefault("traces_dropped", {})[item] = why
+
     # ---- fields -------------------------------------------------------------
     async def find(self, name: str, ms: int, wait: bool = True) -> Located | None:
-        """Find a field by label, loose label, partial label, placeholder, role, then CSS."""
-        from playwright.async_api import Error
-
-        page = self.page
-        assert page is not None
-        key = (url_key(page.url), name)
-        if key in self.runtime.fields:
-            strategy, kind = self.runtime.fields[key]
-            return Located(build(page, strategy, name), kind, strategy, cached=True)
-
-        async def count(loc: Locator) -> int:
-            try:
-                return await loc.count()
-            except Error:  # not a valid CSS selector: that strategy does not apply
-                return -1
-
-        for attempt in (1, 2):
-            locs = [build(page, s, name) for s in STRATEGIES]
-            counts = await asyncio.gather(*(count(loc) for loc in locs))
-            ambiguous = 0
-            for strategy, loc, n in zip(STRATEGIES, locs, counts, strict=True):
-                if n > 1 and await count(loc.filter(visible=True)) == 1:
-                    strategy, n = strategy + "+visible", 1
-                if n == 1:
-                    located = Located(build(page, strategy, name), "", strategy)
-                    located.kind = await guarded(located.loc.evaluate(KIND_JS, timeout=ms), page,
-                                                 lambda e: not_found(FIELD, name, page, ms, e))
-                    self.runtime.fields[key] = (strategy, located.kind)
-                    return located
-                ambiguous = max(ambiguous, n)
-            if ambiguous > 1:
-                raise ApplicationError(scrub(
-                    _("Field “{name}” is ambiguous on {url}: {n} elements match — give the label or a CSS selector",
-                      name=name, url=page.url, n=ambiguous)))
-            if not wait or attempt == 2:
-                return None
-            usable = [loc for loc, n in zip(locs, counts, strict=True) if n >= 0]
-            either = functools.reduce(lambda a, b: a.or_(b), usable)
-            await guarded(either.first.wait_for(state="attached", timeout=ms), page,
-                          lambda e: not_found(FIELD, name, page, ms, e))
-        return None
+        """Find a field as a person would (see _browser_find); None only when `wait` is False."""
+        assert self.page is not None
+        return await locate(self.page, self.runtime.fields, url_key(self.page.url), name, ms, wait)
 
     async def on_field(self, name: str, ms: int, op: Callable[[Located], Awaitable[T]]) -> T:
         """Find a field and run `op` on it; a stale cached strategy is resolved again once."""
-        from playwright.async_api import Error
-        from playwright.async_api import TimeoutError as PWTimeout
-
-        page = self.page
-        assert page is not None
-        located = await self.find(name, ms)
-        if located is None:
-            raise not_found(FIELD, name, page, ms)
-        try:
-            return await op(located)
-        except PWTimeout as exc:
-            if not located.cached:
-                raise not_found(FIELD, name, page, ms, exc) from None
-            self.runtime.fields.pop((url_key(page.url), name), None)
-            again = await self.find(name, ms, wait=False)
-            if again is None or (again.strategy, again.kind) == (located.strategy, located.kind):
-                raise not_found(FIELD, name, page, ms, exc) from None
-            return await guarded(op(again), page, lambda e: not_found(FIELD, name, page, ms, e))
-        except Error as exc:
-            raise browser_error(exc, page) from None
+        assert self.page is not None
+        return await on_field(self.page, self.runtime.fields, url_key(self.page.url), name, ms, op)
 
 
 async def session_for(ctx: Context, navigate: bool = True) -> Session:
-    """The page session of this lane (or of the run level), opened on first use."""
+    """The page session of this lane (or of the run level, which one-lane loops share), opened on first use."""
 
     @contextlib.asynccontextmanager
     async def open_session() -> AsyncIterator[Session]:

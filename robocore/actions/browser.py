@@ -1,8 +1,9 @@
 """Built-in browser actions (Playwright, async): fill web forms the way an agent sees them.
 
-Fields are found by visible label (exact, then up to case and " *"/" :" decorations, then
-partial), placeholder, ARIA role and name, then CSS. The strategy found for a field on a page
-is cached for the run, so later items cost no more round-trips than a hand-written script.
+Fields are found as a person finds them (robocore.actions._browser_find): a tied label (exact,
+then loosely), a text beside the field (DOM order and layout), placeholder, ARIA name, then
+explicit `css=`, `xpath=`, `role=ROLE[name="…"]` keys or bare CSS. The strategy found for a field
+on a page is cached for the run, so later items cost no more round-trips than a hand-written script.
 Values are converted by the input's type: dates to yyyy-mm-dd in <input type=date> and to
 dd/mm/yyyy in text fields; numbers with a decimal point in <input type=number> and a decimal
 comma in text fields; booleans check or uncheck check boxes; a <select> or a radio group takes
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict
 
 from robocore.actions._browser_errors import (
     ELEMENT,
@@ -31,7 +32,7 @@ from robocore.context import Context
 from robocore.errors import ApplicationError, BusinessError, RobotDefinitionError
 from robocore.i18n import gettext as _
 from robocore.plugins import action
-from robocore.secrets import Secret, known_values, scrub
+from robocore.secrets import Secret, password_values, scrub
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Page
@@ -182,12 +183,93 @@ async def _on_element(session: Session, ms: int, role: str | None, name: str | N
     return await guarded(op(chosen), page, lambda e: not_found(ELEMENT, desc, page, ms, e))
 
 
+# ---- results ---------------------------------------------------------------------------
+class Opened(TypedDict):
+    """The page browser.open reached."""
+
+    url: Annotated[str, "the page's address once loaded (after any redirection)"]
+    status: Annotated[int | None, "the HTTP status of the response (None when the page gave none)"]
+
+
+class Filled(TypedDict):
+    """What browser.fill did."""
+
+    filled: Annotated[int, "how many fields were filled"]
+
+
+class Selected(TypedDict):
+    """The option browser.select chose."""
+
+    value: Annotated[str, "the option's value (a list) or the label chosen (a radio group, a combobox)"]
+
+
+class Checked(TypedDict):
+    """The state browser.check gave the box."""
+
+    checked: Annotated[bool, "true when the box is now checked"]
+
+
+class Uploaded(TypedDict):
+    """The file browser.upload attached."""
+
+    path: Annotated[str, "full path of the file attached"]
+
+
+class PageAddress(TypedDict):
+    """The page's address after the step."""
+
+    url: Annotated[str, "the page's address after the step"]
+
+
+class TextFound(TypedDict):
+    """browser.expect_text's finding (the step fails when the text is absent)."""
+
+    found: Annotated[bool, "always true: an absent text fails the step"]
+
+
+class ExtractedText(TypedDict):
+    """The text browser.extract_text read."""
+
+    text: Annotated[str, "the element's visible text, trimmed (secret values masked)"]
+
+
+class ExtractedTable(TypedDict):
+    """The rows browser.extract_table read."""
+
+    rows: Annotated[list[dict[str, str]], "one mapping per body row, keyed by the column names"]
+    count: Annotated[int, "how many rows were read"]
+    columns: Annotated[list[str], "the column names from the header cells ('Group / Column' for two header rows)"]
+
+
+class Screenshot(TypedDict):
+    """The picture browser.screenshot saved."""
+
+    path: Annotated[str, "full path of the PNG file, among the item's evidence"]
+
+
+class Downloaded(TypedDict):
+    """The file browser.download saved."""
+
+    path: Annotated[str, "full path where the file was saved"]
+    filename: Annotated[str, "the file name the site suggested"]
+
+
 # ---- actions ---------------------------------------------------------------------------
 @action("browser.open")
 async def open_page(ctx: Context, url: str, timeout_ms: int | None = None,
                     wait_until: Literal["load", "domcontentloaded", "networkidle", "commit"] = "load",
-                    ) -> dict[str, Any]:
-    """Open a URL in this lane's page; an HTTP status of 400 or more is an application error."""
+                    ) -> Opened:
+    """Open a URL in this lane's page; an HTTP status of 400 or more is an application error.
+
+    Args:
+        url: the address to open.
+        timeout_ms: how long to wait, in milliseconds (the robot's `timeout_ms` by default).
+        wait_until: the loading event to wait for (`load` by default).
+
+    Example:
+        - use: browser.open
+          with: {url: "https://demarches.example.fr/connexion"}
+    """
     session = await session_for(ctx, navigate=False)
     page, ms = session.page, session.timeout(timeout_ms)
     assert page is not None
@@ -201,24 +283,66 @@ async def open_page(ctx: Context, url: str, timeout_ms: int | None = None,
 
 
 @action("browser.fill")
-async def fill(ctx: Context, fields: dict[str, Any], timeout_ms: int | None = None) -> dict[str, Any]:
-    """Fill form fields found by label, placeholder, role or CSS; values may be Secrets."""
+async def fill(ctx: Context, fields: dict[str, Any], timeout_ms: int | None = None) -> Filled:
+    """Fill form fields found as a person finds them; values may be Secrets.
+
+    Each key of `fields` names one field. An explicit key says how to find it:
+    `css=SELECTOR` (a CSS selector), `xpath=EXPRESSION` (an XPath), `role=ROLE[name="NAME"]`
+    (an ARIA role and its exact accessible name, e.g. `role=combobox[name="Pays"]`, or just
+    `role=ROLE`); `css:`, `xpath:` and `role:` are accepted too. Any other key is the text a
+    person reads for the field, tried in this order, the first that matches deciding:
+    a label tied to the field (`for=`, wrapping, `aria-labelledby`, `aria-label`) with the exact
+    text, then the same up to case, spacing, no-break spaces, a trailing " *" or " :" and
+    straight or typographic apostrophes and quotes; then a text (label, span, table cell…)
+    beside a single field, the field right of it, below it, or for a check box left of it;
+    then a placeholder; then an ARIA name (a `title` too); then a label or placeholder
+    containing the key; last, the key as a selector (bare CSS, as before). Two fields matching
+    at the same level are an error naming both. When nothing matches within the timeout, the
+    error lists the page's labels nearest to the key, exact characters shown (’ U+2019,
+    ⍽ for a no-break space), and the closest one. Values follow the field's type (dates,
+    numbers, check boxes, lists, radio groups, files).
+
+    Args:
+        fields: field key -> value (a Secret is masked in screenshots and traces).
+        timeout_ms: how long to wait for each field (default: the run's timeout).
+
+    Example:
+        - use: browser.fill
+          with:
+            fields:
+              Nom: "{{ item.nom }}"                              # a label (tied, or beside the field)
+              Nom d'utilisateur: "{{ secrets.portail.username }}"  # also finds Nom d’utilisateur
+              Rechercher une commune: "{{ item.commune }}"       # a placeholder
+              css=input[name="siret"]: "{{ item.siret }}"
+              xpath=//td[.='Montant']/following::input[1]: "{{ item.montant }}"
+              role=combobox[name="Pays"]: France
+    """
     session = await session_for(ctx)
     ms = session.timeout(timeout_ms)
-    if any(isinstance(v, Secret) for v in fields.values()):
-        await session.end_item_trace()
+    if any(isinstance(v, Secret) and not v.identifier for v in fields.values()):
+        await session.end_item_trace()  # a typed password is never recorded (an identifier may be)
     for name, value in fields.items():
         async def put(located: Located, name: str = name, value: Any = value) -> None:
             if isinstance(value, Secret):
-                session.remember_secret(located)
+                session.remember_secret(located, value.identifier)
             await _put(ctx, session, located, name, value, ms)
         await session.on_field(name, ms, put)
     return {"filled": len(fields)}
 
 
 @action("browser.select")
-async def select(ctx: Context, field: str, value: str | Secret, timeout_ms: int | None = None) -> dict[str, Any]:
-    """Choose an option of a list (or a radio group) by its label or value."""
+async def select(ctx: Context, field: str, value: str | Secret, timeout_ms: int | None = None) -> Selected:
+    """Choose an option of a list (or a radio group) by its label or value.
+
+    Args:
+        field: the list, found as browser.fill finds a field (its label, or css=, xpath=, role= keys).
+        value: an option's label or value; when absent, the error lists the choices.
+        timeout_ms: how long to wait for the list (default: the run's timeout).
+
+    Example:
+        - use: browser.select
+          with: {field: Département, value: "{{ item.departement }}"}
+    """
     session = await session_for(ctx)
     ms = session.timeout(timeout_ms)
     chosen = await session.on_field(field, ms, lambda f: _choose(session, f, field, value, ms))
@@ -226,8 +350,18 @@ async def select(ctx: Context, field: str, value: str | Secret, timeout_ms: int 
 
 
 @action("browser.check")
-async def check(ctx: Context, field: str, checked: bool = True, timeout_ms: int | None = None) -> dict[str, Any]:
-    """Check (or uncheck) a check box or a radio button found by its label."""
+async def check(ctx: Context, field: str, checked: bool = True, timeout_ms: int | None = None) -> Checked:
+    """Check (or uncheck) a check box or a radio button found by its label.
+
+    Args:
+        field: the box, found as browser.fill finds a field (its label or the text beside it, or a key).
+        checked: true to check, false to uncheck.
+        timeout_ms: how long to wait for the box (default: the run's timeout).
+
+    Example:
+        - use: browser.check
+          with: {field: "J'accepte les conditions"}
+    """
     session = await session_for(ctx)
     ms = session.timeout(timeout_ms)
     await session.on_field(field, ms, lambda f: f.loc.set_checked(checked, timeout=ms))
@@ -235,8 +369,23 @@ async def check(ctx: Context, field: str, checked: bool = True, timeout_ms: int 
 
 
 @action("browser.upload")
-async def upload(ctx: Context, field: str, path: Path, timeout_ms: int | None = None) -> dict[str, Any]:
-    """Attach a file (inside the robot's, the run's or an allowed folder) to a file field."""
+async def upload(ctx: Context, field: str, path: Path, timeout_ms: int | None = None) -> Uploaded:
+    """Attach a file (inside the robot's, the run's or an allowed folder) to a file field.
+
+    Args:
+        field: the file field, found as browser.fill finds a field (its label, or a css=, xpath=, role= key).
+        path: the file to attach.
+        timeout_ms: how long to wait for the field (default: the run's timeout).
+
+    Args:
+        field: the file field, found as browser.fill finds fields.
+        path: the file to attach.
+        timeout_ms: how long to wait, in milliseconds (the robot's `timeout_ms` by default).
+
+    Example:
+        - use: browser.upload
+          with: {field: Justificatif, path: "pieces/{{ item.numero }}.pdf"}
+    """
     ctx.path(path)  # a refused path fails the step before the browser opens
     session = await session_for(ctx)
     ms = session.timeout(timeout_ms)
@@ -246,8 +395,20 @@ async def upload(ctx: Context, field: str, path: Path, timeout_ms: int | None = 
 
 @action("browser.click")
 async def click(ctx: Context, role: str | None = None, name: str | None = None, text: str | None = None,
-                css: str | None = None, timeout_ms: int | None = None) -> dict[str, Any]:
-    """Click an element given by role and name (a button or link when only name), text or CSS."""
+                css: str | None = None, timeout_ms: int | None = None) -> PageAddress:
+    """Click an element given by role and name (a button or link when only name), text or CSS.
+
+    Args:
+        role: an ARIA role (`button`, `link`, `tab`...), with `name`.
+        name: the element's accessible name; alone, a button or a link of that name.
+        text: a text the element contains.
+        css: a CSS selector.
+        timeout_ms: how long to wait, in milliseconds (the robot's `timeout_ms` by default).
+
+    Example:
+        - use: browser.click
+          with: {name: Valider}
+    """
     session = await session_for(ctx)
     ms = session.timeout(timeout_ms)
     await _on_element(session, ms, role, name, text, css, lambda loc: loc.click(timeout=ms))
@@ -256,8 +417,23 @@ async def click(ctx: Context, role: str | None = None, name: str | None = None, 
 
 
 @action("browser.press")
-async def press(ctx: Context, key: str, field: str | None = None, timeout_ms: int | None = None) -> dict[str, Any]:
-    """Press a key (e.g. Enter, Tab, Control+A) in a field, or in the page."""
+async def press(ctx: Context, key: str, field: str | None = None, timeout_ms: int | None = None) -> None:
+    """Press a key (e.g. Enter, Tab, Control+A) in a field, or in the page.
+
+    Args:
+        key: the key or chord, as Playwright names them (Enter, Tab, Control+A).
+        field: the field to press it in, found as browser.fill finds a field; none: the page.
+        timeout_ms: how long to wait for the field (default: the run's timeout).
+
+    Args:
+        key: a key or a combination, as Playwright names them (`Enter`, `Tab`, `Control+A`).
+        field: the field to press it in; the page by default.
+        timeout_ms: how long to wait, in milliseconds (the robot's `timeout_ms` by default).
+
+    Example:
+        - use: browser.press
+          with: {key: Enter, field: Rechercher}
+    """
     session = await session_for(ctx)
     ms = session.timeout(timeout_ms)
     assert session.page is not None
@@ -265,13 +441,22 @@ async def press(ctx: Context, key: str, field: str | None = None, timeout_ms: in
         await session.on_field(field, ms, lambda f: f.loc.press(key, timeout=ms))
     else:
         await guarded(session.page.keyboard.press(key), session.page, lambda e: browser_error(e, session.page))
-    return {}
 
 
 @action("browser.expect_text")
 async def expect_text(ctx: Context, text: str, timeout_ms: int | None = None,
-                      business: bool = False) -> dict[str, Any]:
-    """Wait for a text to be visible; absent, an application error (a business one if business)."""
+                      business: bool = False) -> TextFound:
+    """Wait for a text to be visible; absent, an application error (a business one if business).
+
+    Args:
+        text: the text to find (a part of an element's text).
+        timeout_ms: how long to wait, in milliseconds (the robot's `timeout_ms` by default).
+        business: absent, a business error (no retry) instead of an application error.
+
+    Example:
+        - use: browser.expect_text
+          with: {text: Demande enregistrée}
+    """
     session = await session_for(ctx)
     page, ms = session.page, session.timeout(timeout_ms)
     assert page is not None
@@ -284,8 +469,18 @@ async def expect_text(ctx: Context, text: str, timeout_ms: int | None = None,
 
 @action("browser.expect_url")
 async def expect_url(ctx: Context, pattern: str, timeout_ms: int | None = None,
-                     business: bool = False) -> dict[str, Any]:
-    """Wait for the page's URL to match a regular expression (searched, e.g. "/confirmation")."""
+                     business: bool = False) -> PageAddress:
+    """Wait for the page's URL to match a regular expression (searched, e.g. "/confirmation").
+
+    Args:
+        pattern: a regular expression searched in the address.
+        timeout_ms: how long to wait, in milliseconds (the robot's `timeout_ms` by default).
+        business: not matching, a business error (no retry) instead of an application error.
+
+    Example:
+        - use: browser.expect_url
+          with: {pattern: /confirmation}
+    """
     session = await session_for(ctx)
     page, ms = session.page, session.timeout(timeout_ms)
     assert page is not None
@@ -300,8 +495,19 @@ async def expect_url(ctx: Context, pattern: str, timeout_ms: int | None = None,
 @action("browser.wait_for")
 async def wait_for(ctx: Context, text: str | None = None, css: str | None = None,
                    state: Literal["visible", "hidden", "attached", "detached"] = "visible",
-                   timeout_ms: int | None = None) -> dict[str, Any]:
-    """Wait until an element given by text or CSS reaches a state (visible by default)."""
+                   timeout_ms: int | None = None) -> None:
+    """Wait until an element given by text or CSS reaches a state (visible by default).
+
+    Args:
+        text: a text the element contains.
+        css: a CSS selector.
+        state: `visible`, `hidden`, `attached` or `detached`.
+        timeout_ms: how long to wait, in milliseconds (the robot's `timeout_ms` by default).
+
+    Example:
+        - use: browser.wait_for
+          with: {text: Chargement en cours, state: hidden}
+    """
     session = await session_for(ctx)
     page, ms = session.page, session.timeout(timeout_ms)
     assert page is not None
@@ -315,13 +521,23 @@ async def wait_for(ctx: Context, text: str | None = None, css: str | None = None
                   lambda e: ApplicationError(scrub(_("“{element}” did not reach the state {state} on {url} "
                                                      "(timeout {timeout})", element=css or text, state=state,
                                                      url=page.url, timeout=seconds(ms)))))
-    return {}
 
 
 @action("browser.extract_text")
 async def extract_text(ctx: Context, css: str | None = None, text: str | None = None,
-                       timeout_ms: int | None = None) -> dict[str, Any]:
-    """The visible text of an element (by CSS or containing a text), or of the whole page."""
+                       timeout_ms: int | None = None) -> ExtractedText:
+    """The visible text of an element (by CSS or containing a text), or of the whole page.
+
+    Args:
+        css: a CSS selector of the element.
+        text: a text the element contains.
+        timeout_ms: how long to wait, in milliseconds (the robot's `timeout_ms` by default).
+
+    Example:
+        - id: dossier
+          use: browser.extract_text
+          with: {css: "#numero-dossier"}
+    """
     session = await session_for(ctx)
     page, ms = session.page, session.timeout(timeout_ms)
     assert page is not None
@@ -351,8 +567,19 @@ def _columns(grid: list[list[str]], head: int) -> list[str]:
 
 @action("browser.extract_table")
 async def extract_table(ctx: Context, css: str = "table", index: int = 0,
-                        timeout_ms: int | None = None) -> dict[str, Any]:
-    """Rows of an HTML table keyed by its header cells (merged cells repeated, empty rows skipped)."""
+                        timeout_ms: int | None = None) -> ExtractedTable:
+    """Rows of an HTML table keyed by its header cells (merged cells repeated, empty rows skipped).
+
+    Args:
+        css: the CSS selector of the table(s).
+        index: which of the matching tables, from 0.
+        timeout_ms: how long to wait, in milliseconds (the robot's `timeout_ms` by default).
+
+    Example:
+        - id: paiements
+          use: browser.extract_table
+          with: {css: "table.resultats"}
+    """
     session = await session_for(ctx)
     page, ms = session.page, session.timeout(timeout_ms)
     assert page is not None
@@ -366,10 +593,19 @@ async def extract_table(ctx: Context, css: str = "table", index: int = 0,
 
 
 @action("browser.screenshot")
-async def screenshot(ctx: Context, name: str = "capture", full_page: bool = True) -> dict[str, Any]:
-    """Save a screenshot (secret fields and passwords masked) with the item's evidence."""
+async def screenshot(ctx: Context, name: str = "capture", full_page: bool = True) -> Screenshot:
+    """Save a screenshot (secret fields and passwords masked) with the item's evidence.
+
+    Args:
+        name: the file name (`.png` added when missing).
+        full_page: the whole page, not only the visible part.
+
+    Example:
+        - use: browser.screenshot
+          with: {name: "confirmation-{{ item.numero }}"}
+    """
     session = await session_for(ctx)
-    if session.recording and known_values():  # masking a shown secret must not enter the trace
+    if session.recording and password_values():  # masking a shown password must not enter the trace
         await session.end_item_trace()
     filename = name if name.lower().endswith(".png") else f"{name}.png"
     path = await session.capture(ctx.evidence_path(filename), full_page=full_page)
@@ -379,8 +615,21 @@ async def screenshot(ctx: Context, name: str = "capture", full_page: bool = True
 @action("browser.download")
 async def download(ctx: Context, role: str | None = None, name: str | None = None, text: str | None = None,
                    css: str | None = None, save_as: Path | None = None,
-                   timeout_ms: int | None = None) -> dict[str, Any]:
-    """Click an element that downloads a file and save it (save_as, or the run's downloads folder)."""
+                   timeout_ms: int | None = None) -> Downloaded:
+    """Click an element that downloads a file and save it (save_as, or the run's downloads folder).
+
+    Args:
+        role: an ARIA role, with `name`, of the element to click.
+        name: its accessible name; alone, a button or a link of that name.
+        text: a text it contains.
+        css: a CSS selector.
+        save_as: where to save the file (a folder keeps the site's file name).
+        timeout_ms: how long to wait, in milliseconds (the robot's `timeout_ms` by default).
+
+    Example:
+        - use: browser.download
+          with: {name: Télécharger l'attestation, save_as: "attestations/{{ item.numero }}.pdf"}
+    """
     from robocore.context import safe_name
 
     if save_as is not None:

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from robocore.errors import PluginError, RobocoreError, RobotDefinitionError, StoreError
-from robocore.i18n import DEFAULT, render
+from robocore.cli.help_text import TranslatedGroup
+from robocore.errors import RobocoreError, RobotDefinitionError, StoreError
+from robocore.i18n import DEFAULT, N_, render
 from robocore.i18n import gettext as _
 from robocore.i18n import lazy_gettext as _l
 from robocore.statuses import ITEM_FAILED, RunStatus
@@ -24,15 +25,17 @@ from robocore.statuses import ITEM_FAILED, RunStatus
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
+    from robocore.context import RunSettings
     from robocore.engine import Progress, RunResult
-    from robocore.store import Store
+    from robocore.store import StepEvent, Store
 
     Start = Callable[[Store, Progress | None], Coroutine[Any, Any, RunResult]]
 
-app = typer.Typer(help="Robocore — robots logiciels des administrations / RPA for public administrations.",
+# help texts are English msgids marked N_, translated at start into the command line's language (help_text)
+app = typer.Typer(cls=TranslatedGroup, help=N_("Robocore — software robots for public administrations."),
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-new_app = typer.Typer(help="Créer un robot / scaffold", no_args_is_help=True)
-demo_app = typer.Typer(help="Portail de démonstration / demo portal", no_args_is_help=True)
+new_app = typer.Typer(help=N_("Create a robot."), no_args_is_help=True)
+demo_app = typer.Typer(help=N_("Demo portal."), no_args_is_help=True)
 app.add_typer(new_app, name="new")
 app.add_typer(demo_app, name="demo")
 console = Console()
@@ -57,7 +60,7 @@ def _store() -> "Store":
 
 @app.callback()
 def _check_settings(lang: Annotated[str | None, typer.Option(
-        "--lang", metavar="fr|en", help="Langue des messages (défaut ROBOCORE_LANGUAGE) / language of messages")] = None
+        "--lang", metavar="fr|en", help=N_("Language of the messages (default: ROBOCORE_LANGUAGE, else fr)"))] = None
                     ) -> None:
     """Validate every ROBOCORE_* variable before any command runs (one line naming a wrong one)."""
     from robocore.settings import get_settings  # not at import: `robo --help` stays light
@@ -75,41 +78,48 @@ def _check_settings(lang: Annotated[str | None, typer.Option(
             raise _fail(exc, 2) from None
 
 
-@app.command()
-def run(robot: Annotated[str, typer.Argument(help="Dossier, fichier robot.yaml ou nom dans robots/")],
-        input: Annotated[list[str] | None, typer.Option("--input", "-i", help="nom=valeur")] = None,
-        headed: Annotated[bool, typer.Option(help="Voir le navigateur / show the browser")] = False,
-        trace: Annotated[bool, typer.Option(help="Trace Playwright des éléments en échec")] = False,
-        verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
-        debug: Annotated[bool, typer.Option("--debug")] = False,
-        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Pas de barre de progression")] = False,
-        remote: Annotated[bool, typer.Option(
-            help="Via l'exécuteur configuré (ROBOCORE_EXECUTOR) / through the executor")] = False,
-        wait: Annotated[bool, typer.Option(help="Avec --remote : attendre la fin / wait for the end")] = False) -> None:
-    """Lancer un robot / run a robot."""
+HeadedOption = Annotated[bool, typer.Option(help=N_("Show the browser"))]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help=N_("Show the run's log (info level)"))]
+DebugOption = Annotated[bool, typer.Option("--debug", help=N_(
+    "Show the detailed log (debug level) and, at the end, the run's timeline (step, item, duration)"))]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help=N_("No progress bar"))]
+
+
+@app.command(help=N_("Run a robot."))
+def run(robot: Annotated[str, typer.Argument(help=N_("Robot folder, robot.yaml file or name of a folder in robots/"))],
+        input: Annotated[list[str] | None, typer.Option("--input", "-i", help=N_(
+            "An input, name=value (repeatable); a relative file path starts from the current folder"))] = None,
+        headed: HeadedOption = False,
+        trace: Annotated[bool, typer.Option(help=N_("Keep a Playwright trace of the failed items"))] = False,
+        verbose: VerboseOption = False,
+        debug: DebugOption = False,
+        quiet: QuietOption = False,
+        remote: Annotated[bool, typer.Option(help=N_("Through the configured executor (ROBOCORE_EXECUTOR)"))] = False,
+        wait: Annotated[bool, typer.Option(help=N_("With --remote: wait for the end of the run"))] = False) -> None:
+    from robocore import settings
+    from robocore.inputs import from_command_line, parse_pairs
+    from robocore.loader import find_robot, load_robot
+
     if remote:
         from robocore.cli.cmd_worker import remote_run
-        from robocore.inputs import parse_pairs as pairs
 
         try:
-            remote_run(robot, pairs(input or []), wait=wait)
+            spec = load_robot(find_robot(robot, settings.robots_dir())).spec
+            remote_run(robot, from_command_line(spec, parse_pairs(input or [])), wait=wait)
         except RobocoreError as exc:
             raise _fail(exc) from None
         return
-    from robocore import settings
     from robocore.context import RunSettings
-    from robocore.inputs import parse_pairs
-    from robocore.loader import find_robot, load_robot
     from robocore.logging import configure
 
     configure("pretty", "debug" if debug else "info" if verbose else "warning")
     try:
         loaded = load_robot(find_robot(robot, settings.robots_dir()))
-        given = parse_pairs(input or [])
+        given = from_command_line(loaded.spec, parse_pairs(input or []))  # relative files: from here
         run_settings = RunSettings(headed=headed, trace=trace, timeout_ms=loaded.spec.timeout_ms)
         _execute(lambda store, progress: _runs().start(loaded, store, given, run_settings=run_settings,
                                                        progress=progress, log_level="debug" if debug else "info"),
-                 quiet)
+                 quiet, timeline=debug, run_settings=run_settings)
     except (RobocoreError, OSError) as exc:
         raise _fail(exc) from None
 
@@ -120,10 +130,13 @@ def _runs() -> ModuleType:
     return runs
 
 
-def _execute(start: "Start", quiet: bool) -> None:
-    from robocore.cli.summary import print_failures, print_result
+def _execute(start: "Start", quiet: bool, *, timeline: bool = False,
+             run_settings: "RunSettings | None" = None) -> None:
+    """Run, then print the failed items and the summary; with `timeline` (--debug), the run's timeline."""
+    from robocore.cli.summary import print_dropped_traces, print_failures, print_result
 
     store = _store()
+    events: list[StepEvent] = []
     try:
         if quiet:
             result = asyncio.run(start(store, None))
@@ -134,9 +147,17 @@ def _execute(start: "Start", quiet: bool) -> None:
                 result = asyncio.run(start(store, progress))
         if any(result.counts.get(status) for status in ITEM_FAILED):  # else no query: nothing to list
             print_failures(console, store.items(result.run_id))
+        if timeline:
+            events = store.events(result.run_id)
     finally:
         store.close()
     print_result(console, result)
+    if run_settings is not None:  # items whose trace (--trace) was not kept, and why
+        print_dropped_traces(console, run_settings.extra.get("traces_dropped", {}))
+    if timeline:
+        from robocore.cli.timeline import print_timeline
+
+        print_timeline(console, events)
     if result.status == RunStatus.FAILED:
         raise typer.Exit(1)
 
@@ -147,24 +168,24 @@ def _full_id(store: "Store", prefix: str) -> str:
     return found.id if found else prefix  # unknown: the run's own "not found" error follows
 
 
-@app.command()
-def resume(run_id: Annotated[str, typer.Argument(help="Identifiant (ou début) de l'exécution")],
-           headed: bool = False, quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
-    """Reprendre une exécution interrompue / resume a run (done items are never redone)."""
+@app.command(help=N_("Resume an interrupted run (done items are never redone)."))
+def resume(run_id: Annotated[str, typer.Argument(help=N_("Id of the run (or its beginning)"))],
+           headed: HeadedOption = False, verbose: VerboseOption = False, debug: DebugOption = False,
+           quiet: QuietOption = False) -> None:
     from robocore.context import RunSettings
     from robocore.logging import configure
 
-    configure("pretty", "warning")
+    configure("pretty", "debug" if debug else "info" if verbose else "warning")
     try:
         _execute(lambda store, progress: _runs().resume(_full_id(store, run_id), store, progress=progress,
-                                                        run_settings=RunSettings(headed=headed)), quiet)
+                                                        run_settings=RunSettings(headed=headed),
+                                                        log_level="debug" if debug else "info"), quiet, timeline=debug)
     except (RobocoreError, OSError) as exc:
         raise _fail(exc) from None
 
 
-@app.command()
-def validate(paths: Annotated[list[Path], typer.Argument(help="Fichiers ou dossiers de robots")]) -> None:
-    """Vérifier des fichiers robot sans les lancer / validate robot files."""
+@app.command(help=N_("Check robot and schedule files without running them."))
+def validate(paths: Annotated[list[Path], typer.Argument(help=N_("Robot files or folders"))]) -> None:
     from robocore.cli.cmd_schedules import validate_schedule_file
     from robocore.loader import load_robot
 
@@ -199,9 +220,9 @@ def _is_schedule(path: Path) -> bool:
     return path.name != "robot.yaml" and "schedules" in path.parts and path.suffix in (".yaml", ".yml")
 
 
-@app.command()
-def schema(output: Annotated[Path | None, typer.Option("--output", "-o")] = None) -> None:
-    """Écrire le schéma JSON des robots (complétion dans l'éditeur) / robot JSON Schema."""
+@app.command(help=N_("Write the robots' JSON Schema (completion in the editor)."))
+def schema(output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help=N_("File to write (default: standard output)"))] = None) -> None:
     from robocore.plugins import load_registry
     from robocore.schema import robot_schema
 
@@ -213,61 +234,42 @@ def schema(output: Annotated[Path | None, typer.Option("--output", "-o")] = None
         sys.stdout.write(text + "\n")
 
 
-@app.command()
-def plugins() -> None:
-    """Lister les actions et les extensions installées / list installed actions and extensions."""
-    from rich.table import Table
-
-    from robocore import extensions
-    from robocore.plugins import load_registry
+@app.command(help=N_("List the installed actions and extensions."))
+def plugins(action: Annotated[str | None, typer.Argument(
+        metavar="ACTION", help=N_("An action to describe: its parameters, result and examples"))] = None) -> None:
+    from robocore.cli.cmd_docs import show_plugins
 
     try:
-        registry = load_registry()
-    except PluginError as exc:
+        broken = show_plugins(console, action)
+    except RobocoreError as exc:
         raise _fail(exc) from None
-    table = Table(_("Action"), _("Parameters"), _("Description"), _("Provider"))
-    for a in registry:
-        params = ", ".join(n + ("" if n in a.required else "?") for n in a.param_names)
-        table.add_row(a.name, params, a.doc, a.provider.split(" (")[0])
-    console.print(table)
-    loaded = Table(_("Kind"), _("Extension"))
-    broken = [(extensions.ACTIONS.kind, provider, why) for provider, why in registry.broken.items()]
-    for provider in registry.providers:
-        loaded.add_row(extensions.ACTIONS.kind, provider)
-    for point in extensions.POINTS:
-        if point is not extensions.ACTIONS:  # actions: the registry's, which ROBOCORE_PLUGINS restricts
-            found = extensions.load(point)
-            for ext in found:
-                loaded.add_row(point.kind, ext.label)
-            broken += [(point.kind, b.label, b.error) for b in found.broken.values()]
-    console.print(loaded)
     for kind, label, why in broken:
         not_loaded = _("{kind} not loaded", kind=kind)
         err.print(f"[red]{not_loaded}[/] : {label} — {why}", highlight=False)
 
 
-@app.command("list")
+@app.command("list", help=N_("List the robots of the robots/ folder."))
 def list_robots() -> None:
-    """Lister les robots du dossier robots/ / list robots."""
-    from rich.table import Table
+    from rich.text import Text
 
     from robocore import settings
+    from robocore.cli.summary import show, table
     from robocore.loader import load_robot
 
-    table = Table(_("Robot"), _("Title"), _("Process"), _("Min./item"), _("State"))
+    shown = table(_("Robot"), _("Title"), _("Process"), _("Min./item"), _("State"))
     for f in sorted(settings.robots_dir().glob("*/robot.yaml")):
         try:
             s = load_robot(f).spec
-            table.add_row(s.robot, s.title or "", s.process.name if s.process else "",
-                          f"{s.process.manual_minutes_per_item:g}" if s.process else "", "[green]valide")
-        except RobocoreError as exc:
-            table.add_row(f.parent.name, "", "", "", f"[red]{str(exc)[:80]}")
-    console.print(table)
+            shown.add_row(Text(s.robot), Text(s.title or ""), Text(s.process.name if s.process else ""),
+                          f"{s.process.manual_minutes_per_item:g}" if s.process else "", "[green]" + _("valid"))
+        except RobocoreError as exc:  # the whole error: its file, line and column are what the engineer needs
+            shown.add_row(f.parent.name, "", "", "", Text(str(exc), style="red"))
+    show(console, shown)
 
 
-@app.command()
-def runs(limit: int = 20, robot: str | None = None) -> None:
-    """Historique des exécutions / run history."""
+@app.command(help=N_("Run history, most recent first."))
+def runs(limit: Annotated[int, typer.Option(help=N_("Most runs shown"))] = 20,
+         robot: Annotated[str | None, typer.Option(help=N_("Only the runs of this robot"))] = None) -> None:
     from robocore.cli.summary import print_runs
 
     try:
@@ -277,28 +279,32 @@ def runs(limit: int = 20, robot: str | None = None) -> None:
         raise _fail(exc) from None
 
 
-@app.command()
-def logs(run_id: str, follow: bool = False) -> None:
+@app.command(help=N_("Show a run's log, then its timeline (step, item, duration, status) and the time per step."))
+def logs(run_id: str, follow: bool = False,
+         all_steps: Annotated[bool, typer.Option("--all", help=N_(
+             "The whole timeline, not only its first 200 step executions"))] = False) -> None:
     """Afficher le journal d'une exécution / show a run's log."""
     from robocore import settings
     from robocore.cli.summary import print_log
+    from robocore.cli.timeline import LIMIT, print_timeline
 
     store = _store()
     run_row = store.find_run(run_id)
     if run_row is None:
         raise _fail(RobotDefinitionError(_("run not found '{run_id}'", run_id=run_id)))
     print_log(console, settings.home() / "runs" / run_row.id / "log.jsonl")
+    print_timeline(console, store.events(run_row.id), None if all_steps else LIMIT)
 
 
-@app.command()
-def report(start: Annotated[str | None, typer.Option("--from", help="AAAA-MM-JJ (inclus)")] = None,
-           end: Annotated[str | None, typer.Option("--to", help="AAAA-MM-JJ (exclu)")] = None,
-           by: Annotated[str, typer.Option(help="process | service | robot | month")] = "process",
+@app.command(help=N_("Hours of manual work saved, full-time equivalents (1,607 h a year), items and runs "
+                     "succeeded apart."))
+def report(start: Annotated[str | None, typer.Option("--from", help=N_("YYYY-MM-DD (included)"))] = None,
+           end: Annotated[str | None, typer.Option("--to", help=N_("YYYY-MM-DD (excluded)"))] = None,
+           by: Annotated[str, typer.Option(help=N_("Grouping: process, service, robot or month"))] = "process",
            xlsx: Annotated[Path | None, typer.Option(
-               help="Exporter en Excel : synthèse, heures par mois, une feuille par processus, graphiques")] = None,
+               help=N_("Export to Excel: summary, hours per month, one sheet per process, charts"))] = None,
            csv: Annotated[Path | None, typer.Option(
-               help="Exporter en CSV pour Excel (« ; », UTF-8 avec BOM, virgule décimale)")] = None) -> None:
-    """Heures économisées / hours saved, FTE (1 607 h/an), items and runs succeeded apart."""
+               help=N_("Export to CSV for Excel (“;”, UTF-8 with BOM, decimal comma)"))] = None) -> None:
     from robocore import ledger
     from robocore.cli.summary import print_report
     from robocore.exports.period import Period, PeriodError
@@ -331,9 +337,10 @@ def report(start: Annotated[str | None, typer.Option("--from", help="AAAA-MM-JJ 
         raise _fail(RobocoreError(_("cannot write {path}: {reason}", path=exc.filename, reason=exc.strerror))) from None
 
 
-@new_app.command("robot")
-def new_robot(name: str, folder: Annotated[Path | None, typer.Option(help="Dossier parent")] = None) -> None:
-    """Créer un robot prêt à lancer / scaffold a working robot folder."""
+@new_app.command("robot", help=N_("Create a robot folder ready to run."))
+def new_robot(name: Annotated[str, typer.Argument(help=N_("Name of the new robot"))],
+              folder: Annotated[Path | None, typer.Option(
+                  help=N_("Parent folder (default: ROBOCORE_ROBOTS, else robots/)"))] = None) -> None:
     from robocore import settings
     from robocore.cli.scaffold import scaffold
 
@@ -345,11 +352,14 @@ def new_robot(name: str, folder: Annotated[Path | None, typer.Option(help="Dossi
     console.print(_("Robot created: {path}", path=path) + "\n" + _("Run it: {command}", command=command))
 
 
-@demo_app.command("portal")
-def demo_portal(port: int = 8765, host: str = "127.0.0.1", shuffle: bool = False,
-                slow: Annotated[bool, typer.Option(help="Réponses parfois lentes / occasional slowness")] = True,
-                data: Annotated[Path | None, typer.Option(help="Dossier des données du portail")] = None) -> None:
-    """Démarrer le portail de démonstration / start the demo portal (agent.demo / demo-portail-2026)."""
+@demo_app.command("portal", help=N_("Start the demo portal (login agent.demo, password demo-portail-2026)."))
+def demo_portal(port: Annotated[int, typer.Option(help=N_("Port"))] = 8765,
+                host: Annotated[str, typer.Option(help=N_("Listening address (127.0.0.1: this machine only)"))
+                                ] = "127.0.0.1",
+                shuffle: Annotated[bool, typer.Option(help=N_(
+                    "Random field ids, names and order at each load of the form"))] = False,
+                slow: Annotated[bool, typer.Option(help=N_("Occasionally slow answers, as real sites give"))] = True,
+                data: Annotated[Path | None, typer.Option(help=N_("Folder of the portal's data"))] = None) -> None:
     from robocore.demo import PortalConfig, serve
 
     overrides: dict[str, object] = {"shuffle": shuffle}
@@ -362,7 +372,7 @@ def demo_portal(port: int = 8765, host: str = "127.0.0.1", shuffle: bool = False
 
 
 def _register_extensions() -> None:
-    from robocore.cli import cmd_processes, cmd_purge, cmd_schedules, cmd_server, cmd_tray, cmd_worker
+    from robocore.cli import cmd_docs, cmd_processes, cmd_purge, cmd_schedules, cmd_server, cmd_tray, cmd_worker
 
     cmd_schedules.register(app)
     cmd_worker.register(app)
@@ -370,6 +380,7 @@ def _register_extensions() -> None:
     cmd_purge.register(app)
     cmd_processes.register(app)
     cmd_tray.register(app)
+    cmd_docs.register(app)
 
 
 _register_extensions()

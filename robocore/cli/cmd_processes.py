@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 
 from robocore.errors import RobocoreError
+from robocore.i18n import N_
 from robocore.i18n import gettext as _
 
 if TYPE_CHECKING:
@@ -14,8 +15,8 @@ if TYPE_CHECKING:
 
 console = Console()
 err = Console(stderr=True)
-processes_app = typer.Typer(help="Processus métier / business processes (heures estimées et réalisées)",
-                            invoke_without_command=True)
+processes_app = typer.Typer(invoke_without_command=True)  # its help: the callback's
+StageOption = Annotated[str | None, typer.Option(help=N_("Stage: idée, en étude, en production or retiré"))]
 
 
 def _store() -> "Store":
@@ -28,7 +29,8 @@ def _store() -> "Store":
 def _fail(exc: Exception) -> typer.Exit:
     from rich.markup import escape
 
-    err.print(f"[bold red]Erreur[/] : {escape(str(exc))}", highlight=False, soft_wrap=True)
+    title = _("Error")
+    err.print(f"[bold red]{title}[/] : {escape(str(exc))}", highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -39,13 +41,11 @@ def fr_number(value: float | None, digits: int = 1) -> str:
     return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
 
 
-@processes_app.callback()
+@processes_app.callback(help=N_("Business processes with their estimated and realised hours (set: edit one)."))
 def list_processes(ctx: typer.Context,
-                   service: Annotated[str | None, typer.Option(help="Service exact")] = None,
-                   lab: Annotated[str | None, typer.Option(help="Laboratoire exact")] = None,
-                   stage: Annotated[str | None, typer.Option(help="idée, en étude, en production, retiré")] = None,
-                   ) -> None:
-    """Lister les processus, heures estimées et réalisées / list processes, estimated and realised hours."""
+                   service: Annotated[str | None, typer.Option(help=N_("Only this service (exact name)"))] = None,
+                   lab: Annotated[str | None, typer.Option(help=N_("Only this lab (exact name)"))] = None,
+                   stage: StageOption = None) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from rich.table import Table
@@ -66,12 +66,12 @@ def list_processes(ctx: typer.Context,
         console.print(_("No process yet: a process is created by the first run of a robot naming it"),
                       highlight=False)
         return
-    table = Table(title=f"Processus ({len(shown)})",
-                  caption="Réalisé : heures économisées depuis le 1er janvier (registre) ; estimé : volume annuel "
-                          "× minutes par élément en vigueur ÷ 60 (+ exécutions sur 12 mois × minutes par exécution)")
-    for header in ("Processus", "Service", "Labo", "Étape"):
-        table.add_column(header, overflow="fold", ratio=2 if header == "Processus" else 1)
-    for header in ("Objectif h/an", "Estimé h/an", "Réalisé h"):
+    table = Table(title=_("Processes ({n})", n=len(shown)),
+                  caption=_("Realised: hours saved since January 1st (ledger); estimated: annual volume × minutes per "
+                            "item in force ÷ 60 (+ runs over 12 months × minutes per run)"))
+    for position, header in enumerate((_("Process"), _("Service"), _("Lab"), _("Stage"))):
+        table.add_column(header, overflow="fold", ratio=2 if position == 0 else 1)
+    for header in (_("Goal h/year"), _("Estimated h/year"), _("Realised h")):
         table.add_column(header, justify="right", min_width=8)
     for line in shown:
         record = line.record
@@ -87,30 +87,29 @@ def _print_detail(shown: "ProcessDetail") -> None:
     from robocore.processes import STAGE_LABELS
 
     f, record = shown.figures, shown.figures.record
-    rows = [("Processus", record.name), ("Service", record.service), ("Laboratoire", record.lab),
-            ("Région", record.region), ("Description", record.description),
-            ("Étape", STAGE_LABELS[record.stage]),
-            ("Volume annuel estimé (éléments)", fr_number(record.annual_volume, 0)),
-            ("Objectif annuel (h)", fr_number(record.goal_hours)),
-            ("Heures estimées par an", fr_number(f.estimated_hours)),
-            ("Heures réalisées depuis le 1er janvier", fr_number(f.realised_hours_year)),
-            ("Heures réalisées sur 12 mois", fr_number(f.realised_hours_12_months)),
-            ("Modifié par", record.updated_by)]
+    rows = [(_("Process"), record.name), (_("Service"), record.service), (_("Laboratory"), record.lab),
+            (_("Region"), record.region), (_("Description"), record.description),
+            (_("Stage"), STAGE_LABELS[record.stage]),
+            (_("Estimated annual volume (items)"), fr_number(record.annual_volume, 0)),
+            (_("Annual goal (h)"), fr_number(record.goal_hours)),
+            (_("Estimated hours a year"), fr_number(f.estimated_hours)),
+            (_("Hours realised since January 1st"), fr_number(f.realised_hours_year)),
+            (_("Hours realised over 12 months"), fr_number(f.realised_hours_12_months)),
+            (_("Edited by"), record.updated_by)]
     for label, value in rows:
-        console.print(Text.assemble((f"{label} : ", "bold"), value if value is not None else "—"))
+        console.print(Text.assemble((_("{label}: ", label=label), "bold"), value if value is not None else "—"))
 
 
-@processes_app.command("set")
+@processes_app.command("set", help=N_("Complete a process (its name never changes: robots refer to it)."))
 def set_process(
-        name: Annotated[str, typer.Argument(help="Nom exact du processus")],
-        service: Annotated[str | None, typer.Option(help="Service ou direction")] = None,
-        lab: Annotated[str | None, typer.Option(help="Laboratoire d'innovation (\"\" pour effacer)")] = None,
-        region: Annotated[str | None, typer.Option(help="Région (\"\" pour effacer)")] = None,
-        description: Annotated[str | None, typer.Option(help="Description (\"\" pour effacer)")] = None,
-        volume: Annotated[int | None, typer.Option(help="Volume annuel estimé (éléments par an)")] = None,
-        goal_hours: Annotated[float | None, typer.Option("--goal-hours", help="Objectif annuel en heures")] = None,
-        stage: Annotated[str | None, typer.Option(help="idée, en étude, en production, retiré")] = None) -> None:
-    """Compléter un processus / edit a process (its name never changes: robots refer to it)."""
+        name: Annotated[str, typer.Argument(help=N_("Exact name of the process"))],
+        service: Annotated[str | None, typer.Option(help=N_("Service or directorate"))] = None,
+        lab: Annotated[str | None, typer.Option(help=N_("Innovation lab (\"\" to clear)"))] = None,
+        region: Annotated[str | None, typer.Option(help=N_("Region (\"\" to clear)"))] = None,
+        description: Annotated[str | None, typer.Option(help=N_("Description (\"\" to clear)"))] = None,
+        volume: Annotated[int | None, typer.Option(help=N_("Estimated annual volume (items a year)"))] = None,
+        goal_hours: Annotated[float | None, typer.Option("--goal-hours", help=N_("Annual goal in hours"))] = None,
+        stage: StageOption = None) -> None:
     from robocore import processes
 
     given: dict[str, Any] = {"service": service, "lab": lab, "region": region, "description": description,

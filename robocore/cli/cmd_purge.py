@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from robocore.errors import RobocoreError
+from robocore.i18n import N_, ngettext
 from robocore.i18n import gettext as _
 
 if TYPE_CHECKING:
@@ -82,16 +83,19 @@ def purge_runs(store: "Store", older_than_days: float, *, dry_run: bool = False,
 
 
 def _size(size: int) -> str:
-    """Bytes in French units: « 12,3 Mo », « 45 ko »."""
-    return f"{size / 1_000_000:.1f} Mo".replace(".", ",") if size >= 100_000 else f"{size / 1000:.0f} ko"
+    """Bytes in the active language's units: « 12,3 Mo », « 45 ko » in French, "12.3 MB", "45 kB" in English."""
+    from robocore.i18n import current
+
+    if size < 100_000:
+        return _("{size} kB", size=f"{size / 1000:.0f}")
+    megabytes = f"{size / 1_000_000:.1f}"
+    return _("{size} MB", size=megabytes if current() == "en" else megabytes.replace(".", ","))
 
 
 def purge(older_than: Annotated[float, typer.Option(
-              "--older-than", min=1, help="Purger les exécutions terminées depuis plus de DAYS jours",
-              metavar="DAYS")],
-          dry_run: Annotated[bool, typer.Option(
-              "--dry-run", help="Compter sans rien supprimer / count, delete nothing")] = False) -> None:
-    """Purger les vieilles exécutions (heures économisées gardées) / purge old runs, ledger kept."""
+              "--older-than", min=1, help=N_("Purge the runs finished more than DAYS days ago"), metavar="DAYS")],
+          dry_run: Annotated[bool, typer.Option("--dry-run", help=N_("Count, delete nothing"))] = False) -> None:
+    """`robo purge`: old finished runs lose their detail (files, events), never their hours saved."""
     from robocore import settings
     from robocore.store import Store
 
@@ -102,15 +106,28 @@ def purge(older_than: Annotated[float, typer.Option(
         finally:
             store.close()
     except (RobocoreError, OSError) as exc:
-        err.print(f"[bold red]Erreur[/] : {exc}", highlight=False, soft_wrap=True)
+        title = _("Error")
+        err.print(f"[bold red]{title}[/] : {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
-    verb = "seraient purgées" if dry_run else "purgées"
-    console.print(f"{result.runs} exécution(s) terminée(s) depuis plus de {older_than:g} jour(s) {verb} : "
-                  f"{result.events} événement(s), {result.files} fichier(s) ({_size(result.bytes)}) ; "
-                  f"heures économisées conservées / {result.runs} run(s) "
-                  f"{'would be ' if dry_run else ''}purged, ledger kept", highlight=False, soft_wrap=True)
+    console.print(summary(result, older_than), highlight=False, soft_wrap=True)
+
+
+def summary(result: PurgeResult, older_than: float) -> str:
+    """What a purge did (or would do), in the active language; the hours saved are always kept."""
+    days = ngettext("{n} day", "{n} days", int(older_than)) if older_than == int(older_than) else f"{older_than:g}"
+    events = ngettext("{n} event", "{n} events", result.events)
+    files = ngettext("{n} file", "{n} files", result.files)
+    if result.dry_run:
+        return ngettext("{n} run finished more than {days} ago would be purged: {events}, {files} ({size}); "
+                        "hours saved kept",
+                        "{n} runs finished more than {days} ago would be purged: {events}, {files} ({size}); "
+                        "hours saved kept", result.runs, days=days, events=events, files=files,
+                        size=_size(result.bytes))
+    return ngettext("{n} run finished more than {days} ago purged: {events}, {files} ({size}); hours saved kept",
+                    "{n} runs finished more than {days} ago purged: {events}, {files} ({size}); hours saved kept",
+                    result.runs, days=days, events=events, files=files, size=_size(result.bytes))
 
 
 def register(app: typer.Typer) -> None:
     """Add `robo purge` to the CLI."""
-    app.command("purge")(purge)
+    app.command("purge", help=N_("Purge old finished runs: their detail goes, their hours saved stay."))(purge)

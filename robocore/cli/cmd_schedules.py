@@ -10,12 +10,15 @@ import typer
 from rich.console import Console
 
 from robocore.errors import RobocoreError
+from robocore.i18n import N_
 from robocore.i18n import gettext as _
 
 console = Console()
 err = Console(stderr=True)
-schedules_app = typer.Typer(help="Planifications / schedules (schedules/*.yaml)", invoke_without_command=True)
-DirOption = Annotated[Path | None, typer.Option("--dir", "-d", help="Dossier des planifications (./schedules)")]
+schedules_app = typer.Typer(invoke_without_command=True)  # its help: the callback's
+DirOption = Annotated[Path | None, typer.Option("--dir", "-d", help=N_(
+    "Folder of the schedule files (default: ROBOCORE_SCHEDULES, else ./schedules)"))]
+NameArgument = Annotated[str, typer.Argument(help=N_("Name of the schedule"))]
 
 
 def validate_schedule_file(path: Path) -> None:
@@ -47,9 +50,9 @@ def _when(moment: Any, tz: str) -> str:
     return str(moment.astimezone(ZoneInfo(tz or "Europe/Paris")).strftime("%d/%m/%Y %H:%M:%S"))
 
 
-@schedules_app.callback()
+@schedules_app.callback(help=N_("Schedules (schedules/*.yaml) and their next fire times; enable, disable or run "
+                                 "one."))
 def list_schedules(ctx: typer.Context, folder: DirOption = None) -> None:
-    """Lister les planifications et leurs prochains déclenchements / list schedules and next fire times."""
     if ctx.invoked_subcommand is not None:
         ctx.obj = folder
         return
@@ -95,15 +98,13 @@ def _leader_line(leader: Any) -> str:
     return _("[red]No live scheduler leader[/] (last: {who}{why})", who=who, why=why)
 
 
-@schedules_app.command("enable")
-def enable(ctx: typer.Context, name: str) -> None:
-    """Activer une planification / enable a schedule."""
+@schedules_app.command("enable", help=N_("Enable a schedule."))
+def enable(ctx: typer.Context, name: NameArgument) -> None:
     _set(ctx, name, True)
 
 
-@schedules_app.command("disable")
-def disable(ctx: typer.Context, name: str) -> None:
-    """Désactiver une planification / disable a schedule."""
+@schedules_app.command("disable", help=N_("Disable a schedule."))
+def disable(ctx: typer.Context, name: NameArgument) -> None:
     _set(ctx, name, False)
 
 
@@ -115,10 +116,9 @@ def _set(ctx: typer.Context, name: str, enabled: bool) -> None:
     console.print(_("Schedule {name}: enabled", name=name) if enabled else _("Schedule {name}: disabled", name=name))
 
 
-@schedules_app.command("run")
-def run_now(ctx: typer.Context, name: str,
-            force: Annotated[bool, typer.Option(help="Même si l'exécution précédente tourne encore")] = False) -> None:
-    """Lancer une planification maintenant / run a schedule now (through the executor)."""
+@schedules_app.command("run", help=N_("Run a schedule now (through the executor)."))
+def run_now(ctx: typer.Context, name: NameArgument,
+            force: Annotated[bool, typer.Option(help=N_("Even if its previous run is still going"))] = False) -> None:
     try:
         run_id = _service(ctx.obj).run_now(name, force=force)
     except RobocoreError as exc:
@@ -127,9 +127,10 @@ def run_now(ctx: typer.Context, name: str,
 
 
 def scheduler(folder: DirOption = None,
-              poll: Annotated[float, typer.Option(help="Secondes entre deux tentatives de prise du verrou")] = 1.0,
-              loglevel: Annotated[str, typer.Option("--loglevel", "-l")] = "info") -> None:
-    """Planificateur au premier plan (leader ou en attente) jusqu'à SIGTERM / run the scheduler in the foreground."""
+              poll: Annotated[float, typer.Option(help=N_("Seconds between two attempts to take the lock"))] = 1.0,
+              loglevel: Annotated[str, typer.Option("--loglevel", "-l", help=N_(
+                  "Log level: debug, info, warning or error"))] = "info") -> None:
+    """`robo scheduler`: the scheduler in the foreground (leader, or waiting for the lock) until SIGTERM."""
     import logging
 
     from robocore import settings
@@ -172,7 +173,8 @@ def _shutdown_executors() -> None:
 def register(app: typer.Typer) -> None:
     """Add `robo schedules` and `robo scheduler` to the CLI."""
     app.add_typer(schedules_app, name="schedules")
-    app.command("scheduler")(scheduler)
+    app.command("scheduler", help=N_("Run the scheduler in the foreground (leader or waiting) until SIGTERM."))(
+        scheduler)
 
 
 if __name__ == "__main__":  # `python -m robocore.cli.cmd_schedules scheduler` works before `robo` registers it

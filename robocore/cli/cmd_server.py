@@ -8,12 +8,13 @@ import typer
 from rich.console import Console
 
 from robocore.errors import RobocoreError
+from robocore.i18n import N_, ngettext
 from robocore.i18n import gettext as _
-from robocore.i18n import ngettext
 
-tokens_app = typer.Typer(help="Jetons d'API / API tokens", no_args_is_help=True)
-grants_app = typer.Typer(help="Robots autorisés aux groupes d'agents / robots granted to groups",
-                         no_args_is_help=True)
+tokens_app = typer.Typer(help=N_("API tokens."), no_args_is_help=True)
+grants_app = typer.Typer(help=N_("Robots granted to groups of agents."), no_args_is_help=True)
+RobotArgument = Annotated[str, typer.Argument(help=N_("Name of the robot"))]
+GroupArgument = Annotated[str, typer.Argument(help=N_("Group of agents"))]
 console = Console()
 err = Console(stderr=True)
 
@@ -131,15 +132,16 @@ def _trusted_proxies(option: str | None) -> list[str]:
     return entries
 
 
-def serve(host: Annotated[str, typer.Option(help="Adresse d'écoute (127.0.0.1 : cette machine seule)")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port")] = 8000,
-          no_scheduler: Annotated[bool, typer.Option("--no-scheduler",
-                                                     help="Sans planificateur (un autre serveur le porte)")] = False,
-          graceful_seconds: Annotated[int, typer.Option(help="Délai d'arrêt propre (s)")] = 30,
+def serve(host: Annotated[str, typer.Option(help=N_("Listening address (127.0.0.1: this machine only)"))
+                          ] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help=N_("Port"))] = 8000,
+          no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help=N_(
+              "Without the scheduler (another server runs it)"))] = False,
+          graceful_seconds: Annotated[int, typer.Option(help=N_("Seconds allowed for a clean stop"))] = 30,
           forwarded_allow_ips: Annotated[str | None, typer.Option(
-              "--forwarded-allow-ips", help="Proxys dont X-Forwarded-For est cru : 10.0.0.1,10.1.0.0/16 ou * "
-                                            "(défaut : ROBOCORE_FORWARDED_ALLOW_IPS, sinon aucun)")] = None) -> None:
-    """Démarrer le serveur d'API / start the API server (JSON logs on stdout)."""
+              "--forwarded-allow-ips", help=N_("Proxies whose X-Forwarded-For is trusted: 10.0.0.1,10.1.0.0/16 or * "
+                                               "(default: ROBOCORE_FORWARDED_ALLOW_IPS, else none)"))] = None) -> None:
+    """`robo serve`: the API and the pages, with the scheduler unless told otherwise, JSON logs on stdout."""
     import structlog
     import uvicorn
 
@@ -172,13 +174,12 @@ def serve(host: Annotated[str, typer.Option(help="Adresse d'écoute (127.0.0.1 :
         log.info("server.stopped")
 
 
-@tokens_app.command("create")
-def tokens_create(name: Annotated[str, typer.Option("--name", help="Nom unique, ex. agent-dupont")],
-                  role: Annotated[str, typer.Option("--role", help="agent, engineer, manager ou admin")],
-                  groups: Annotated[str | None, typer.Option("--groups", help="Groupes d'agents : g1,g2")] = None,
+@tokens_app.command("create", help=N_("Create a token (shown once only)."))
+def tokens_create(name: Annotated[str, typer.Option("--name", help=N_("Unique name, e.g. agent-dupont"))],
+                  role: Annotated[str, typer.Option("--role", help=N_("agent, engineer, manager or admin"))],
+                  groups: Annotated[str | None, typer.Option("--groups", help=N_("Groups of agents: g1,g2"))] = None,
                   expires_in_days: Annotated[int | None, typer.Option(
-                      "--expires-in-days", help="Expire dans N jours (défaut : jamais)")] = None) -> None:
-    """Créer un jeton (affiché une seule fois) / create a token, shown once."""
+                      "--expires-in-days", help=N_("Expires in N days (default: never)"))] = None) -> None:
     from robocore.server.auth import create_token
     from robocore.store import Conflict
 
@@ -194,9 +195,8 @@ def tokens_create(name: Annotated[str, typer.Option("--name", help="Nom unique, 
     print(token)
 
 
-@tokens_app.command("list")
+@tokens_app.command("list", help=N_("List the tokens (never their value)."))
 def tokens_list() -> None:
-    """Lister les jetons (jamais leur valeur) / list tokens."""
     from rich.table import Table
 
     from robocore.store import utcnow
@@ -213,35 +213,30 @@ def tokens_list() -> None:
     console.print(table)
 
 
-@tokens_app.command("revoke")
-def tokens_revoke(name: Annotated[str, typer.Argument(help="Nom du jeton")]) -> None:
-    """Révoquer un jeton (effet immédiat) / revoke a token."""
+@tokens_app.command("revoke", help=N_("Revoke a token (at once)."))
+def tokens_revoke(name: Annotated[str, typer.Argument(help=N_("Name of the token"))]) -> None:
     if not _store().revoke_token(name):
         raise _fail(ValueError(_("no live token named '{name}'", name=name)))
     console.print(_("Token “{name}” revoked.", name=name), highlight=False)
 
 
-@grants_app.command("add")
-def grants_add(robot: Annotated[str, typer.Argument(help="Nom du robot")],
-               group: Annotated[str, typer.Argument(help="Groupe d'agents")]) -> None:
-    """Autoriser un robot à un groupe / grant a robot to a group."""
+@grants_app.command("add", help=N_("Grant a robot to a group of agents."))
+def grants_add(robot: RobotArgument, group: GroupArgument) -> None:
     added = _store().add_grant(robot, group)
     done = _("Granted: {robot} → {group}", robot=robot, group=group) if added else _(
         "Already granted: {robot} → {group}", robot=robot, group=group)
     console.print(done, highlight=False)
 
 
-@grants_app.command("remove")
-def grants_remove(robot: Annotated[str, typer.Argument()], group: Annotated[str, typer.Argument()]) -> None:
-    """Retirer une autorisation / remove a grant."""
+@grants_app.command("remove", help=N_("Remove a grant."))
+def grants_remove(robot: RobotArgument, group: GroupArgument) -> None:
     if not _store().remove_grant(robot, group):
         raise _fail(ValueError(_("grant not found: {robot} → {group}", robot=robot, group=group)))
     console.print(_("Removed: {robot} → {group}", robot=robot, group=group), highlight=False)
 
 
-@grants_app.command("list")
+@grants_app.command("list", help=N_("List the grants."))
 def grants_list() -> None:
-    """Lister les autorisations / list grants."""
     from rich.table import Table
 
     table = Table(_("Robot"), _("Group"))
@@ -252,6 +247,6 @@ def grants_list() -> None:
 
 def register(app: typer.Typer) -> None:
     """Add `serve`, `tokens` and `grants` to the `robo` application."""
-    app.command("serve")(serve)
+    app.command("serve", help=N_("Start the API server and the pages (JSON logs on standard output)."))(serve)
     app.add_typer(tokens_app, name="tokens")
     app.add_typer(grants_app, name="grants")

@@ -1,4 +1,5 @@
-"""`robo tray`: the agents' launcher in the system tray (robocore.tray), connected to a Robocore server."""
+"""`robo tray`: the agents' launcher in the system tray (robocore.tray), connected to a Robocore server, or
+running robots on this computer in attended mode (`--local`, reporting to the server when `--server` is given)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 from rich.console import Console
 
+from robocore.i18n import N_
 from robocore.i18n import gettext as _
 
 if TYPE_CHECKING:
+    from robocore.tray.api import TrayClient
     from robocore.tray.journal import Journal
 
 err = Console(stderr=True)
@@ -26,25 +29,25 @@ def _version(shown: bool) -> None:
 
 
 def tray(
-    server: Annotated[str | None, typer.Option("--server", metavar="URL",
-                                               help="Adresse du serveur Robocore / the server's URL")] = None,
+    server: Annotated[str | None, typer.Option("--server", metavar="URL", help=N_(
+        "The Robocore server's URL (with --local: where attended runs are reported)"))] = None,
     token_from_keyring: Annotated[bool, typer.Option(
         "--token-from-keyring/--ask-token",
-        help="Jeton enregistré (trousseau ou fichier privé), sinon demandé / stored token, else asked")] = True,
-    local: Annotated[bool, typer.Option("--local", help="Robots lancés sur ce poste / run robots here")] = False,
-    lang: Annotated[str | None, typer.Option("--lang", metavar="fr|en", help="Langue / language")] = None,
+        help=N_("Use the stored token (system keyring or private file), else ask for one"))] = True,
+    local: Annotated[bool, typer.Option("--local", help=N_(
+        "Attended mode: run this install's robots on this computer, with supervision time"))] = False,
+    lang: Annotated[str | None, typer.Option("--lang", metavar="fr|en", help=N_("Language of the tray"))] = None,
     sign_in: Annotated[Literal["auto", "browser", "token"], typer.Option(
         "--sign-in", metavar="auto|browser|token",
-        help="Connexion par le navigateur si le serveur l'offre, sinon jeton / browser sign-in when offered, "
-             "else a token")] = "auto",
+        help=N_("Sign in through the browser when the server offers it, else with a token"))] = "auto",
     install_desktop: Annotated[bool, typer.Option(
-        "--install-desktop", help="Ajoute Robocore au menu des applications (Linux) / add to the menu")] = False,
+        "--install-desktop", help=N_("Add Robocore to the applications menu (Linux)"))] = False,
     remove_desktop: Annotated[bool, typer.Option(
-        "--remove-desktop", help="Retire Robocore du menu (Linux) / remove from the menu")] = False,
+        "--remove-desktop", help=N_("Remove Robocore from the applications menu (Linux)"))] = False,
     autostart: Annotated[Literal["on", "off"] | None, typer.Option(
-        "--autostart", metavar="on|off", help="Lancement à l'ouverture de session (Linux) / start at sign-in")] = None,
+        "--autostart", metavar="on|off", help=N_("Start Robocore when the session opens (Linux)"))] = None,
     version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_version,
-                                          help="Affiche la version / show the version")] = False,
+                                          help=N_("Show the version"))] = False,
 ) -> None:
     """Show the Robocore icon next to the clock: the agent's robots, launches, progress, time saved."""
     from robocore.i18n import set_language
@@ -58,8 +61,7 @@ def tray(
     if install_desktop or remove_desktop or autostart is not None:
         raise typer.Exit(_desktop(server, install_desktop, remove_desktop, autostart))
     if local:
-        err.print(_("--local (attended runs on this computer) is not available yet: use --server URL."))
-        raise typer.Exit(2)
+        raise typer.Exit(_start_local(server.rstrip("/") if server else None, token_from_keyring, sign_in))
     if not server:
         err.print(_("--server URL is required (the address of your Robocore server)."))
         raise typer.Exit(2)
@@ -94,14 +96,64 @@ def _desktop(server: str | None, install: bool, remove: bool, autostart: str | N
 
 def _start(server: str, stored: bool, sign_in: str = "auto") -> int:
     """Read or ask for the token, keep it, start the tray (Qt is imported only here)."""
+    client = _client(server, stored, sign_in)
+    if isinstance(client, int):
+        return client
+    from robocore.tray.app import run_tray
+    from robocore.tray.prefs import Prefs
+    from robocore.tray.queue import LaunchQueue
+
+    _quit_on_signals()
+    return run_tray(client, LaunchQueue(), Prefs(), _journal())
+
+
+def _start_local(server: str | None, stored: bool, sign_in: str) -> int:
+    """Attended mode: this install's robots and store; the server's client when `server` is given."""
+    from robocore import settings
+    from robocore.errors import RobocoreError
+
+    try:
+        from robocore.store import Store
+    except ImportError:  # the packaged tray (packaging/robocore-tray.spec) leaves the engine and store out
+        err.print(_("--local runs robots on this computer: it needs the full Robocore install (robo tray --local); "
+                    "this packaged app only connects to a server (--server URL)."), highlight=False)
+        return 2
+
+    client = _client(server, stored, sign_in) if server else None
+    if isinstance(client, int):
+        return client
+    try:
+        store = Store(settings.database_url())
+    except RobocoreError as exc:
+        err.print(str(exc), highlight=False)
+        return 1
+    from robocore.tray.attended import local_queue_path, run_attended
+    from robocore.tray.local import LocalClient
+    from robocore.tray.outbox import Outbox
+    from robocore.tray.prefs import Prefs
+    from robocore.tray.queue import LaunchQueue
+
+    robots = settings.robots_dir()
+    if not robots.is_dir():
+        err.print(_("No robots folder {path} (ROBOCORE_ROBOTS): the menu will be empty.", path=str(robots)),
+                  highlight=False)
+    path = local_queue_path()
+    _quit_on_signals()
+    try:
+        return run_attended(LocalClient(store, robots), LaunchQueue(path), Prefs(), _journal(),
+                            outbox=Outbox(path) if client is not None else None, server=client)
+    finally:
+        store.close()
+
+
+def _client(server: str, stored: bool, sign_in: str) -> TrayClient | int:
+    """The server's client with the agent's token (kept, else signed in through the browser, else asked);
+    an exit code when signing in failed."""
     from robocore.i18n import current
 
     lang = current()  # reads the settings: pydantic must be imported before PySide6 (shiboken's import hook)
     from robocore.tray.api import TrayClient
-    from robocore.tray.app import run_tray
     from robocore.tray.credentials import Credentials, Token
-    from robocore.tray.prefs import Prefs
-    from robocore.tray.queue import LaunchQueue
 
     credentials = Credentials()
     token = credentials.load(server) if stored else None
@@ -120,9 +172,7 @@ def _start(server: str, stored: bool, sign_in: str = "auto") -> int:
         credentials.save(server, token)
         err.print(_("Token kept in the {where}.", where=_("system keyring") if credentials.where == "keyring"
                     else _("private file {path}", path=str(credentials.path))))
-    client = TrayClient(server, token, lang=lang)
-    _quit_on_signals()
-    return run_tray(client, LaunchQueue(), Prefs(), _journal())
+    return TrayClient(server, token, lang=lang)
 
 
 def _journal() -> Journal:

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from robocore.errors import RobocoreError, StoreError
+from robocore.i18n import N_
 from robocore.i18n import gettext as _
 from robocore.statuses import RUN_FINAL, RunStatus
 
@@ -19,13 +20,14 @@ err = Console(stderr=True)
 
 
 def worker(queues: Annotated[str | None, typer.Option(
-               "--queues", "-Q", help="Files d'attente, séparées par des virgules (ex. browser,robocore)")] = None,
+               "--queues", "-Q", help=N_("Queues, comma-separated (e.g. browser,robocore)"))] = None,
            concurrency: Annotated[int, typer.Option(
-               "--concurrency", "-c", min=1, help="Exécutions en parallèle (processus)")] = os.cpu_count() or 2,
-           loglevel: Annotated[str, typer.Option("--loglevel", "-l", help="debug, info, warning, error")] = "info",
+               "--concurrency", "-c", min=1, help=N_("Runs in parallel (processes)"))] = os.cpu_count() or 2,
+           loglevel: Annotated[str, typer.Option("--loglevel", "-l", help=N_(
+               "Log level: debug, info, warning or error"))] = "info",
            single_machine: Annotated[bool, typer.Option(
-               "--single-machine", help="Accepter SQLite (tests sur une seule machine)")] = False) -> None:
-    """Démarrer un worker Celery / start a Celery worker (runs from ROBOCORE_BROKER_URL)."""
+               "--single-machine", help=N_("Accept SQLite (tests on one machine)"))] = False) -> None:
+    """`robo worker`: a Celery worker taking runs from ROBOCORE_BROKER_URL."""
     from robocore import settings
     from robocore.logging import configure
     from robocore.store import Store
@@ -42,7 +44,8 @@ def worker(queues: Annotated[str | None, typer.Option(
     try:
         Store(url).close()  # reachable, migrated, before any run is taken
     except StoreError as exc:
-        err.print(f"[bold red]Erreur[/] : {exc}", highlight=False, soft_wrap=True)
+        title = _("Error")
+        err.print(f"[bold red]{title}[/] : {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     from robocore.executors import celery as celery_executor
 
@@ -52,7 +55,7 @@ def worker(queues: Annotated[str | None, typer.Option(
 
 def register(app: typer.Typer) -> None:
     """Add `robo worker` to the CLI."""
-    app.command("worker")(worker)
+    app.command("worker", help=N_("Start a Celery worker (runs from ROBOCORE_BROKER_URL)."))(worker)
 
 
 def wait_final(store: "Store", run_id: str, timeout: float | None = None, every: float = 0.5) -> "Run":
@@ -111,7 +114,8 @@ def _main() -> None:
     try:
         app()
     except RobocoreError as exc:
-        err.print(f"[bold red]Erreur[/] : {exc}")
+        title = _("Error")
+        err.print(f"[bold red]{title}[/] : {exc}")
         raise SystemExit(1) from None
 
 

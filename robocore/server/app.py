@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -15,8 +15,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from robocore import __version__, settings
+from robocore import __version__, i18n, settings
 from robocore.executors.base import Executor
+from robocore.i18n import N_
 from robocore.server import (
     errors,
     headers,
@@ -25,6 +26,7 @@ from robocore.server import (
     limits,
     metrics,
     routes_admin,
+    routes_attended,
     routes_health,
     routes_ideas,
     routes_me,
@@ -52,14 +54,17 @@ from robocore.web import (
 
 log = structlog.get_logger("robocore.server")
 API = "/api/v1"
-DESCRIPTION = """API de Robocore : robots, exécutions, planifications, rapports d'heures économisées.
+DESCRIPTION = N_("""Robocore's API: robots, runs, schedules, reports of hours saved.
 
-Authentification : `Authorization: Bearer rbc_…` (jeton créé par `robo tokens create`).
-Rôles : `agent` (robots autorisés à ses groupes, ses propres exécutions), `engineer` (tous les robots,
-exécutions, planifications et rapports), `manager` (rapports, processus, lecture seule),
-`admin` (jetons, autorisations, tout).
-Erreurs : `{"code", "detail", "erreur", "error"}` : `detail` dans la langue demandée (`?lang=en`,
-Accept-Language ; français par défaut), `erreur` en français, `error` en anglais."""
+Authentication: `Authorization: Bearer rbc_…` (a token made by `robo tokens create`).
+Roles: `agent` (the robots granted to their groups, their own runs), `engineer` (every robot,
+runs, schedules and reports), `manager` (reports, processes, read only),
+`admin` (tokens, grants, everything).
+Errors: `{"code", "detail", "erreur", "error"}`: `detail` in the language asked for (`?lang=en`,
+Accept-Language; French by default), `erreur` in French, `error` in English.""")
+# FastAPI's own words on every operation, in the catalogues too
+_FASTAPI_WORDS = (N_("Successful Response"), N_("Validation Error"))
+_NOT_TEXT = frozenset({"example", "examples", "default", "enum", "const"})  # values, never translated
 class AccessLog(http_metrics.RequestObserver):
     """One JSON event per request (method, path, status, duration): `robo serve` logs this way."""
 
@@ -70,14 +75,35 @@ class AccessLog(http_metrics.RequestObserver):
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The generated document, plus the JSON launch body that the launch route parses itself."""
+    """The generated document in the request's language (robocore.server.language), plus the JSON launch body
+    that the launch route parses itself.
+
+    Summaries and descriptions are English msgids (`N_`): the document is generated once, in English, then
+    translated once per language and kept.
+    """
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         schemas["LaunchRequest"] = routes_runs.LaunchRequest.model_json_schema(
             ref_template="#/components/schemas/{model}")
         app.openapi_schema = schema
-    return app.openapi_schema
+    documents: dict[str, dict[str, Any]] = app.state.openapi_documents
+    lang = i18n.current()
+    if lang not in documents:
+        documents[lang] = translated_texts(app.openapi_schema, i18n.translations(lang).gettext)
+    return documents[lang]
+
+
+def translated_texts(node: Any, translate: Callable[[str], str]) -> Any:
+    """A copy of an OpenAPI document whose `summary` and `description` texts went through `translate`
+    (a text not in the catalogues comes back as it is); examples, defaults and enums are left alone."""
+    if isinstance(node, dict):
+        return {key: (translate(value) if key in ("summary", "description") and isinstance(value, str)
+                      else value if key in _NOT_TEXT else translated_texts(value, translate))
+                for key, value in node.items()}
+    if isinstance(node, list):
+        return [translated_texts(value, translate) for value in node]
+    return node
 
 
 def _docs(app: FastAPI) -> None:
@@ -123,7 +149,7 @@ def create_app(store: Store, scheduler: Scheduler | None = None, executor: Execu
     app.state.robocore, app.state.verifier = state, state.verifier
     errors.install(app)
     for module in (routes_robots, routes_runs, routes_run_data, routes_schedules, routes_reports, routes_admin,
-                   metrics, routes_processes, routes_ideas):
+                   metrics, routes_processes, routes_ideas, routes_attended):
         app.include_router(module.router)
     app.include_router(routes_health.router)  # liveness and readiness, no token
     app.include_router(routes_me.router)  # who am I: a token or a signed-in person
@@ -132,6 +158,7 @@ def create_app(store: Store, scheduler: Scheduler | None = None, executor: Execu
     app.include_router(pages_overview.router)  # the managers' overview at / (robocore.web)
     for page_module in (pages_process, pages_groups, pages_runs, pages_legal):  # and the footer's pages
         app.include_router(page_module.router)
+    app.state.openapi_documents = {}  # the OpenAPI document per language, made at its first request
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     _docs(app)
     from robocore.web.static import install_static  # the pages' CSS, fonts and DSFR under /static

@@ -52,8 +52,9 @@ class ErrorBody(BaseModel):
 
 
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for these error statuses, all with the ErrorBody shape (described in French)."""
-    return {status: {"model": ErrorBody, "description": render(_GENERIC.get(status, _OTHER)[1], "fr")}
+    """OpenAPI `responses` for these error statuses, all with the ErrorBody shape (described by the English
+    msgid, which the served document shows in the request's language: robocore.server.app)."""
+    return {status: {"model": ErrorBody, "description": _GENERIC.get(status, _OTHER)[1].msgid}
             for status in statuses}
 
 

@@ -19,6 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
+from robocore.i18n import N_
 from robocore.i18n import gettext as _
 from robocore.server.auth import Principal, require
 from robocore.server.errors import AUTHENTICATED
@@ -93,7 +94,7 @@ def registry_for(store: Store, scheduler: Scheduler | None = None, http: HttpSta
     return registry
 
 
-@router.get("/metrics", response_class=Response, summary="Métriques Prometheus / Prometheus metrics",
+@router.get("/metrics", response_class=Response, summary=N_("Prometheus metrics"),
             responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
 def metrics(request: Request, state: ServerState = Depends(server_state),
             who: Principal = Depends(require("engineer", "manager"))) -> Response:

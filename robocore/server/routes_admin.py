@@ -9,6 +9,7 @@ import structlog
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, Field
 
+from robocore.i18n import N_
 from robocore.i18n import lazy_gettext as _l
 from robocore.server import paging
 from robocore.server.auth import MAX_EXPIRY_DAYS, ROLES, Principal, create_token, require
@@ -29,7 +30,7 @@ class NewToken(BaseModel):
     role: str = Field(pattern="^(" + "|".join(ROLES) + ")$")
     groups: list[str] = Field(default_factory=list, max_length=50)
     expires_in_days: int | None = Field(None, ge=1, le=MAX_EXPIRY_DAYS,
-                                        description="Jours de validité ; absent : n'expire pas")
+                                        description=N_("Days of validity; absent: never expires"))
 
 
 class TokenInfo(BaseModel):
@@ -57,7 +58,7 @@ class Grant(BaseModel):
     group: str = Field(min_length=1, max_length=100)
 
 
-@router.get("/tokens", response_model=list[TokenInfo], tags=["admin"], summary="Jetons / API tokens")
+@router.get("/tokens", response_model=list[TokenInfo], tags=["admin"], summary=N_("API tokens"))
 def list_tokens(limit: int = paging.limit(), offset: int = paging.offset(),
                 state: ServerState = Depends(server_state),
                 who: Principal = Depends(require("admin"))) -> list[dict[str, Any]]:
@@ -66,7 +67,7 @@ def list_tokens(limit: int = paging.limit(), offset: int = paging.offset(),
 
 
 @router.post("/tokens", status_code=201, response_model=CreatedToken, responses=documented(409),
-             summary="Créer un jeton / create a token")
+             summary=N_("Create a token"))
 def new_token(body: NewToken, response: Response, state: ServerState = Depends(server_state),
               who: Principal = Depends(require("admin"))) -> dict[str, Any]:
     """Create a token; the answer holds it once (never cached), only its argon2 hash is kept."""
@@ -81,7 +82,7 @@ def new_token(body: NewToken, response: Response, state: ServerState = Depends(s
     return dict(asdict(created) if created else {}, token=token)
 
 
-@router.delete("/tokens/{name}", status_code=204, responses=documented(404), summary="Révoquer / revoke a token")
+@router.delete("/tokens/{name}", status_code=204, responses=documented(404), summary=N_("Revoke a token"))
 def revoke(request: Request, name: str = Path(pattern=NAME), state: ServerState = Depends(server_state),
            who: Principal = Depends(require("admin"))) -> None:
     """Revoke a token at once (in every server process: its row is read on each request)."""
@@ -92,7 +93,7 @@ def revoke(request: Request, name: str = Path(pattern=NAME), state: ServerState 
     log.info("api.token_revoked", name=name, by=who.name)
 
 
-@router.get("/grants", response_model=list[Grant], summary="Autorisations / grants")
+@router.get("/grants", response_model=list[Grant], summary=N_("Grants"))
 def list_grants(limit: int = paging.limit(), offset: int = paging.offset(),
                 state: ServerState = Depends(server_state),
                 who: Principal = Depends(require("admin"))) -> list[dict[str, str]]:
@@ -100,7 +101,7 @@ def list_grants(limit: int = paging.limit(), offset: int = paging.offset(),
     return [asdict(g) for g in state.store.list_grants(limit=limit, offset=offset)]
 
 
-@router.post("/grants", status_code=201, response_model=Grant, summary="Autoriser / grant a robot to a group")
+@router.post("/grants", status_code=201, response_model=Grant, summary=N_("Grant a robot to a group"))
 def add_grant(body: Grant, state: ServerState = Depends(server_state),
               who: Principal = Depends(require("admin"))) -> dict[str, str]:
     """Let a group's agents see and launch a robot (idempotent)."""
@@ -110,7 +111,7 @@ def add_grant(body: Grant, state: ServerState = Depends(server_state),
 
 
 @router.delete("/grants/{robot}/{group}", status_code=204, responses=documented(404),
-               summary="Retirer / remove a grant")
+               summary=N_("Remove a grant"))
 def remove_grant(robot: str = Path(max_length=100), group: str = Path(max_length=100),
                  state: ServerState = Depends(server_state), who: Principal = Depends(require("admin"))) -> None:
     """Stop a group from seeing and launching a robot."""

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from robocore.i18n import N_
 from robocore.i18n import gettext as _
 from robocore.server.state import ServerState, server_state
 from robocore.settings import get_settings
@@ -148,7 +149,7 @@ def _probes(request: Request, state: ServerState) -> dict[str, Probe]:
     return probes
 
 
-@router.get(f"{API}/health/live", response_model=Live, summary="Vivant / liveness (sans jeton)")
+@router.get(f"{API}/health/live", response_model=Live, summary=N_("Liveness (no token)"))
 async def live() -> dict[str, str]:
     """200 while the process answers requests (no database, no broker: restart it only when this fails)."""
     return {"status": "ok"}
@@ -175,7 +176,7 @@ async def _ready(request: Request, state: ServerState) -> Any:
 
 
 @router.get(f"{API}/health", response_model=Health, responses={503: {"model": Health}},
-            summary="Prêt / readiness (sans jeton)")
+            summary=N_("Readiness (no token)"))
 async def health(request: Request, state: ServerState = Depends(server_state)) -> Any:
     """Open to all (load balancers): 200 when the database (and the broker, with Celery) answer, else 503.
 
@@ -185,7 +186,7 @@ async def health(request: Request, state: ServerState = Depends(server_state)) -
 
 
 @router.get(f"{API}/health/ready", response_model=Health, responses={503: {"model": Health}},
-            summary="Prêt / readiness (sans jeton)")
+            summary=N_("Readiness (no token)"))
 async def ready(request: Request, state: ServerState = Depends(server_state)) -> Any:
     """The same as /api/v1/health, under the name orchestrators expect."""
     return await _ready(request, state)

@@ -11,8 +11,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from robocore import ideas
+from robocore.i18n import N_, render
 from robocore.i18n import lazy_gettext as _l
-from robocore.i18n import render
 from robocore.processes import InvalidProcess
 from robocore.server.auth import ROLES, Principal, require
 from robocore.server.errors import AUTHENTICATED, ApiError, documented
@@ -34,7 +34,7 @@ class IdeaRecorded(BaseModel):
 
 
 @router.post("/ideas", status_code=201, response_model=IdeaRecorded, openapi_extra=_IDEA_BODY,
-             responses=documented(409, 415), summary="Proposer une automatisation / propose an automation")
+             responses=documented(409, 415), summary=N_("Propose an automation"))
 async def propose_idea(request: Request, state: ServerState = Depends(server_state),
                        who: Principal = Depends(require(*ROLES))) -> dict[str, Any]:
     """Task (≤ 200 characters, the process's name), frequency, minutes by hand (> 0, ≤ 10,000), and optionally

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 
 from robocore import processes
+from robocore.i18n import N_
 from robocore.i18n import lazy_gettext as _l
 from robocore.processes import InvalidProcess, ProcessChanges, UnknownProcess
 from robocore.server import paging
@@ -23,7 +24,7 @@ from robocore.server.types import UtcDateTime
 
 router = APIRouter(prefix="/api/v1/processes", tags=["processes"], responses=AUTHENTICATED)
 
-PROCESS_NAME = Path(max_length=processes.NAME_MAX, description="Nom du processus (`process.name` des robots)")
+PROCESS_NAME = Path(max_length=processes.NAME_MAX, description=N_("Name of the process (the robots' `process.name`)"))
 _CHANGES_BODY = {"requestBody": {"required": False, "content": {"application/json": {
     "schema": ProcessChanges.model_json_schema()}}}}
 
@@ -115,12 +116,14 @@ def _detail(state: ServerState, name: str) -> ProcessDetailOut:
                             realised_formula=str(processes.REALISED_FORMULA))
 
 
-@router.get("", response_model=ProcessPage, responses=documented(422), summary="Processus / processes")
-def list_processes(service: str | None = Query(None, description="Service exact", max_length=processes.TEXT_MAX),
-                   lab: str | None = Query(None, description="Laboratoire exact", max_length=processes.TEXT_MAX),
+@router.get("", response_model=ProcessPage, responses=documented(422), summary=N_("Processes"))
+def list_processes(service: str | None = Query(None, description=N_("Only this service (exact name)"),
+                                               max_length=processes.TEXT_MAX),
+                   lab: str | None = Query(None, description=N_("Only this lab (exact name)"),
+                                           max_length=processes.TEXT_MAX),
                    stage: Literal["idea", "study", "production", "retired", "idée", "en étude", "en production",
-                                  "retiré"] | None = Query(None, description=(
-                       "Étape : code (idea, study, production, retired) ou libellé (idée, en étude, en production, "
+                                  "retiré"] | None = Query(None, description=N_(
+                       "Stage: code (idea, study, production, retired) or label (idée, en étude, en production, "
                        "retiré)")),
                    limit: int = paging.limit(), offset: int = paging.offset(),
                    state: ServerState = Depends(server_state),
@@ -137,7 +140,7 @@ def list_processes(service: str | None = Query(None, description="Service exact"
 
 
 @router.get("/{process:path}", response_model=ProcessDetailOut, responses=documented(404),
-            summary="Un processus / one process")
+            summary=N_("One process"))
 def get_process(process: str = PROCESS_NAME, state: ServerState = Depends(server_state),
                 who: Principal = Depends(require("manager", "engineer"))) -> ProcessDetailOut:
     """A process with the minutes in force over time (and the robot version that changed them), estimated
@@ -146,7 +149,7 @@ def get_process(process: str = PROCESS_NAME, state: ServerState = Depends(server
 
 
 @router.patch("/{process:path}", response_model=ProcessDetailOut, responses=documented(404, 415),
-              openapi_extra=_CHANGES_BODY, summary="Modifier un processus / edit a process")
+              openapi_extra=_CHANGES_BODY, summary=N_("Edit a process"))
 async def edit_process(request: Request, process: str = PROCESS_NAME, state: ServerState = Depends(server_state),
                        who: Principal = Depends(require("engineer"))) -> ProcessDetailOut:
     """Set service, lab, region, description, annual volume, goal (hours) or stage; fields left out are kept,

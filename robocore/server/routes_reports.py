@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from robocore import exports, ledger, reports
 from robocore.exports import Period, PeriodError
+from robocore.i18n import N_
 from robocore.ledger import Grouping
 from robocore.server import paging
 from robocore.server.auth import Principal, require
@@ -50,10 +51,15 @@ class HoursSaved(BaseModel):
     line_count: int
 
 
+START = N_("Start, included (YYYY-MM-DD)")
+END = N_("End, excluded (YYYY-MM-DD)")
+EXPORT_END = N_("End, excluded (YYYY-MM-DD), ten years at most")
+
+
 @router.get("/hours-saved", response_model=HoursSaved, responses=documented(422),
-            summary="Heures économisées / hours saved")
-def hours_saved(start: date | None = Query(None, description="Début inclus (AAAA-MM-JJ)"),
-                end: date | None = Query(None, description="Fin exclue (AAAA-MM-JJ)"),
+            summary=N_("Hours saved"))
+def hours_saved(start: date | None = Query(None, description=START),
+                end: date | None = Query(None, description=END),
                 by: Grouping = Query("process"),
                 limit: int = paging.limit(paging.PAGE_MAX), offset: int = paging.offset(),
                 state: ServerState = Depends(server_state),
@@ -97,12 +103,12 @@ class ExportQuery:
     scope: Scope
 
 
-def export_query(start: date | None = Query(None, description="Début inclus (AAAA-MM-JJ)"),
-                 end: date | None = Query(None, description="Fin exclue (AAAA-MM-JJ), dix ans au plus"),
+def export_query(start: date | None = Query(None, description=START),
+                 end: date | None = Query(None, description=EXPORT_END),
                  by: Grouping = Query("process"),
-                 process: str | None = _name("Ce processus seulement / this process only"),
-                 service: str | None = _name("Ce service seulement (celui de chaque entrée) / this service only"),
-                 lab: str | None = _name("Les processus de ce labo seulement (fiche processus) / this lab only"),
+                 process: str | None = _name(N_("Only this process")),
+                 service: str | None = _name(N_("Only this service (the one of each ledger entry)")),
+                 lab: str | None = _name(N_("Only the processes of this lab (as their record says)")),
                  ) -> ExportQuery:
     """The query parameters shared by the downloads; `process`, `service` and `lab` filter as the overview does."""
     return ExportQuery(start, end, by, Scope(process, service, lab))
@@ -116,8 +122,8 @@ def _download(state: ServerState, query: ExportQuery, suffix: str, media_type: s
     return Response(content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/hours-saved.xlsx", response_class=Response, summary="Heures économisées en Excel / as a workbook",
-            responses=_file(exports.XLSX_TYPE, "Classeur Excel : synthèse, heures par mois, une feuille par processus"))
+@router.get("/hours-saved.xlsx", response_class=Response, summary=N_("Hours saved as an Excel workbook"),
+            responses=_file(exports.XLSX_TYPE, N_("Excel workbook: summary, hours per month, one sheet per process")))
 def hours_saved_xlsx(query: ExportQuery = Depends(export_query), state: ServerState = Depends(server_state),
                      who: Principal = Depends(require("manager", "engineer"))) -> Response:
     """The report as an Excel workbook with native charts: exact hours, French formats, no formula from data.
@@ -127,8 +133,8 @@ def hours_saved_xlsx(query: ExportQuery = Depends(export_query), state: ServerSt
     return _download(state, query, "xlsx", exports.XLSX_TYPE, exports.xlsx_bytes)
 
 
-@router.get("/hours-saved.csv", response_class=Response, summary="Heures économisées en CSV / as CSV",
-            responses=_file("text/csv", "CSV pour Excel : « ; », UTF-8 avec BOM, virgule décimale"))
+@router.get("/hours-saved.csv", response_class=Response, summary=N_("Hours saved as CSV"),
+            responses=_file("text/csv", N_("CSV for Excel: “;”, UTF-8 with BOM, decimal comma")))
 def hours_saved_csv(query: ExportQuery = Depends(export_query), state: ServerState = Depends(server_state),
                     who: Principal = Depends(require("manager", "engineer"))) -> Response:
     """The report as CSV: a line per group and the total; a text that could be a formula begins with `'`.

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
+from robocore.i18n import N_
 from robocore.i18n import lazy_gettext as _l
 from robocore.loader import LoadedRobot
 from robocore.server import paging
@@ -16,7 +17,7 @@ from robocore.server.errors import AUTHENTICATED, ApiError, documented
 from robocore.server.state import ServerState, server_state
 
 router = APIRouter(prefix="/api/v1/robots", tags=["robots"], responses=AUTHENTICATED)
-ROBOT_NAME = Path(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=100, description="Nom du robot (`robot:`)")
+ROBOT_NAME = Path(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=100, description=N_("Name of the robot (`robot:`)"))
 
 
 class RobotSummary(BaseModel):
@@ -36,9 +37,9 @@ class RobotDetail(RobotSummary):
     """A robot and the form to launch it."""
 
     inputs: dict[str, dict[str, Any]]
-    inputs_version: str = Field(description="Empreinte des définitions des entrées : à renvoyer dans "
-                                            "`X-Robocore-Inputs-Version` au lancement (409 `inputs_changed` si "
-                                            "elles ont changé depuis)")
+    inputs_version: str = Field(description=N_("Fingerprint of the inputs' definitions: send it back in "
+                                               "`X-Robocore-Inputs-Version` at launch (409 `inputs_changed` when "
+                                               "they changed since)"))
     input_schema: dict[str, Any]
     secrets: list[str]
     queue: str | None
@@ -71,7 +72,7 @@ def summary(loaded: LoadedRobot) -> dict[str, Any]:
             "manual_minutes_per_run": process.manual_minutes_per_run if process else 0.0}
 
 
-@router.get("", response_model=list[RobotSummary], summary="Robots visibles / robots the caller may use")
+@router.get("", response_model=list[RobotSummary], summary=N_("Robots the caller may use"))
 def list_robots(limit: int = paging.limit(), offset: int = paging.offset(),
                 state: ServerState = Depends(server_state),
                 who: Principal = Depends(require("agent", "engineer"))) -> list[dict[str, Any]]:
@@ -81,7 +82,7 @@ def list_robots(limit: int = paging.limit(), offset: int = paging.offset(),
 
 
 @router.get("/{robot}", response_model=RobotDetail, responses=documented(404),
-            summary="Détail d'un robot / robot detail and inputs")
+            summary=N_("A robot and its inputs"))
 def robot_detail(request: Request, robot: str = ROBOT_NAME, state: ServerState = Depends(server_state),
                  who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
     """A robot's description and its inputs (types, French labels, defaults) as fields and JSON Schema."""

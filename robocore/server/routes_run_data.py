@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel
 
+from robocore.i18n import N_
 from robocore.i18n import lazy_gettext as _l
 from robocore.server import paging
 from robocore.server.auth import Principal, require
@@ -80,11 +81,11 @@ def _item_status(status: str | None) -> ItemStatus | None:
                                known=", ".join(s.value for s in ItemStatus)), code="invalid_status") from None
 
 
-@router.get("/items", response_model=list[Item], summary="Éléments / work items",
+@router.get("/items", response_model=list[Item], summary=N_("Work items"),
             responses=documented(400))
 def run_items(request: Request, run_id: str = RUN_ID, limit: int = paging.limit(1000, MAX_LIST),
               offset: int = paging.offset(),
-              status: str | None = Query(None, max_length=100, description="Les éléments de ce statut seulement",
+              status: str | None = Query(None, max_length=100, description=N_("Only the items in this status"),
                                          json_schema_extra={"enum": [s.value for s in ItemStatus]}),
               state: ServerState = Depends(server_state),
               who: Principal = Depends(require("agent", "engineer"))) -> list[dict[str, Any]]:
@@ -100,7 +101,7 @@ def run_items(request: Request, run_id: str = RUN_ID, limit: int = paging.limit(
     return out
 
 
-@router.get("/logs", response_model=LogPage, summary="Journal / log lines")
+@router.get("/logs", response_model=LogPage, summary=N_("Log lines"))
 def run_logs(request: Request, run_id: str = RUN_ID, offset: int = Query(0, ge=0, le=10_000_000),
              limit: int = Query(1000, ge=1, le=10_000), state: ServerState = Depends(server_state),
              who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
@@ -117,7 +118,7 @@ def run_logs(request: Request, run_id: str = RUN_ID, offset: int = Query(0, ge=0
     return {"lines": lines, "next_offset": page.next_offset}
 
 
-@router.get("/evidence", response_model=list[EvidenceFile], summary="Preuves / files of the run folder")
+@router.get("/evidence", response_model=list[EvidenceFile], summary=N_("Files of the run folder"))
 def list_evidence(request: Request, run_id: str = RUN_ID, limit: int = paging.limit(1000, MAX_LIST),
                   offset: int = paging.offset(), state: ServerState = Depends(server_state),
                   who: Principal = Depends(require("agent", "engineer"))) -> list[dict[str, Any]]:
@@ -127,7 +128,7 @@ def list_evidence(request: Request, run_id: str = RUN_ID, limit: int = paging.li
     return [{"path": f.path, "size": f.size} for f in state.run_files().list_files(run_id, limit, offset)]
 
 
-@router.get("/evidence/{path:path}", response_class=FileResponse, summary="Télécharger / download a run file",
+@router.get("/evidence/{path:path}", response_class=FileResponse, summary=N_("Download a file of the run"),
             responses={200: {"content": {"application/octet-stream": {}}}, **documented(400)})
 def get_evidence(request: Request, path: str, run_id: str = RUN_ID, state: ServerState = Depends(server_state),
                  who: Principal = Depends(require("agent", "engineer"))) -> Response:
@@ -181,7 +182,7 @@ async def _stream(request: Request, state: ServerState, run_id: str, interval: f
             return
 
 
-@router.get("/events", summary="Suivi en direct / server-sent events",
+@router.get("/events", summary=N_("Live progress (server-sent events)"),
             responses={200: {"content": {"text/event-stream": {}}}})
 def run_events(request: Request, run_id: str = RUN_ID, interval: float = Query(0.5, ge=0.1, le=10),
                state: ServerState = Depends(server_state),

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from robocore import dispatch, runs
 from robocore.engine import new_run_id
 from robocore.errors import RobotDefinitionError
-from robocore.i18n import Bilingual, Text, render
+from robocore.i18n import N_, Bilingual, Text, render
 from robocore.i18n import lazy_gettext as _l
 from robocore.inputs import InputError
 from robocore.loader import LoadedRobot
@@ -35,7 +35,7 @@ from robocore.store import Run as StoredRun
 
 log = structlog.get_logger("robocore.server.runs")
 router = APIRouter(prefix="/api/v1", tags=["runs"], responses=AUTHENTICATED)
-RUN_ID = Path(pattern=r"^[A-Za-z0-9_-]{1,36}$", description="Identifiant de l'exécution")
+RUN_ID = Path(pattern=r"^[A-Za-z0-9_-]{1,36}$", description=N_("Id of the run"))
 Scalar = str | int | float | bool | None
 IDEMPOTENCY_KEY = "Idempotency-Key"
 INPUTS_VERSION = "X-Robocore-Inputs-Version"
@@ -261,7 +261,7 @@ def _store_uploads(state: ServerState, run_id: str, folder: FsPath, saved: dict[
 
 @router.post("/robots/{robot}/runs", status_code=201, response_model=Launched, openapi_extra=_LAUNCH_BODY,
              responses=documented(400, 404, 409, 413, 415, 503),
-             summary="Lancer un robot / launch a run")
+             summary=N_("Launch a run"))
 async def launch(request: Request, response: Response, robot: str = ROBOT_NAME,
                  state: ServerState = Depends(server_state),
                  who: Principal = Depends(require("agent", "engineer"))) -> Any:
@@ -309,7 +309,7 @@ async def _launch(request: Request, state: ServerState, who: Principal, robot: s
     return _launched(run_id, loaded.spec.robot, RunStatus.QUEUED)
 
 
-@router.get("/runs", response_model=list[Run], summary="Exécutions / runs")
+@router.get("/runs", response_model=list[Run], summary=N_("Runs"))
 def list_runs(state: ServerState = Depends(server_state), who: Principal = Depends(require("agent", "engineer")),
               robot: str | None = Query(None, max_length=100), status: str | None = Query(None, max_length=32),
               limit: int = Query(50, ge=1, le=500)) -> list[dict[str, Any]]:
@@ -323,7 +323,7 @@ def list_runs(state: ServerState = Depends(server_state), who: Principal = Depen
 
 
 @router.get("/runs/{run_id}", response_model=RunDetail, responses=documented(404),
-            summary="État d'une exécution / run status")
+            summary=N_("Status of a run"))
 def get_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depends(server_state),
             who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
     """Status, item counts by status and minutes saved so far."""
@@ -332,7 +332,7 @@ def get_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depends
 
 
 @router.post("/runs/{run_id}/cancel", response_model=Run, responses=documented(404, 409),
-             summary="Annuler / cancel a run")
+             summary=N_("Cancel a run"))
 def cancel_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depends(server_state),
                who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
     """A queued run is cancelled at once; a running one stops after its current items."""
@@ -352,7 +352,7 @@ def _resumable(run: StoredRun) -> bool:
 
 
 @router.post("/runs/{run_id}/resume", status_code=202, response_model=Run,
-              responses=documented(404, 409, 503), summary="Reprendre / resume a run")
+              responses=documented(404, 409, 503), summary=N_("Resume a run"))
 def resume_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depends(server_state),
                who: Principal = Depends(require("engineer"))) -> dict[str, Any]:
     """Hand an unfinished, failed or cancelled run back to the executor: done items are never redone."""

@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from robocore.errors import RobocoreError
-from robocore.i18n import Bilingual
+from robocore.i18n import N_, Bilingual
 from robocore.i18n import lazy_gettext as _l
 from robocore.server.auth import Principal, require
 from robocore.server.errors import AUTHENTICATED, ApiError, documented
@@ -20,7 +20,7 @@ from robocore.server.state import Scheduler, ServerState, server_state
 
 log = structlog.get_logger("robocore.server.schedules")
 router = APIRouter(prefix="/api/v1/schedules", tags=["schedules"], responses={**AUTHENTICATED, **documented(503)})
-SCHEDULE_NAME = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", description="Nom de la planification")
+SCHEDULE_NAME = Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", description=N_("Name of the schedule"))
 T = TypeVar("T")
 
 
@@ -89,7 +89,7 @@ def _call(scheduler: Scheduler, name: str, action: Callable[[], T]) -> T:
                        code="schedule_refused") from exc
 
 
-@router.get("", summary="Planifications / schedules", response_model=list[dict[str, Any]])
+@router.get("", summary=N_("Schedules"), response_model=list[dict[str, Any]])
 async def list_schedules(state: ServerState = Depends(server_state),
                          who: Principal = Depends(require("engineer"))) -> list[dict[str, Any]]:
     """Every schedule with its trigger, next fire time and whether it is enabled."""
@@ -97,7 +97,7 @@ async def list_schedules(state: ServerState = Depends(server_state),
     return [plain(s) for s in await run_in_threadpool(scheduler.list_schedules)]
 
 
-@router.get("/leader", response_model=Leader, summary="Planificateur meneur / scheduling leader")
+@router.get("/leader", response_model=Leader, summary=N_("Scheduling leader"))
 async def leader(state: ServerState = Depends(server_state),
                  who: Principal = Depends(require("engineer"))) -> dict[str, Any]:
     """Who leads the schedules, since when and how old its last heartbeat is (read from the store)."""
@@ -106,7 +106,7 @@ async def leader(state: ServerState = Depends(server_state),
     return (await run_in_threadpool(leader_status, state.store)).as_json()
 
 
-@router.get("/{name}/fires", response_model=list[Fire], summary="Déclenchements / fires of a schedule")
+@router.get("/{name}/fires", response_model=list[Fire], summary=N_("Fires of a schedule"))
 async def fires(name: str = SCHEDULE_NAME, limit: int = Query(100, ge=1, le=500),
                 state: ServerState = Depends(server_state),
                 who: Principal = Depends(require("engineer"))) -> list[dict[str, Any]]:
@@ -126,7 +126,7 @@ async def _set(state: ServerState, who: Principal, name: str, enabled: bool) -> 
     return {"name": name, "enabled": enabled}
 
 
-@router.post("/{name}/enable", responses=documented(404, 409), summary="Activer / enable",
+@router.post("/{name}/enable", responses=documented(404, 409), summary=N_("Enable a schedule"),
              response_model=dict[str, Any])
 async def enable(name: str = SCHEDULE_NAME, state: ServerState = Depends(server_state),
                  who: Principal = Depends(require("engineer"))) -> dict[str, Any]:
@@ -134,7 +134,7 @@ async def enable(name: str = SCHEDULE_NAME, state: ServerState = Depends(server_
     return await _set(state, who, name, True)
 
 
-@router.post("/{name}/disable", responses=documented(404, 409), summary="Désactiver / disable",
+@router.post("/{name}/disable", responses=documented(404, 409), summary=N_("Disable a schedule"),
              response_model=dict[str, Any])
 async def disable(name: str = SCHEDULE_NAME, state: ServerState = Depends(server_state),
                   who: Principal = Depends(require("engineer"))) -> dict[str, Any]:
@@ -143,7 +143,7 @@ async def disable(name: str = SCHEDULE_NAME, state: ServerState = Depends(server
 
 
 @router.post("/{name}/run", status_code=201, response_model=ScheduleRun, responses=documented(404, 409),
-             summary="Lancer maintenant / run now")
+             summary=N_("Run a schedule now"))
 async def run_now(name: str = SCHEDULE_NAME, state: ServerState = Depends(server_state),
                   who: Principal = Depends(require("engineer"))) -> dict[str, Any]:
     """Launch the schedule's robot with its inputs now, outside its trigger."""

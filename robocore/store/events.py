@@ -1,6 +1,16 @@
-"""Step events: each run-level step's outcome and each failing item step, in order."""
+"""Step events: a run's timeline, one row per step execution, in order.
+
+Each row: the step (its id, else its action), the item (None at run level), when it started
+(`at`, naive UTC), how long it took (`duration_ms`), its status and, for a failure, the error.
+Run-level steps (a for_each counts as one, spanning its items) are written as they end; item
+steps in batches (robocore.timeline). Other events (a lease taken over, a purge) use the table too.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
@@ -18,11 +28,21 @@ class EventsMixin:
     engine: Engine
 
     def add_event(self, run_id: str, step: str, status: StepStatus, *, duration_ms: float = 0.0,
-                  message: str | None = None, item_key: str | None = None) -> None:
-        """Record one step's outcome, now."""
+                  message: str | None = None, item_key: str | None = None, at: datetime | None = None) -> None:
+        """Record one step's outcome; `at` is when it started (default: now)."""
         with self.engine.begin() as conn:
             conn.execute(_ADD_EVENT, {"run_id": run_id, "item_key": item_key, "step": step, "status": status,
-                                      "duration_ms": duration_ms, "message": message, "at": utcnow()})
+                                      "duration_ms": duration_ms, "message": message, "at": at or utcnow()})
+
+    def add_events(self, run_id: str, events: Sequence[dict[str, Any]]) -> None:
+        """Record several step executions in one transaction: dicts of step, status, duration_ms, at,
+        and optionally item_key and message."""
+        if not events:
+            return
+        rows = [{"run_id": run_id, "item_key": e.get("item_key"), "step": e["step"], "status": e["status"],
+                 "duration_ms": e["duration_ms"], "message": e.get("message"), "at": e["at"]} for e in events]
+        with self.engine.begin() as conn:
+            conn.execute(_ADD_EVENT, rows)
 
     def events(self, run_id: str) -> list[StepEvent]:
         """A run's step events, oldest first."""

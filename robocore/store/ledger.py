@@ -22,6 +22,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from robocore.statuses import ITEM_ATTEMPTED, RUN_FINAL, ItemStatus, RunStatus
 from robocore.store.models import items as ITEMS
 from robocore.store.models import ledger as LEDGER
+from robocore.store.models import run_supervision as SUPERVISION
 from robocore.store.models import runs as RUNS
 from robocore.store.models import utcnow
 
@@ -77,6 +78,7 @@ class Figures:
     runs_finished: int = 0
     runs_succeeded: int = 0
     runs_with_errors: int = 0
+    supervision_minutes: float = 0.0  # agents' supervision of attended runs ended in the period (0010)
 
     def __add__(self, other: Figures) -> Figures:
         return Figures(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
@@ -84,6 +86,11 @@ class Figures:
     @property
     def hours(self) -> float:
         return self.minutes / 60
+
+    @property
+    def net_minutes(self) -> float:
+        """Gross minutes (the ledger's) minus the supervision of the attended runs."""
+        return self.minutes - self.supervision_minutes
 
     @property
     def items_attempted(self) -> int:
@@ -225,6 +232,17 @@ def _runs(conn: Connection, keys: tuple[Grouping, ...], start: datetime | None,
             for row in conn.execute(_within(query, RUNS.c.finished_at, start, end))}
 
 
+def _supervision(conn: Connection, keys: tuple[Grouping, ...], start: datetime | None,
+                 end: datetime | None, scope: Scope | None = None) -> dict[Key, float]:
+    """Supervision minutes of attended runs per group of `keys`, ended in the period (net = gross − these)."""
+    group = [month_key(SUPERVISION.c.ended_at) if k == "month" else _run_column(k) for k in keys]
+    query = _within(select(*group, func.sum(SUPERVISION.c.minutes))
+                    .select_from(SUPERVISION.join(RUNS, RUNS.c.id == SUPERVISION.c.run_id))
+                    .where(*_in_scope(RUNS.c.process_name, RUNS.c.service, scope)).group_by(*group),
+                    SUPERVISION.c.ended_at, start, end)
+    return {_key(row[:-1]): float(row[-1] or 0.0) for row in conn.execute(query)}
+
+
 def minutes_by(conn: Connection, by: Grouping, start: datetime | None,
                end: datetime | None) -> dict[str | None, float]:
     """Minutes saved per group, from entries recorded in the period (read from a covering index)."""
@@ -252,17 +270,19 @@ def _figures(conn: Connection, keys: tuple[Grouping, ...], start: datetime | Non
     minutes = _minutes(conn, keys, start, end, scope)
     items = _items(conn, keys, start, end, scope)
     runs = _runs(conn, keys, start, end, scope)
+    watched = _supervision(conn, keys, start, end, scope)
     finished: dict[Key, int] = {}
     for (g, _), n in runs.items():
         finished[g] = finished.get(g, 0) + n
-    groups = set(minutes) | {g for g, _ in items} | set(finished)
+    groups = set(minutes) | {g for g, _ in items} | set(finished) | set(watched)
 
     def figures(g: Key) -> Figures:
         return Figures(minutes=minutes.get(g, 0.0), items_done=items.get((g, ItemStatus.DONE), 0),
                        business_errors=items.get((g, ItemStatus.BUSINESS_ERROR), 0),
                        application_errors=items.get((g, ItemStatus.APPLICATION_ERROR), 0),
                        runs_finished=finished.get(g, 0), runs_succeeded=runs.get((g, RunStatus.SUCCEEDED), 0),
-                       runs_with_errors=runs.get((g, RunStatus.COMPLETED_WITH_ERRORS), 0))
+                       runs_with_errors=runs.get((g, RunStatus.COMPLETED_WITH_ERRORS), 0),
+                       supervision_minutes=watched.get(g, 0.0))
 
     order = sorted(groups, key=lambda g: tuple((v is None, v or "") for v in g))
     return [(g, figures(g)) for g in order]

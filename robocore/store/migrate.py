@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 
-HEAD = "0009"
+HEAD = "0011"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -138,6 +139,21 @@ ledger = Table(
     .ddl_if(dialect="sqlite"),
 )
 
+# The ledger summed per UTC day, robot, process and service (0011): kept equal to `ledger` by database triggers,
+# in the transaction of every write to it, whoever writes (the store, a bulk load, a fix by hand). The overview
+# reads its hours from these few rows per day instead of the entries. A key without process or service (NULL)
+# never conflicts: such entries get rows of their own, whose sums stay exact.
+ledger_days = Table(
+    "ledger_days", metadata,
+    Column("day", Date, nullable=False),
+    Column("robot", String(100), nullable=False),
+    Column("process_name", String(200)),
+    Column("service", String(200)),
+    Column("minutes", Float, nullable=False),
+    Column("entries", Integer, nullable=False),
+    UniqueConstraint("day", "robot", "process_name", "service", name="uq_ledger_days_key"),
+)
+
 # API tokens: only a hash is stored; the token is shown once at creation.
 api_tokens = Table(
     "api_tokens", metadata,
@@ -239,3 +255,15 @@ processes = Table(
 
 # The minutes in force per process (history and current) read the runs of one process in time order (0007).
 Index("ix_runs_process_started", runs.c.process_name, runs.c.started_at)
+
+# An attended run's supervision (0010): the agent's time from launch to end, minus the time she marked herself
+# away (the tray's « Je m'absente »), one row per run at most. Net savings = the ledger's minutes − these.
+run_supervision = Table(
+    "run_supervision", metadata,
+    Column("run_id", String(36), ForeignKey("runs.id"), primary_key=True),
+    Column("started_at", DateTime, nullable=False),
+    Column("ended_at", DateTime, nullable=False, index=True),
+    Column("minutes", Float, nullable=False),
+    Column("away", JSON, nullable=False, default=list),  # [[from, to], ...] ISO 8601, within the run
+    Column("recorded_at", DateTime, nullable=False, default=utcnow),
+)

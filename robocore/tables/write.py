@@ -11,13 +11,16 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any
 
-from robocore.errors import ApplicationError
+from robocore.errors import ApplicationError, BusinessError
 from robocore.i18n import gettext as _
+from robocore.tables.cells import TRIGGERS, csv_text, is_risky
 from robocore.tables.guard import Limits, atomic_target, check_file, refuse
 from robocore.tables.rows import columns_of, fold, resolve_column, stored
 
 WRITE_ONLY_ABOVE = 5_000
-DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+DANGEROUS_START = TRIGGERS
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+WRITABLE_SUFFIXES = (*WORKBOOK_SUFFIXES, ".csv")
 DATE_FORMAT = "dd/mm/yyyy"
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 EURO_FORMAT = '#,##0.00 "€"'
@@ -28,12 +31,41 @@ _AMOUNT_NAME = re.compile(r"montant|total|solde|d[ée]bit|cr[ée]dit|prix|somme|
 
 def is_dangerous(value: Any) -> bool:
     """True for text a spreadsheet would run as a formula (CSV/formula injection)."""
-    return isinstance(value, str) and value.startswith(DANGEROUS_START)
+    return isinstance(value, str) and is_risky(value)
 
 
 def csv_safe(value: Any) -> Any:
     """A value safe to put in a CSV cell: dangerous text gets a leading apostrophe."""
-    return "'" + value if is_dangerous(value) else value
+    return csv_text(value) if isinstance(value, str) else value
+
+
+def output_kind(path: Path) -> str:
+    """`csv` or `workbook`, from the file's extension.
+
+    Raises:
+        BusinessError: any other extension (the accepted ones are listed).
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in WORKBOOK_SUFFIXES:
+        return "workbook"
+    raise BusinessError(_("Cannot write {path}: unknown extension {suffix} (accepted: {accepted})", path=path,
+                          suffix=repr(path.suffix or ""), accepted=", ".join(WRITABLE_SUFFIXES)))
+
+
+def _new_workbook(path: Path, write_only: bool) -> Any:
+    """An empty workbook; one saved as .xlsm declares itself macro-enabled, or Excel refuses to open it."""
+    from openpyxl import Workbook
+
+    if path.suffix.lower() != ".xlsm":
+        return Workbook(write_only=write_only)
+    from openpyxl.xml.constants import XLSM
+
+    class MacroEnabledWorkbook(Workbook):
+        mime_type = XLSM
+
+    return MacroEnabledWorkbook(write_only=write_only)
 
 
 def amount_columns(columns: Sequence[str]) -> set[str]:
@@ -192,13 +224,17 @@ def save_atomically(path: Path, save: Callable[[Path], None]) -> None:
 
 def write_table(path: Path, rows: Sequence[Mapping[str, Any]], sheet: str = "Données",
                 columns: Sequence[str] | None = None) -> dict[str, Any]:
-    """Write rows to a new workbook (replacing the file); see excel.write_table."""
-    from openpyxl import Workbook
-
+    """Write rows to a new workbook or CSV file (replacing the file); see excel.write_table."""
+    kind = output_kind(path)
     rows = stored(rows)  # a read table's rows as they are kept (plain dicts), not turned into Rows
     cols = list(columns) if columns is not None else columns_of(rows)
+    if kind == "csv":
+        from robocore.tables.csvfile import write_csv
+
+        count = write_csv(path, cols, _lenient(rows, cols))
+        return {"path": str(path), "count": count, "columns": cols, "sheet": None, "format": "csv"}
     write_only = len(rows) > WRITE_ONLY_ABOVE
-    workbook = Workbook(write_only=write_only)
+    workbook = _new_workbook(path, write_only)
     ws = workbook.create_sheet(sheet) if write_only else workbook.active
     if not write_only:
         ws.title = sheet
@@ -207,7 +243,7 @@ def write_table(path: Path, rows: Sequence[Mapping[str, Any]], sheet: str = "Don
     count = writer.rows(_lenient(rows, cols))
     writer.finish()
     save_atomically(path, workbook.save)
-    return {"path": str(path), "count": count, "columns": cols, "sheet": sheet}
+    return {"path": str(path), "count": count, "columns": cols, "sheet": sheet, "format": "xlsx"}
 
 
 def _lenient(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> Iterable[Mapping[str, Any]]:
@@ -222,15 +258,18 @@ def _lenient(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> Itera
 
 def append_rows(path: Path, rows: Sequence[Mapping[str, Any]],
                 sheet: str | None = None) -> dict[str, Any]:
-    """Append rows under an existing sheet's header (new keys become new columns)."""
-    from openpyxl import load_workbook
-
+    """Append rows under an existing sheet's (or CSV file's) header (new keys become new columns)."""
+    kind = output_kind(path)
     if not path.exists():
         return write_table(path, rows, sheet or "Données")
     rows = stored(rows)
     check_file(path, Limits())
-    try:
-        workbook = load_workbook(path)  # parses with defusedxml: no entity expansion
+    if kind == "csv":
+        return _append_csv(path, rows)
+    from openpyxl import load_workbook
+
+    try:  # macros kept in an .xlsm; openpyxl parses with defusedxml: no entity expansion
+        workbook = load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm")
     except Exception as exc:  # openpyxl raises many types for a broken file
         raise refuse(path, "Classeur illisible par openpyxl", f"unreadable workbook: {exc}") from exc
     if sheet is not None and sheet not in workbook.sheetnames:
@@ -251,7 +290,18 @@ def append_rows(path: Path, rows: Sequence[Mapping[str, Any]],
     count = writer.rows(_lenient(rows, columns))
     writer.finish()
     save_atomically(path, workbook.save)
-    return {"path": str(path), "count": count, "columns": columns, "sheet": ws.title}
+    return {"path": str(path), "count": count, "columns": columns, "sheet": ws.title, "format": "xlsx"}
+
+
+def _append_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Append rows to a CSV file under its header, matched leniently; new keys widen the header."""
+    from robocore.tables.csvfile import append_csv, existing_header
+
+    header, delimiter, encoding = existing_header(path)
+    extra = [c for c in columns_of(rows) if resolve_column(c, header) is None]
+    columns = header + extra
+    count = append_csv(path, columns, header, delimiter, encoding, _lenient(rows, columns))
+    return {"path": str(path), "count": count, "columns": columns, "sheet": None, "format": "csv"}
 
 
 def _last_used_row(ws: Any) -> int:

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -113,6 +113,26 @@ def error_for(response: httpx.Response) -> TrayApiError:
         return ServerError(_("The server cannot answer now ({status}): {detail}", status=status, detail=detail),
                            status, code)
     return Refused(detail, status, code, data)
+
+
+class Backend(Protocol):
+    """What the tray asks of where its robots run: a server (`TrayClient`) or this computer
+    (`robocore.tray.local.LocalClient`, attended mode)."""
+
+    server: str
+
+    def close(self) -> None: ...
+    def robots(self) -> list[dict[str, Any]]: ...
+    def robot(self, name: str) -> dict[str, Any]: ...
+    def runs(self, robot: str | None = None, limit: int = 100) -> list[dict[str, Any]]: ...
+    def run(self, run_id: str) -> dict[str, Any]: ...
+    def rejected(self, run_id: str, most: int = 3) -> list[tuple[str, str]]: ...
+    def cancel(self, run_id: str) -> dict[str, Any]: ...
+    def launch(self, robot: str, inputs: Mapping[str, Any], files: Mapping[str, Path], key: str) -> Launched: ...
+    def events(self, run_id: str) -> Iterator[tuple[str, dict[str, Any]]]: ...
+    def savings(self) -> dict[str, Any]: ...
+    def propose(self, task: str, frequency: str, minutes_by_hand: float) -> dict[str, Any]: ...
+    def has_dashboard(self) -> bool: ...
 
 
 class TrayClient:
@@ -240,6 +260,11 @@ class TrayClient:
     def savings(self) -> dict[str, Any]:
         """The agent's hours saved this week, month and year (`GET /me/savings`, not on every server)."""
         return dict(self._json("GET", "/me/savings"))
+
+    def report_attended(self, payload: dict[str, Any], key: str) -> dict[str, Any]:
+        """Report a run attended on this computer (`POST /attended-runs`), once for `key`: a replay answers the
+        run the server recorded for it."""
+        return dict(self._json("POST", "/attended-runs", json=payload, headers={IDEMPOTENCY_HEADER: key}))
 
     def propose(self, task: str, frequency: str, minutes_by_hand: float) -> dict[str, Any]:
         """An automation idea (`POST /ideas`, not on every server)."""

@@ -18,7 +18,16 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QMenu, QSystemTrayIcon, Q
 from robocore.i18n import current
 from robocore.i18n import gettext as _
 from robocore.tray import runstate
-from robocore.tray.api import InvalidInputs, Launched, Refused, TrayApiError, TrayClient, Unauthenticated, Unreachable
+from robocore.tray.api import (
+    Backend,
+    InvalidInputs,
+    Launched,
+    Refused,
+    TrayApiError,
+    TrayClient,
+    Unauthenticated,
+    Unreachable,
+)
 from robocore.tray.backoff import Backoff
 from robocore.tray.credentials import Credentials, Token
 from robocore.tray.dialog import LaunchDialog
@@ -49,9 +58,10 @@ class Bridge(QObject):
 class TrayApp(QObject):
     """The tray icon and its menu for one server and one agent."""
 
-    def __init__(self, client: TrayClient, queue: LaunchQueue, prefs: Prefs, journal: Journal | None = None) -> None:
+    def __init__(self, client: Backend, queue: LaunchQueue, prefs: Prefs, journal: Journal | None = None) -> None:
         super().__init__()
-        self.client, self.queue, self.prefs = client, queue, prefs
+        self.client: Backend = client
+        self.queue, self.prefs = queue, prefs
         self.journal = journal or Journal()
         self.details: dict[str, dict[str, Any]] = {}  # robots' inputs last read: a launch form while offline
         self.bridge = Bridge()
@@ -150,6 +160,7 @@ class TrayApp(QObject):
         for state in self.states.values():
             if not state.phase.is_final:
                 self._progress_entry(state)
+        self._run_entries()
         model = self.model()
         if model.searchable:
             self._search_field()
@@ -260,6 +271,7 @@ class TrayApp(QObject):
         self.prefs.remember(form.robot, remembered(form, checked))
         queued = self.queue.add(form.robot, checked.inputs, checked.files)  # kept before it is sent
         self.states[queued.key] = runstate.queued_offline(queued.key, form.robot, form.title)
+        self._launched(queued.key)
         self._rebuild()
         self._background(lambda: self.bridge.outcome.emit(self.queue.send(self.client, queued)))
 
@@ -337,6 +349,7 @@ class TrayApp(QObject):
         self._journal_run(state)
         if state.phase.is_final and (before is None or not before.phase.is_final):
             self.last_finished = state
+            self._finished(state)
             self._notice(state.progress(), self._summary(state))
             self.refresh()
         self._rebuild()
@@ -351,6 +364,16 @@ class TrayApp(QObject):
         if state.minutes_saved:
             lines.append(_("Time saved: {minutes} min.", minutes=round(state.minutes_saved)))
         return "\n".join(lines)
+
+    # ---- hooks of the attended mode (robocore.tray.attended) ------------------------------------
+    def _launched(self, key: str) -> None:
+        """The agent clicked « Lancer » (the launch `key` is in the queue)."""
+
+    def _run_entries(self) -> None:
+        """Menu entries shown while runs are followed, after their progress."""
+
+    def _finished(self, state: RunState) -> None:
+        """A followed run reached its final state, before its notification."""
 
     def cancel(self, run_id: str) -> None:
         def work() -> None:
@@ -384,9 +407,7 @@ class TrayApp(QObject):
             except TrayApiError as exc:
                 self.bridge.notice.emit(_("My time saved"), exc.message)
                 return
-            self.bridge.notice.emit(_("My time saved"), _(
-                "This week: {week} h\nThis month: {month} h\nThis year: {year} h",
-                week=data.get("week_hours", 0), month=data.get("month_hours", 0), year=data.get("year_hours", 0)))
+            self.bridge.notice.emit(_("My time saved"), savings_text(data))
         self._background(work)
 
     def suggest(self) -> None:
@@ -413,6 +434,23 @@ class TrayApp(QObject):
                 return
             self.bridge.notice.emit(_("Suggest an automation"), _("Thank you: your suggestion was sent."))
         self._background(work)
+
+
+def _hours(value: Any) -> str:
+    return f"{float(value or 0):.1f}".replace(".", "," if current() == "fr" else ".")
+
+
+def savings_text(data: dict[str, Any]) -> str:
+    """« Mes gains »: hours saved this week, month and year; net of supervision beside when the server gives it."""
+    if "week_net_hours" not in data:
+        return _("This week: {week} h\nThis month: {month} h\nThis year: {year} h",
+                 week=_hours(data.get("week_hours")), month=_hours(data.get("month_hours")),
+                 year=_hours(data.get("year_hours")))
+    return _("This week: {week} h ({week_net} h net of supervision)\nThis month: {month} h ({month_net} h net)\n"
+             "This year: {year} h ({year_net} h net)",
+             week=_hours(data.get("week_hours")), month=_hours(data.get("month_hours")),
+             year=_hours(data.get("year_hours")), week_net=_hours(data.get("week_net_hours")),
+             month_net=_hours(data.get("month_net_hours")), year_net=_hours(data.get("year_net_hours")))
 
 
 def _phase(status: str) -> Phase:

@@ -5,8 +5,9 @@ Filters (a GET form, so every view is a shareable URL): `periode` (a preset: `an
 included, YYYY-MM-DD), and `processus`, `service`, `labo` (exact names). A bad value is a
 FilterError naming the field and the value, shown on the page in place of the figures.
 
-Every figure comes from robocore.store.overview (one GROUP BY per table); nothing here loops over
-ledger rows, only over the handful of per-process and per-month sums.
+Every figure comes from robocore.store.overview (one GROUP BY per table; the hours from the ledger
+summed per day, `ledger_days`); nothing here loops over ledger rows, only over the handful of
+per-process and per-month sums.
 """
 
 from __future__ import annotations
@@ -215,22 +216,40 @@ def _chart_series(monthly: list[tuple[str | None, str, float]], ranked: Sequence
 def overview(store: Store, filters: Filters, today: date, annual_hours: float) -> Overview:
     """Every figure of the page for `filters`, from SQL sums only.
 
-    The four scans (minutes per process and month, items and runs by outcome, the year's and
-    the whole ledger's minutes) are independent reads: they run at once on their own connections
-    (the database drivers release the GIL while a query runs).
+    The items and runs by outcome (a range of an index per run open in the period) are counted on their
+    own connection while the hours are summed from `ledger_days` (the ledger per day: a few rows per
+    day and robot), the database drivers releasing the GIL while a query runs.
     """
     scope = filters.scope
     start, end = _midnight(filters.start), _midnight(filters.end)
     assert start is not None and end is not None
-    year_start, tomorrow = _midnight(date(today.year, 1, 1)), _midnight(today + timedelta(days=1))
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="overview") as pool:
-        monthly_f = pool.submit(store.overview_monthly, scope, start, end)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="overview") as pool:
         outcomes_f = pool.submit(store.overview_outcomes, scope, start, end)
-        year_f = pool.submit(store.overview_minutes, scope, year_start, tomorrow)
-        since_f = pool.submit(store.overview_minutes, scope, None, None)
+        monthly = store.overview_monthly(scope, filters.start, filters.end)
+        year = store.overview_minutes(scope, date(today.year, 1, 1), today + timedelta(days=1))
+        since = store.overview_minutes(scope, None, None)
         records = store.overview_records(scope)
-        monthly, (items, runs) = monthly_f.result(), outcomes_f.result()
-        year, since = year_f.result(), since_f.result()
+        items, runs = outcomes_f.result()
+    return assemble(filters, today, annual_hours, Sums(monthly, items, runs, year, since, records))
+
+
+@dataclass(frozen=True)
+class Sums:
+    """What the database sums for the page: (process, 'YYYY-MM', minutes) of the period, attempted items and
+    finished runs per (process, status), the minutes of the year and since the start, the records."""
+
+    monthly: list[tuple[str | None, str, float]]
+    items: dict[tuple[str | None, str], int]
+    runs: dict[tuple[str | None, str], int]
+    year: float
+    since: float
+    records: Records
+
+
+def assemble(filters: Filters, today: date, annual_hours: float, sums: Sums) -> Overview:
+    """The page's figures from the database's sums (a few rows per process and month)."""
+    monthly, items, runs, year, since, records = (sums.monthly, sums.items, sums.runs, sums.year, sums.since,
+                                                  sums.records)
     per_process: dict[str | None, float] = {}
     for name, _month, minutes in monthly:  # a few rows per process and month
         per_process[name] = per_process.get(name, 0.0) + minutes

@@ -46,3 +46,21 @@ def test_report_names_follow_sides(ctx: Context, tmp_path: Path) -> None:
            left_name="Chorus", right_name="Banque de France", matched_in_report=2)
     workbook = load_workbook(tmp_path / "r.xlsx")
     assert "Seulement Chorus" in workbook.sheetnames and workbook["Rapprochées"].max_row == 3
+
+
+def test_a_side_given_as_a_workbook_takes_column_types(ctx: Context, tmp_path: Path) -> None:
+    """Account codes kept as written on both sides (`columns: {Compte: text}`): "0612" meets "0612", never 612."""
+    from openpyxl import Workbook
+
+    for name, amount in (("gl.xlsx", "1 234,56"), ("rb.xlsx", "1 234,56")):
+        wb = Workbook()
+        wb.active.append(["Compte", "Montant"])
+        wb.active.append(["0612", amount])
+        wb.active.append([627000, "10,00"])
+        wb.save(tmp_path / name)
+    side = {"french_numbers": True, "columns": {"Compte": "text", "Montant": "number"}}
+    result = tables(ctx, left={"path": tmp_path / "gl.xlsx", **side}, right={"path": tmp_path / "rb.xlsx", **side},
+                    left_key="Compte", right_key="Compte", compare={"Montant": "Montant"},
+                    output=tmp_path / "r.xlsx")
+    assert result["counts"]["matched"] == 2
+    assert sorted(str(m["key"]) for m in result["matched"]) == ["0612", "627000"]

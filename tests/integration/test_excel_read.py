@@ -37,10 +37,12 @@ def test_french_numbers_off_keeps_text(ctx: Context, tmp_path: Path) -> None:
     assert read_table(ctx, path=tmp_path / "gl.xlsx")["rows"][0]["Montant"] == "1 234,56 €"
 
 
-def test_sheet_by_name_index_and_header_row(ctx: Context, tmp_path: Path) -> None:
-    """Sheets are chosen by name or 0-based index; header_row is 1-based."""
+def test_sheet_by_name_position_and_header_row(ctx: Context, tmp_path: Path) -> None:
+    """Sheets are chosen by name or 1-based position, as Excel users count; header_row is 1-based."""
     builders.messy_ledger(tmp_path / "gl.xlsx")
-    assert read_table(ctx, path=tmp_path / "gl.xlsx", sheet=1)["sheet"] == "Notes"
+    assert read_table(ctx, path=tmp_path / "gl.xlsx", sheet=2)["sheet"] == "Notes"
+    assert read_table(ctx, path=tmp_path / "gl.xlsx", sheet=1)["sheet"] == "Grand livre"
+    assert read_table(ctx, path=tmp_path / "gl.xlsx", sheet="2")["sheet"] == "Notes"  # from a template
     table = read_table(ctx, path=tmp_path / "gl.xlsx", sheet="Grand livre", header_row=3, max_rows=1)
     assert table["count"] == 1 and table["columns"][0] == "Numéro"
 
@@ -48,8 +50,10 @@ def test_sheet_by_name_index_and_header_row(ctx: Context, tmp_path: Path) -> Non
 def test_unknown_sheet_lists_available(ctx: Context, tmp_path: Path) -> None:
     """An unknown sheet is a BusinessError naming the available sheets."""
     builders.messy_ledger(tmp_path / "gl.xlsx")
-    with pytest.raises(BusinessError, match="'Grand livre', 'Notes'"):
+    with pytest.raises(BusinessError, match="1: 'Grand livre', 2: 'Notes'"):
         read_table(ctx, path=tmp_path / "gl.xlsx", sheet="Factures")
+    with pytest.raises(BusinessError, match="3.*1: 'Grand livre', 2: 'Notes'"):
+        read_table(ctx, path=tmp_path / "gl.xlsx", sheet=3)
 
 
 def test_missing_file(ctx: Context) -> None:

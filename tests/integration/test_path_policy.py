@@ -60,7 +60,7 @@ def _reconcile(side: str, as_mapping: bool) -> Callable[[str], dict[str, Any]]:
     other = "right" if side == "left" else "left"
 
     def build(p: str) -> dict[str, Any]:
-        given: Any = {"path": p, "sheet": 0} if as_mapping else p
+        given: Any = {"path": p, "sheet": 1} if as_mapping else p
         return {side: given, other: ROWS, "left_key": "Numéro", "right_key": "Numéro"}
     return build
 
@@ -76,6 +76,7 @@ CASES: dict[tuple[str, str], list[Callable[[str], dict[str, Any]]]] = {
     ("files.move", "source"): [lambda p: {"source": p, "destination": "deplace.xlsx"}],
     ("files.move", "destination"): [lambda p: {"source": "entree.xlsx", "destination": p, "overwrite": True}],
     ("excel.read_table", "path"): [lambda p: {"path": p}],
+    ("excel.sheets", "path"): [lambda p: {"path": p}],
     ("excel.write_table", "path"): [lambda p: {"path": p, "rows": ROWS}],
     ("excel.append_rows", "path"): [lambda p: {"path": p, "rows": ROWS}],
     ("reconcile.tables", "left"): [_reconcile("left", False), _reconcile("left", True)],
@@ -161,7 +162,7 @@ def test_the_same_paths_work_inside_the_run_folders(site: dict[str, Path]) -> No
     """The cases above are refused for their path alone: inside the folders the same calls work."""
     registry = load_registry()
     ctx = Context(run_id="r1", robot="piege", robot_dir=site["robot"], run_dir=site["run"])
-    inside = {"excel.read_table": "entree.xlsx", "excel.append_rows": "entree.xlsx",
+    inside = {"excel.read_table": "entree.xlsx", "excel.sheets": "entree.xlsx", "excel.append_rows": "entree.xlsx",
               "excel.write_table": str(site["run"] / "ecrit.xlsx"), "files.read_text": "notes.txt"}
     (site["robot"] / "notes.txt").write_text("ok", encoding="utf-8")
     for action, path in inside.items():

@@ -138,6 +138,27 @@ def test_schema_includes_third_party_action(plugin_site: Path, tmp_path: Path) -
     assert set(params["properties"]) == {"nom", "fois"} and params["required"] == ["nom"]
 
 
+def test_third_party_result_is_documented_like_a_builtin(plugin_site: Path, tmp_path: Path) -> None:
+    """exemple.saluer's TypedDict result shows in `robo plugins ACTION`, in `robo docs` and in `robo schema`."""
+    env = _env(tmp_path / "home", PYTHONPATH=str(plugin_site))
+    proc = _robo("plugins", "exemple.saluer", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "| `message` | `str` | the greeting, repeated `fois` times |" in proc.stdout
+    assert "| `fois` | `int` | `1` | how many times to repeat the greeting. |" in proc.stdout
+    assert "use: exemple.saluer" in proc.stdout
+    out = tmp_path / "reference"
+    proc = _robo("docs", "--output", str(out), env=env)
+    assert proc.returncode == 0, proc.stderr
+    page, md = (out / "actions.html").read_text(encoding="utf-8"), (out / "actions.md").read_text(encoding="utf-8")
+    assert "plugin 'exemple' (robocore-plugin-exemple: robocore_plugin_exemple.actions)" in md
+    assert "| `longueur` | `int` | the greeting's length in characters |" in md
+    assert "<code>longueur</code>" in page and "flow.log" in page
+    schema = json.loads(_robo("schema", env=env).stdout)
+    result = schema["$defs"]["Result_exemple_saluer"]
+    assert result["required"] == ["message", "longueur"]
+    assert result["properties"]["longueur"] == {"type": "integer", "description": "the greeting's length in characters"}
+
+
 @pytest.mark.parametrize("command", [["plugins"], ["validate"], ["run"]])
 def test_duplicate_action_fails_at_start_up_naming_both(duplicate_path: Path, tmp_path: Path,
                                                         command: list[str]) -> None:

@@ -118,7 +118,7 @@ def test_purge_drops_the_detail_of_old_finished_runs_and_keeps_every_report_figu
 
     output = _robo("purge", "--older-than", "30")
 
-    assert "1 exécution(s) terminée(s) depuis plus de 30 jour(s) purgées" in output
+    assert "1 exécution terminée depuis plus de 30 jours purgée" in output and "heures économisées conservées" in output
     assert _reports() == reports
     assert store.ledger_rows() == ledger and store.minutes_saved() == pytest.approx(2 * 5 + (4 + 2) * 3)
     old = store.get_run(made.old)
@@ -136,7 +136,7 @@ def test_purge_drops_the_detail_of_old_finished_runs_and_keeps_every_report_figu
 def test_a_second_purge_finds_nothing_and_a_purged_run_cannot_be_resumed(made: Runs) -> None:
     """A run is purged once (the second purge counts 0) and resuming it is refused, naming the purge."""
     _robo("purge", "--older-than", "30")
-    assert "0 exécution(s)" in _robo("purge", "--older-than", "30")
+    assert "0 exécution terminée depuis plus de 30 jours purgée" in _robo("purge", "--older-than", "30")
     with pytest.raises(RobotDefinitionError, match="purgée"):
         asyncio.run(runs.execute(made.old, made.store))
 
@@ -150,8 +150,9 @@ def test_dry_run_counts_and_changes_nothing(made: Runs) -> None:
 
     output = _robo("purge", "--older-than", "30", "--dry-run")
 
-    assert (f"1 exécution(s) terminée(s) depuis plus de 30 jour(s) seraient purgées : {events} événement(s), "
-            f"{len(files)} fichier(s)") in output
+    plural = {True: "s", False: ""}
+    assert (f"1 exécution terminée depuis plus de 30 jours serait purgée\u00a0: "
+            f"{events} événement{plural[events > 1]}, {len(files)} fichier{plural[len(files) > 1]}") in output
     assert made.snapshot() == before and _reports() == reports
     assert not made.store.is_purged(made.old)
 
@@ -159,7 +160,7 @@ def test_dry_run_counts_and_changes_nothing(made: Runs) -> None:
 def test_nothing_is_old_enough_below_the_cutoff(made: Runs) -> None:
     """With a cutoff beyond the oldest run's end (50 days), nothing is purged."""
     before = made.snapshot()
-    assert "0 exécution(s)" in _robo("purge", "--older-than", "50")
+    assert "0 exécution terminée depuis plus de 50 jours purgée" in _robo("purge", "--older-than", "50")
     assert made.snapshot() == before
 
 
@@ -176,6 +177,6 @@ def test_files_kept_in_the_database_storage_are_deleted_with_the_run(made: Runs,
 
     output = _robo("purge", "--older-than", "30")
 
-    assert "1 exécution(s)" in output and "2 fichier(s)" in output
+    assert "1 exécution terminée" in output and "2 fichiers" in output
     assert files.list_files(made.old) == [] and files.read_log(made.old).lines == []
     assert [f.path for f in files.list_files(made.recent)] == ["log.jsonl", "sorties/resultat.txt"]

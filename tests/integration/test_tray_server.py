@@ -279,7 +279,11 @@ def test_me_savings_for_any_role(api: Api) -> None:
     mine = api.client.get("/api/v1/me/savings", headers=api.agent)
     assert mine.status_code == 200
     assert mine.json() == {"week_hours": 1.5, "month_hours": 1.5, "year_hours": 1.5, "week_minutes": 90.0,
-                           "month_minutes": 90.0, "year_minutes": 90.0}
+                           "month_minutes": 90.0, "year_minutes": 90.0,
+                           # no attended run (robo tray --local): net is gross, nothing supervised
+                           "week_net_hours": 1.5, "month_net_hours": 1.5, "year_net_hours": 1.5,
+                           "week_supervision_minutes": 0.0, "month_supervision_minutes": 0.0,
+                           "year_supervision_minutes": 0.0}
     assert api.client.get("/api/v1/me/savings", headers=api.manager).json()["year_minutes"] == 0
     assert api.client.get("/api/v1/me/savings").status_code == 401
 

@@ -40,6 +40,8 @@ class FakeServer:
         self.runs: dict[str, dict[str, Any]] = {}
         self.keys: dict[str, str] = {}
         self.launch_calls: list[dict[str, Any]] = []
+        self.reports: dict[str, dict[str, Any]] = {}  # attended runs reported, by idempotency key
+        self.report_calls: list[str] = []  # the key of every POST /attended-runs received
         self.down = False
         self.finish_at_once: dict[str, Any] | None = None  # a new run is already final with these fields
         self.fail_with: int | None = None
@@ -73,6 +75,8 @@ class FakeServer:
             return httpx.Response(200, json=self.runs[found.group(1)])
         if path == "/api/v1/runs":
             return httpx.Response(200, json=list(self.runs.values()))
+        if path == "/api/v1/attended-runs" and method == "POST":
+            return self.report(request)
         return _error(404, "not_found", "introuvable")
 
     def events(self, run_id: str) -> httpx.Response:
@@ -101,6 +105,25 @@ class FakeServer:
                              "error": None, "counts": {}, "minutes_saved": 0.0}
         self.runs[run_id].update(self.finish_at_once or {})
         return httpx.Response(201, json=_launched(run_id, robot))
+
+
+    def report(self, request: httpx.Request) -> httpx.Response:
+        """An attended run reported: recorded once per key (a replay answers the same run)."""
+        key = request.headers.get("Idempotency-Key", "")
+        self.report_calls.append(key)
+        if not key:
+            return _error(400, "idempotency_key_required", "en-tête Idempotency-Key obligatoire")
+        body = json.loads(request.content)
+        if body.get("robot") not in ROBOTS and not body.get("robot", "").startswith("petit"):
+            return _error(403, "forbidden", "interdit pour ce rôle")
+        if key in self.reports:
+            return httpx.Response(201, json=self.reports[key]["answer"], headers={"Idempotent-Replayed": "true"})
+        answer = {"id": f"a{len(self.reports) + 1}", "robot": body["robot"], "status": body["status"],
+                  "url": f"/api/v1/runs/a{len(self.reports) + 1}", "minutes_saved": body.get("minutes_saved", 0),
+                  "supervision_minutes": body["supervision_minutes"],
+                  "net_minutes": body.get("minutes_saved", 0) - body["supervision_minutes"]}
+        self.reports[key] = {"body": body, "answer": answer}
+        return httpx.Response(201, json=answer)
 
 
 def _launched(run_id: str, robot: str) -> dict[str, Any]:

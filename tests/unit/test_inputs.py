@@ -66,3 +66,23 @@ def test_an_integer_too_long_to_print_is_refused(tmp_path: Path) -> None:
     """An integer of 5,000 digits (a YAML schedule may hold one) is refused by name, not a crash."""
     with pytest.raises(InputError, match="« Note » \\(note\\) : nombre de plus de 4 300 chiffres"):
         resolve_inputs(_robot(), {"montant": 1, "note": 10 ** 5000}, tmp_path)
+
+
+def _with_default(default: Any, kind: str = "text") -> Robot:
+    return Robot.model_validate({
+        "robot": "vide", "title": "Vide", "inputs": {"suffixe": {"type": kind, "label": "Suffixe", "default": default}},
+        "steps": [{"use": "flow.log", "with": {"message": "x"}}]})
+
+
+def test_a_text_input_whose_default_is_empty_is_not_missing(tmp_path: Path) -> None:
+    """`default: ""` declares that an empty text will do: neither the default nor an empty value is missing."""
+    assert resolve_inputs(_with_default(""), {}, tmp_path) == {"suffixe": ""}
+    assert resolve_inputs(_with_default(""), {"suffixe": ""}, tmp_path) == {"suffixe": ""}
+    assert resolve_inputs(_with_default(""), {"suffixe": "-b"}, tmp_path) == {"suffixe": "-b"}
+
+
+def test_an_empty_value_is_still_missing_without_that_default(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="Suffixe"):
+        resolve_inputs(_with_default(None), {"suffixe": ""}, tmp_path)
+    with pytest.raises(InputError, match="Suffixe"):  # a number has no empty value
+        resolve_inputs(_with_default("", "number"), {}, tmp_path)

@@ -224,3 +224,26 @@ def test_unreadable_parameter_types_are_named_at_use_and_spare_the_schema(regist
     with pytest.raises(PluginError) as info:
         bancal.validate({"valeur": 1})
     assert "bancal.faire" in str(info.value) and "plugin 'bancal'" in str(info.value)
+
+
+def test_robo_schema_describes_every_actions_result(cli_schema: dict[str, Any],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each action's branch points (`x-result`) to its result schema in `$defs`; the `use` completion names it."""
+    monkeypatch.setenv("ROBOCORE_PLUGINS", "flow,files")
+    monkeypatch.setattr("robocore.plugins._registry", None)
+    installed = load_registry()
+    step = cli_schema["$defs"]["ActionStep"]
+    branches = {b["if"]["properties"]["use"]["const"]: b["then"] for b in step["allOf"]}
+    descriptions = dict(zip(step["properties"]["use"]["enum"], step["properties"]["use"]["markdownEnumDescriptions"],
+                            strict=True))
+    for action_def in installed:
+        ref = branches[action_def.name]["x-result"]["$ref"]
+        result = cli_schema["$defs"][ref.removeprefix("#/$defs/")]
+        assert descriptions[action_def.name].startswith(action_def.doc)
+        if action_def.result.kind == "none":
+            assert result == {"type": "null"} and "Résultat : aucun" in descriptions[action_def.name]
+            continue
+        top = [f.name for f in action_def.result.fields if f.depth == 0]
+        assert top == ["*"] or list(result["properties"]) == top, action_def.name
+        assert all(p.get("description") for p in result.get("properties", {}).values()), action_def.name
+        assert top == ["*"] or all(f"`{name}`" in descriptions[action_def.name] for name in top)

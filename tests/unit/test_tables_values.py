@@ -9,9 +9,20 @@ import re
 
 import pytest
 
+from robocore.tables.cells import french_text
+from robocore.tables.coltypes import convert_column
+from robocore.tables.csvfile import csv_cell
 from robocore.tables.read import build_rows, detect_header
 from robocore.tables.rows import Row, fold, unique_headers
-from robocore.tables.values import as_date, normalise_key, parse_french_number, typed_cell, typed_column
+from robocore.tables.values import (
+    as_date,
+    french_amount,
+    french_or_text,
+    normalise_key,
+    parse_french_number,
+    typed_cell,
+    typed_column,
+)
 from robocore.tables.write import csv_safe, is_dangerous
 
 
@@ -121,3 +132,48 @@ def test_max_rows_reads_past_a_window_of_empty_lines() -> None:
     assert [(r["Nom"], r["Montant"], r.line) for r in rows] == [("a", 1, 502), ("b", None, 503)]
     many = [["Nom", "Montant"]] + [[f"n{i}", float(i)] for i in range(1000)]
     assert [r.line for r in build_rows(many, 1, None, False, 3)[1]] == [2, 3, 4]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("1 234,56", 1234.56), ("1\u00a0234,56 €", 1234.56), ("1\u202f234,56\u202f€", 1234.56), ("-12,5", -12.5),
+    ("1.234,56", 1234.56), ("1.234.567", 1234567.0), ("1 234", 1234.0), ("12 €", 12.0), ("\u22123,00 EUR", -3.0),
+    ("12,5 %", 0.125), ("20 %", 0.2), ("0,5", 0.5), (" 1 234,56 ", 1234.56)])
+def test_french_amount_converts_amounts(text: str, expected: float) -> None:
+    """What french_numbers converts: a decimal comma, grouped thousands or a unit (a percentage is a fraction)."""
+    assert french_amount(text) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("text", ["0612", "007", "627000", "-12", "+7", "42", "1 234.567", "1 234\u00a0567,5",
+                                  "12,3,4", "1 23,5", "FAC-001", "12/03/2024", ""])
+def test_french_amount_leaves_codes(text: str) -> None:
+    """Digit-only text is a code (never converted), and so is anything that is not a French amount."""
+    assert french_amount(text) is None and french_or_text(text) == text
+
+
+def test_french_text_shows_cells_as_french_excel() -> None:
+    """A cell as French Excel shows it in a General cell: integral numbers plain, decimal comma, dd/mm/yyyy."""
+    assert [french_text(v) for v in (627000, 627000.0, 1234.5, 1e-05, True, None, "0612")] == [
+        "627000", "627000", "1234,5", "0,00001", "VRAI", None, "0612"]
+    assert french_text(dt.date(2026, 1, 5)) == "05/01/2026"
+    assert french_text(dt.datetime(2026, 1, 5, 8, 30)) == "05/01/2026 08:30"
+
+
+@pytest.mark.parametrize("kind,cells,expected,failed", [
+    ("text", [627000, 12.5, "\t0612", None], ["627000", "12,5", "\t0612", None], []),
+    ("number", ["1 234,56", "1234.56", "42", 7, "abc", True], [1234.56, 1234.56, 42, 7, "abc", True], [4, 5]),
+    ("integer", ["42", 3.0, "2,5"], [42, 3, "2,5"], [2]),
+    ("date", ["05/01/2026", "2026-01-05", dt.datetime(2026, 1, 5, 8), 46027, "32/01/2026"],
+     [dt.date(2026, 1, 5)] * 4 + ["32/01/2026"], [4]),
+    ("datetime", ["05/01/2026 08:30", dt.date(2026, 1, 5)],
+     [dt.datetime(2026, 1, 5, 8, 30), dt.datetime(2026, 1, 5)], []),
+    ("bool", ["oui", "Non", 1, 0, True, "x", "peut-être"], [True, False, True, False, True, True, "peut-être"], [6]),
+])
+def test_column_types_convert(kind: str, cells: list[object], expected: list[object], failed: list[int]) -> None:
+    """Each explicit column type converts what it can and reports the cells it cannot, by index."""
+    assert convert_column(list(cells), kind) == (expected, failed)
+
+
+def test_csv_cells_are_french_and_neutralised() -> None:
+    """CSV cells: numbers with a decimal comma (never escaped), formula-like text with a leading '."""
+    assert [csv_cell(v) for v in (-12.5, 3, "=1+2", "-x", None, dt.date(2026, 1, 5))] == [
+        "-12,5", "3", "'=1+2", "'-x", "", "05/01/2026"]

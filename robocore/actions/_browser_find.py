@@ -1,0 +1,404 @@
+"""From a field key to a Locator, as a person finds a field; and why nothing matched.
+
+A key is either an explicit selector or the text a person reads next to the field:
+
+- `css=form#f input.code` (or `css:…`), a CSS selector;
+- `xpath=//input[@name='code']` (or `xpath:…`), an XPath;
+- `role=combobox[name="Pays"]` (or `role=textbox`), an ARIA role and, optionally, its exact
+  accessible name in double or single quotes;
+- anything else is read as the field's label, tried level by level, the first level that
+  matches deciding (two fields at that level are an ambiguity, never a silent first pick):
+  1. a label tied to the field (`for=`, wrapping, `aria-labelledby`, `aria-label`), exact text;
+  2. the same, loosely: case, spacing, no-break spaces, trailing " *" or " :", typographic or
+     straight apostrophes and quotes;
+  3. a label-like text (label, span, cell, div…, not inside a button or link) next to a single
+     untied field: the field right of it, below it or, for a check box, left of it (nearest, from
+     bounding boxes, no other text between), else the next field in document order within the
+     same small block;
+  4. a placeholder (exact, then loose), 5. an ARIA role and name (title included);
+  6. a label or placeholder containing the key; 7. the key as a Playwright selector (bare CSS).
+
+The level found for a key on a page is cached for the run (`Runtime.fields`) as a strategy
+name that `build` turns back into a Locator without any round-trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from robocore.actions._browser_errors import (
+    FIELD,
+    ambiguous_field,
+    browser_error,
+    field_not_found,
+    guarded,
+    invalid_key,
+    not_found,
+)
+
+if TYPE_CHECKING:
+    from playwright.async_api import Locator, Page
+
+T = TypeVar("T")
+
+FIELD_ROLES = ("textbox", "combobox", "spinbutton", "searchbox", "listbox", "checkbox", "radio",
+               "switch", "radiogroup", "group", "slider")
+# levels in the order they decide; each probed with one count(), all in one round-trip ("near" after)
+STRONG = ("label", "label-loose", "near", "placeholder", "placeholder-loose", "role")
+WEAK = ("label-partial", "placeholder-partial", "css")
+APOSTROPHES, QUOTES = "'’‘ʼ′`´", "\"“”«»„‟"
+LABEL_LIKE = ("css=label, span, td, th, div, p, b, strong, em, i, small, font, dt, dd, legend, li, "
+              "h3, h4, h5, h6")
+CONTROL = ("*[self::input[not(@type='hidden' or @type='submit' or @type='button' or @type='reset' "
+           "or @type='image')] or self::select or self::textarea or @contenteditable='true' or "
+           "@role='textbox' or @role='combobox' or @role='checkbox' or @role='switch' or @role='radio' "
+           "or @role='spinbutton']")
+POLL_S = 0.25  # when a label-like text is there but no field next to it yet
+KIND_JS = """e => { const tag = e.tagName.toLowerCase(), role = (e.getAttribute('role') || '').toLowerCase();
+  if (tag === 'select') return 'select';
+  if (tag === 'input') return (e.getAttribute('type') || 'text').toLowerCase();
+  if (tag === 'textarea' || e.isContentEditable) return 'text';
+  if (tag === 'fieldset' || role === 'radiogroup' || role === 'group') return 'group';
+  if (role === 'checkbox' || role === 'switch' || role === 'radio') return role;
+  return 'text'; }"""
+DESCRIBE_JS = """els => els.slice(0, 5).map(e => { const t = e.tagName.toLowerCase();
+  if (e.id) return t + '#' + e.id;
+  const n = e.getAttribute('name'); return n ? t + '[name=' + n + ']' : t; })"""
+# For each label-like text element: the one untied field a person would take for it, as
+# [index of the text, signed rank of the field after (+) or before (-) it in document order,
+#  kind, description, identity], or null.
+NEAR_JS = """(els, [ctrl, labelLike]) => {
+  const kindOf = """ + KIND_JS + """;
+  const describe = e => { const t = e.tagName.toLowerCase(); if (e.id) return t + '#' + e.id;
+    const n = e.getAttribute('name'); return n ? t + '[name=' + n + ']' : t; };
+  const box = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 ? r : null; };
+  const tied = c => (c.labels && c.labels.length > 0) || c.hasAttribute('aria-label')
+    || c.hasAttribute('aria-labelledby') || !!c.closest('label');
+  const axis = (name, e) => { const s = document.evaluate(name + '::' + ctrl, e, null,
+    XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null); const a = [];
+    for (let j = 0; j < s.snapshotLength; j++) a.push(s.snapshotItem(j)); return a; };
+  let texts = null;
+  const others = () => texts || (texts = Array.from(document.querySelectorAll(labelLike)).filter(u =>
+    Array.from(u.childNodes).some(n => n.nodeType === 3 && n.textContent.trim())).map(u => [u, box(u)])
+    .filter(([u, b]) => b));
+  const between = (t, c, tb, cb, dir) => others().some(([u, ub]) => u !== t && !u.contains(t) && !t.contains(u)
+    && !u.contains(c) && (dir === 'right'
+      ? ub.left >= tb.right - 2 && ub.right <= cb.left + 2 && ub.top < cb.bottom && ub.bottom > cb.top
+      : ub.top >= tb.bottom - 2 && ub.bottom <= cb.top + 2 && ub.left < cb.right && ub.right > cb.left));
+  const all = document.getElementsByTagName('*');
+  const skip = 'button, a, select, option, [role=button], [role=link], [role=option], [role=tab], [role=menuitem]';
+  return els.map((t, i) => {
+    const tb = box(t); if (!tb || t.closest(skip)) return null;
+    const after = axis('following', t).slice(0, 40), before = axis('preceding', t).reverse().slice(0, 4);
+    let best = null;
+    const consider = (c, k) => {
+      if (tied(c) || t.contains(c)) return; const cb = box(c); if (!cb) return;
+      const v = Math.min(tb.bottom, cb.bottom) - Math.max(tb.top, cb.top);
+      const h = Math.min(tb.right, cb.right) - Math.max(tb.left, cb.left);
+      let d = null, dir = null;
+      if (k > 0 && cb.left >= tb.right - 4 && v > 0 && cb.left - tb.right <= 400) {
+        d = cb.left - tb.right; dir = 'right'; }
+      else if (k > 0 && cb.top >= tb.bottom - 4 && (h > 0 || Math.abs(cb.left - tb.left) < 24)
+               && cb.top - tb.bottom <= 80) { d = cb.top - tb.bottom; dir = 'below'; }
+      else if (k < 0 && ['checkbox', 'radio'].includes(kindOf(c)) && cb.right <= tb.left + 4 && v > 0
+               && tb.left - cb.right <= 40) { d = tb.left - cb.right; dir = 'left'; }
+      if (d === null || (best && best.d <= d)) return;
+      if (dir !== 'left' && between(t, c, tb, cb, dir)) return;
+      best = {c, k, d};
+    };
+    after.forEach((c, j) => consider(c, j + 1));
+    before.forEach((c, j) => consider(c, -(j + 1)));
+    if (!best && after.length) {  // no layout: the next field in the same small block
+      const c = after[0], p = t.parentElement, g = p && p.parentElement;
+      if (!tied(c) && box(c) && ((p && p.contains(c)) || (g && g.contains(c) && g !== document.body)))
+        best = {c, k: 1, d: 0};
+    }
+    if (!best) return null;
+    return [i, best.k, kindOf(best.c), describe(best.c), Array.prototype.indexOf.call(all, best.c)];
+  });
+}"""
+# The texts a person could take for a field's label: every <label>, and for each field its
+# tied labels, aria-label, placeholder, title and the text just before it.
+LABELS_JS = """([ctrl]) => {
+  const out = [], seen = new Set();
+  const add = s => { s = (s || '').replace(/[ \\t\\r\\n]+/g, ' ').trim();
+    if (s && s.length <= 80 && !seen.has(s)) { seen.add(s); out.push(s); } };
+  document.querySelectorAll('label, legend').forEach(l => add(l.innerText || l.textContent));
+  const s = document.evaluate('//' + ctrl, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
+  for (let j = 0; j < s.snapshotLength && j < 300; j++) {
+    const c = s.snapshotItem(j);
+    add(c.getAttribute('aria-label')); add(c.getAttribute('placeholder')); add(c.getAttribute('title'));
+    const by = c.getAttribute('aria-labelledby');
+    if (by) by.split(/\\s+/).forEach(id => { const e = document.getElementById(id); if (e) add(e.textContent); });
+    const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    w.currentNode = c; let n = w.previousNode(), k = 0;
+    while (n && k++ < 20 && !n.textContent.trim()) n = w.previousNode();
+    if (n && !(n.parentElement && n.parentElement.closest('script, style, option, button'))) add(n.textContent);
+  }
+  return out;
+}"""
+
+
+@dataclass
+class Located:
+    """A field found on the page: its locator, its kind (input type, select, group...) and how."""
+
+    loc: Locator
+    kind: str
+    strategy: str
+    cached: bool = False
+
+
+def _chars(text: str) -> str:
+    """A regex of `text` where each apostrophe or quote matches any of its straight or typographic forms."""
+    out = []
+    for ch in text:
+        if ch in APOSTROPHES:
+            out.append(f"[{re.escape(APOSTROPHES)}]")
+        elif ch in QUOTES:
+            out.append(f"[{re.escape(QUOTES)}]")
+        else:
+            out.append(re.escape(ch))
+    return "".join(out)
+
+
+def loose(name: str) -> re.Pattern[str]:
+    """Text equal to `name` up to case, spacing, decorations (" *", " :") and apostrophe or quote style."""
+    words = r"\s+".join(_chars(w) for w in name.replace("\u00a0", " ").split())
+    return re.compile(rf"^[\s:*]*{words}[\s:*]*$", re.IGNORECASE)
+
+
+def explicit(name: str) -> tuple[str, str] | None:
+    """("css"|"xpath"|"role", selector) for an explicit key (`css=`, `xpath=`, `role=`, or with ":")."""
+    match = re.match(r"^(css|xpath|role)\s*[=:]\s*(.+)$", name, re.DOTALL)
+    return (match.group(1), match.group(2).strip()) if match else None
+
+
+def _role_key(page: Page, spec: str) -> Locator:
+    """`combobox[name="Pays"]`: get_by_role with an exact name; anything else as Playwright's role= engine."""
+    match = re.fullmatch(r"""([a-z]+)\s*(?:\[\s*name\s*=\s*(["'])(.*)\2\s*\])?""", spec, re.DOTALL)
+    if not match:
+        return page.locator(f"role={spec}")
+    role, _q, name = match.groups()
+    if name is None:
+        return page.get_by_role(role)  # type: ignore[arg-type]
+    return page.get_by_role(role, name=name, exact=True)  # type: ignore[arg-type]
+
+
+def _near_texts(page: Page, name: str) -> Locator:
+    """Label-like elements whose own text is `name` (loosely)."""
+    return page.get_by_text(loose(name)).and_(page.locator(LABEL_LIKE))
+
+
+def build(page: Page, strategy: str, name: str) -> Locator:
+    """The locator of one field-finding strategy ("+visible" keeps only visible matches)."""
+    base, _, visible = strategy.partition("+")
+    if base == "label":
+        loc = page.get_by_label(name, exact=True)
+    elif base == "label-loose":
+        loc = page.get_by_label(loose(name))
+    elif base == "label-partial":
+        loc = page.get_by_label(name)
+    elif base == "placeholder":
+        loc = page.get_by_placeholder(name, exact=True)
+    elif base == "placeholder-loose":
+        loc = page.get_by_placeholder(loose(name))
+    elif base == "placeholder-partial":
+        loc = page.get_by_placeholder(name)
+    elif base == "role":
+        roles = [page.get_by_role(r, name=name, exact=True) for r in FIELD_ROLES]  # type: ignore[arg-type]
+        loc = functools.reduce(lambda a, b: a.or_(b), roles)
+    elif base.startswith("near:"):
+        _near, index, rank = base.split(":")
+        k = int(rank)
+        step = f"following::{CONTROL}[{k}]" if k > 0 else f"preceding::{CONTROL}[{-k}]"
+        loc = _near_texts(page, name).nth(int(index)).locator(f"xpath={step}")
+    elif base == "role-key":
+        loc = _role_key(page, (explicit(name) or ("", name))[1])
+    elif base == "key":
+        kind, selector = explicit(name) or ("css", name)
+        loc = page.locator(f"{kind}={selector}")
+    else:  # "css": the key as a Playwright selector, as given
+        loc = page.locator(name)
+    return loc.filter(visible=True) if visible else loc
+
+
+async def _count(loc: Locator) -> int:
+    """How many elements match; -1 when the selector is not valid (that strategy does not apply)."""
+    from playwright.async_api import Error
+
+    try:
+        return await loc.count()
+    except Error:
+        return -1
+
+
+async def _describe(loc: Locator) -> list[str]:
+    """Short names of the matching elements (tag#id or tag[name=…]) for an ambiguity message."""
+    from playwright.async_api import Error
+
+    try:
+        return list(await loc.evaluate_all(DESCRIBE_JS))
+    except Error:
+        return []
+
+
+async def page_labels(page: Page) -> list[str]:
+    """The label-like texts of the page's fields (empty when the page cannot answer)."""
+    from playwright.async_api import Error
+
+    try:
+        return list(await asyncio.wait_for(page.evaluate(LABELS_JS, [CONTROL]), 5))
+    except (TimeoutError, Error):
+        return []
+
+
+class Finder:
+    """One search for a field on a page: probe every level at once, wait with the remaining time."""
+
+    def __init__(self, page: Page, name: str, ms: int) -> None:
+        self.page, self.name, self.ms = page, name, ms
+        self.weak_ambiguity: tuple[int, Locator | None] = (0, None)
+        key = explicit(name)
+        if key is None:
+            self.levels: tuple[str, ...] = STRONG + WEAK
+        else:
+            self.levels = ("role-key",) if key[0] == "role" else ("key",)
+
+    def _loc(self, level: str) -> Locator:
+        return _near_texts(self.page, self.name) if level == "near" else build(self.page, level, self.name)
+
+    async def _one(self, strategy: str, loc: Locator, n: int) -> tuple[str, Locator] | None:
+        """The strategy if it designates one field (alone, or the only visible one); ambiguity raises."""
+        if n == 1:
+            return strategy, loc
+        if n > 1:
+            visible = loc.filter(visible=True)
+            shown = await _count(visible)
+            if shown == 1:
+                return strategy + "+visible", visible
+            if strategy not in WEAK:
+                raise ambiguous_field(self.name, self.page, n, await _describe(visible if shown > 1 else loc))
+            if n > self.weak_ambiguity[0]:
+                self.weak_ambiguity = (n, loc)
+        return None
+
+    async def _near(self, texts: Locator) -> tuple[str, str] | None:
+        """The field next to a label-like text: (strategy, kind), None, or an ambiguity."""
+        from playwright.async_api import Error
+
+        try:
+            found = [f for f in await texts.evaluate_all(NEAR_JS, [CONTROL, LABEL_LIKE[4:]]) if f]
+        except Error:
+            return None
+        distinct = {f[4]: f for f in found}
+        if len(distinct) > 1:
+            raise ambiguous_field(self.name, self.page, len(distinct), [f[3] for f in distinct.values()])
+        if not distinct:
+            return None
+        index, rank, kind, _desc, _id = found[0]
+        return f"near:{index}:{rank}", kind
+
+    async def probe(self) -> tuple[Located | None, list[Locator], bool]:
+        """One round: the field if a level designates it; else the locators worth waiting for,
+        and whether a label-like text is already there with no field next to it (then poll)."""
+        self.weak_ambiguity = (0, None)
+        locs = [self._loc(level) for level in self.levels]
+        # the texts beside fields are counted only when no tied label matched: the common case
+        # (a label with for=) costs what it did before, one round-trip for every other level
+        counts = list(await asyncio.gather(*(_count(loc) for level, loc in zip(self.levels, locs, strict=True)
+                                             if level != "near")))
+        if "near" in self.levels:
+            counts.insert(self.levels.index("near"), 0)
+        polled = False
+        for at, (level, loc) in enumerate(zip(self.levels, locs, strict=True)):
+            n = counts[at]
+            if level in ("key", "role-key") and n < 0:
+                raise invalid_key(self.name, self.page)
+            if level == "near":
+                n = counts[at] = await _count(loc)
+                near = await self._near(loc) if n > 0 else None
+                if near is not None:
+                    strategy, kind = near
+                    return Located(build(self.page, strategy, self.name), kind, strategy), [], False
+                polled = n > 0
+                continue
+            one = await self._one(level, loc, n)
+            if one is not None:
+                strategy, chosen = one
+                kind = await guarded(chosen.evaluate(KIND_JS, timeout=self.ms), self.page,
+                                     lambda e: not_found(FIELD, self.name, self.page, self.ms, e))
+                return Located(chosen, kind, strategy), [], False
+        many, weak = self.weak_ambiguity
+        if weak is not None:
+            raise ambiguous_field(self.name, self.page, many, await _describe(weak))
+        return None, [loc for loc, n in zip(locs, counts, strict=True) if n == 0], polled
+
+    async def run(self, wait: bool) -> Located | None:
+        """The field; None when `wait` is False and nothing matches now; else not found after the timeout
+        (one timeout in all: every level is probed at once, then awaited with the time left)."""
+        from playwright.async_api import Error
+        from playwright.async_api import TimeoutError as PWTimeout
+
+        deadline = time.monotonic() + self.ms / 1000
+        while True:
+            located, waits, polled = await self.probe()
+            if located is not None or not wait:
+                return located
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise field_not_found(self.name, self.page, self.ms, await page_labels(self.page))
+            budget = min(left, POLL_S) if polled else left
+            if not waits:
+                await asyncio.sleep(budget)
+                continue
+            either = functools.reduce(lambda a, b: a.or_(b), waits)
+            try:
+                await either.first.wait_for(state="attached", timeout=max(1, int(budget * 1000)))
+            except PWTimeout:
+                if not polled:
+                    raise field_not_found(self.name, self.page, self.ms, await page_labels(self.page)) from None
+            except Error as exc:
+                raise browser_error(exc, self.page) from None
+
+
+async def locate(page: Page, cache: dict[tuple[str, str], tuple[str, str]], page_key: str, name: str,
+                 ms: int, wait: bool = True) -> Located | None:
+    """The field `name` on `page` (cached strategy first); None only when `wait` is False."""
+    key = (page_key, name)
+    if key in cache:
+        strategy, kind = cache[key]
+        return Located(build(page, strategy, name), kind, strategy, cached=True)
+    located = await Finder(page, name, ms).run(wait)
+    if located is not None:
+        cache[key] = (located.strategy, located.kind)
+    return located
+
+
+async def on_field(page: Page, cache: dict[tuple[str, str], tuple[str, str]], page_key: str, name: str, ms: int,
+                   op: Callable[[Located], Awaitable[T]]) -> T:
+    """Find a field and run `op` on it; a stale cached strategy is resolved again once."""
+    from playwright.async_api import Error
+    from playwright.async_api import TimeoutError as PWTimeout
+
+    located = await locate(page, cache, page_key, name, ms)
+    if located is None:
+        raise not_found(FIELD, name, page, ms)
+    try:
+        return await op(located)
+    except PWTimeout as exc:
+        if not located.cached:
+            raise not_found(FIELD, name, page, ms, exc) from None
+        cache.pop((page_key, name), None)
+        again = await locate(page, cache, page_key, name, ms, wait=False)
+        if again is None or (again.strategy, again.kind) == (located.strategy, located.kind):
+            raise not_found(FIELD, name, page, ms, exc) from None
+        return await guarded(op(again), page, lambda e: not_found(FIELD, name, page, ms, e))
+    except Error as exc:
+        raise browser_error(exc, page) from None

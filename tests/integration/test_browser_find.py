@@ -1,0 +1,261 @@
+"""Fields found as a person finds them (sibling and neighbouring labels, typography, explicit keys),
+and a "not found" that lists the page's labels — in the system Chromium, on small local pages."""
+# ruff: noqa: F811 - the fixtures imported from test_actions_browser are parameters here
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from playwright.async_api import Locator
+
+from robocore.actions import browser
+from robocore.actions._browser_errors import nearest, shown
+from robocore.actions._browser_find import explicit, loose
+from robocore.actions._browser_session import PAGE, RUNTIME
+from robocore.context import Context
+from robocore.errors import ApplicationError
+from robocore.i18n import use_language
+from tests.integration.test_actions_browser import (  # noqa: F401 - the fixtures, shared with those tests
+    LoopThread,
+    _chromium_required,
+    loop,
+    make_ctx,
+    server,
+    shared,
+)
+
+pytestmark = pytest.mark.browser
+
+
+async def _submit(ctx: Context) -> dict[str, Any]:
+    """Submit the page's form and read the JSON it shows."""
+    await browser.click(ctx, css="button[type=submit]")
+    return json.loads((await browser.extract_text(ctx, css="#result"))["text"])
+
+
+def _strategies(ctx: Context) -> dict[str, str]:
+    """Field key -> the strategy that found it (the run's cache)."""
+    return {name: s for (_, name), (s, _) in ctx.peek(RUNTIME, "run").fields.items()}
+
+
+def test_fill_finds_sibling_labels(loop: LoopThread, server: str, make_ctx: Any) -> None:
+    """Labels beside their inputs (no for=, not wrapping) find them: right of, below, check box on the left."""
+    async def body() -> tuple[dict[str, Any], dict[str, str]]:
+        ctx = await make_ctx()
+        try:
+            await browser.open_page(ctx, url=f"{server}/find-siblings.html")
+            await browser.fill(ctx, fields={
+                "First Name": "Ada", "Last Name": "Lovelace", "company name": "Analytical Engines",
+                "Role in Company": "Developer", "Send me the newsletter": True, "Address": "12 rue des Lilas",
+                "Comment": "tied label still first"})
+            return await _submit(ctx), _strategies(ctx)
+        finally:
+            await ctx.aclose()
+
+    got, strategies = loop.run(body())
+    assert got == {"first": "Ada", "last": "Lovelace", "company": "Analytical Engines", "role": "Developer",
+                   "news": "on", "address": "12 rue des Lilas", "comment": "tied label still first"}
+    assert strategies["Comment"] == "label"
+    assert all(strategies[k].startswith("near:") for k in ("First Name", "Last Name", "Address"))
+    assert strategies["Send me the newsletter"].startswith("near:") and ":-1" in strategies["Send me the newsletter"]
+
+
+def test_select_and_check_by_sibling_label(loop: LoopThread, server: str, make_ctx: Any) -> None:
+    """select and check take the same keys as fill."""
+    async def body() -> dict[str, Any]:
+        ctx = await make_ctx()
+        try:
+            await browser.open_page(ctx, url=f"{server}/find-siblings.html")
+            assert (await browser.select(ctx, field="Role in Company", value="Manager"))["value"] == "Manager"
+            await browser.check(ctx, field="Send me the newsletter")
+            return await _submit(ctx)
+        finally:
+            await ctx.aclose()
+
+    got = loop.run(body())
+    assert (got["role"], got["news"]) == ("Manager", "on")
+
+
+def test_fill_finds_neighbours_in_layout(loop: LoopThread, server: str, make_ctx: Any) -> None:
+    """A table cell's text finds the input in the next cell; a grid's text finds the input below it,
+    not the next one in document order."""
+    async def body() -> dict[str, Any]:
+        ctx = await make_ctx()
+        try:
+            await browser.open_page(ctx, url=f"{server}/find-layout.html")
+            await browser.fill(ctx, fields={
+                "Numéro de dossier": "D-2026-001", "Montant": "1 234,56", "Type": "Formation",
+                "Observations": "RAS", "Code postal": "31000", "Commune": "Toulouse", "Pays": "Belgique"})
+            return await _submit(ctx)
+        finally:
+            await ctx.aclose()
+
+    got = loop.run(body())
+    assert got == {"dossier": "D-2026-001", "montant": "1 234,56", "type": "Formation", "observations": "RAS",
+                   "cp": "31000", "commune": "Toulouse", "pays": "Belgique"}
+
+
+def test_fill_matches_typography_aria_placeholder_and_explicit_keys(loop: LoopThread, server: str,
+                                                                   make_ctx: Any) -> None:
+    """Straight apostrophes find typographic ones, spaces find no-break spaces; aria-label, placeholder,
+    css=, css:, xpath= and role=ROLE[name="…"] keys work."""
+    async def body() -> tuple[dict[str, Any], str]:
+        ctx = await make_ctx()
+        try:
+            await browser.open_page(ctx, url=f"{server}/find-typography.html")
+            await browser.fill(ctx, fields={
+                "Nom d'utilisateur": "marie", "Mot de passe": "pw-1",
+                "Numéro de client": "C-9", "Code d'accès": "A-1", "Téléphone portable": "0600000000",
+                "Rechercher une commune": "Albi", 'role=combobox[name="Pays"]': "Belgique",
+                "css=input.interne": "X-1"})
+            page = ctx.peek(PAGE, "lane").page
+            await browser.fill(ctx, fields={"xpath=//input[@data-champ='code-interne']": "X-2"})
+            by_xpath = await page.input_value("input.interne")
+            await browser.fill(ctx, fields={"css:input[name=client]": "C-10"})
+            return await _submit(ctx), by_xpath
+        finally:
+            await ctx.aclose()
+
+    got, by_xpath = loop.run(body())
+    assert by_xpath == "X-2"
+    assert got == {"utilisateur": "marie", "mdp": "pw-1", "client": "C-10", "acces": "A-1",
+                   "tel": "0600000000", "recherche": "Albi", "pays": "Belgique", "interne": "X-2"}
+
+
+def test_not_found_lists_the_labels_with_their_exact_characters(loop: LoopThread, server: str,
+                                                                make_ctx: Any) -> None:
+    """After the timeout, the error lists the page's labels nearest to the key (typographic apostrophes
+    and no-break spaces shown), the closest one, and the key syntaxes — in French and English."""
+    async def body() -> tuple[str, str]:
+        ctx = await make_ctx()
+        try:
+            await browser.open_page(ctx, url=f"{server}/find-typography.html")
+            with pytest.raises(ApplicationError) as fr:
+                await browser.fill(ctx, fields={"Nom d'usager": "marie"}, timeout_ms=300)
+            with use_language("en"), pytest.raises(ApplicationError) as en:
+                await browser.select(ctx, field="Numero client", value="x", timeout_ms=300)
+            return str(fr.value), str(en.value)
+        finally:
+            await ctx.aclose()
+
+    french, english = loop.run(body())
+    assert french.startswith(f"Champ « Nom d'usager » introuvable sur {server}/find-typography.html (délai 0,3 s)")
+    assert "libellés de la page : « Nom d’utilisateur » (’ U+2019)" in french
+    assert "le plus proche : « Nom d’utilisateur » (’ U+2019)" in french
+    assert "« Numéro⍽de⍽client » (⍽ U+00A0)" in french and "« Rechercher une commune »" in french
+    assert 'css=…, xpath=… ou role=textbox[name="…"]' in french
+    assert english.startswith(f"Field “Numero client” not found on {server}/find-typography.html (timeout 0.3 s)")
+    assert "labels on the page: « Numéro⍽de⍽client » (⍽ U+00A0)" in english
+    assert "closest: « Numéro⍽de⍽client »" in english
+
+
+def test_ambiguous_fields_are_named_not_picked(loop: LoopThread, server: str, make_ctx: Any) -> None:
+    """Two fields matching at the same level (tied labels, or texts beside inputs) are an error naming both."""
+    async def body() -> tuple[str, str]:
+        ctx = await make_ctx()
+        try:
+            await browser.open_page(ctx, url=f"{server}/find-ambiguous.html")
+            with pytest.raises(ApplicationError) as tied:
+                await browser.fill(ctx, fields={"Date": "01/02/2026"})
+            with pytest.raises(ApplicationError) as near:
+                await browser.fill(ctx, fields={"Montant": "12"})
+            return str(tied.value), str(near.value)
+        finally:
+            await ctx.aclose()
+
+    tied, near = loop.run(body())
+    assert "Champ « Date » ambigu" in tied and "input#d1, input#d2" in tied
+    assert "Champ « Montant » ambigu" in near and "input[name=montant_ht], input[name=montant_ttc]" in near
+
+
+def test_invalid_explicit_key_fails_at_once(loop: LoopThread, server: str, make_ctx: Any) -> None:
+    """A css=/xpath= key that is not a valid selector is said so, without waiting for the timeout."""
+    async def body() -> list[str]:
+        ctx = await make_ctx()
+        out = []
+        try:
+            await browser.open_page(ctx, url=f"{server}/find-typography.html")
+            for key in ("css=input[[", "xpath=//input[@"):
+                with pytest.raises(ApplicationError) as err:
+                    await browser.fill(ctx, fields={key: "x"}, timeout_ms=60_000)
+                out.append(str(err.value))
+        finally:
+            await ctx.aclose()
+        return out
+
+    css, xpath = loop.run(body(), timeout=30)
+    assert css.startswith("La clé de champ « css=input[[ » n'est pas un sélecteur valide")
+    assert xpath.startswith("La clé de champ « xpath=//input[@ » n'est pas un sélecteur valide")
+
+
+def test_text_without_a_field_beside_it_is_not_a_label(loop: LoopThread, server: str, make_ctx: Any) -> None:
+    """A text next to a plain value (or to a field that has its own label) finds nothing."""
+    async def body() -> str:
+        ctx = await make_ctx()
+        try:
+            await browser.open_page(ctx, url=f"{server}/find-siblings.html")
+            with pytest.raises(ApplicationError) as err:
+                await browser.fill(ctx, fields={"Reference": "R-13"}, timeout_ms=300)
+            return str(err.value)
+        finally:
+            await ctx.aclose()
+
+    message = loop.run(body())
+    assert message.startswith("Champ « Reference » introuvable")
+
+
+def test_late_field_beside_a_present_text_is_awaited(loop: LoopThread, server: str, make_ctx: Any) -> None:
+    """A text already on the page whose input appears later: the field is found when it comes."""
+    async def body() -> str:
+        ctx = await make_ctx()
+        try:
+            await browser.open_page(ctx, url=f"{server}/find-late.html")
+            await browser.fill(ctx, fields={"Ville": "Albi"})
+            return str(await ctx.peek(PAGE, "lane").page.input_value("#ville"))
+        finally:
+            await ctx.aclose()
+
+    assert loop.run(body()) == "Albi"
+
+
+def test_sibling_field_found_once_per_page_then_cached(loop: LoopThread, server: str, make_ctx: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next item on the same page fills a sibling-labelled field with no lookup round-trip."""
+    calls: list[str] = []
+    original = Locator.count
+
+    async def counting(self: Locator) -> int:
+        calls.append("count")
+        return await original(self)
+
+    async def body() -> dict[str, Any]:
+        ctx = await make_ctx()
+        try:
+            await browser.open_page(ctx, url=f"{server}/find-layout.html")
+            await browser.fill(ctx, fields={"Commune": "Albi", "Montant": "1"})
+            monkeypatch.setattr(Locator, "count", counting)
+            await browser.open_page(ctx, url=f"{server}/find-layout.html?second")
+            await browser.fill(ctx, fields={"Commune": "Rodez", "Montant": "2"})
+            return await _submit(ctx)
+        finally:
+            await ctx.aclose()
+
+    got = loop.run(body())
+    assert calls == []
+    assert (got["commune"], got["montant"], got["cp"]) == ("Rodez", "2", "")
+
+
+def test_key_helpers() -> None:
+    """Explicit key prefixes, the loose match and how a label is shown."""
+    assert explicit("css=input.code") == ("css", "input.code")
+    assert explicit("xpath: //input") == ("xpath", "//input")
+    assert explicit('role=combobox[name="Pays"]') == ("role", 'combobox[name="Pays"]')
+    assert explicit("Nom d'utilisateur") is None and explicit("Role: admin") is None
+    pattern = loose("Nom d'utilisateur")
+    assert pattern.search("nom d’utilisateur :") and pattern.search("Nom\u00a0d'utilisateur *")
+    assert not pattern.search("Nom d'utilisateur principal")
+    assert shown("Nom d’utilisateur") == "« Nom d’utilisateur » (’ U+2019)"
+    assert shown("N°\u00a0client") == "« N°⍽client » (⍽ U+00A0)"
+    assert nearest("Prenom", ["Nom", "Prénom", "Ville"], 2) == ["Prénom", "Nom"]
