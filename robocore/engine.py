@@ -24,8 +24,7 @@ from robocore.plugins import Registry
 from robocore.secrets import scrub
 from robocore.spec import ActionStep, ForEach, lane_count
 from robocore.statuses import ITEM_FAILED, ITEM_TO_RETRY, RUN_COMPLETED, ItemStatus, RunStatus, StepStatus
-from robocore.store import ItemCounts, Store
-from robocore.store.models import utcnow
+from robocore.store import ItemCounts, Store, utcnow
 from robocore.timeline import Clock, Timeline, clock
 
 log = structlog.get_logger("robocore.engine")

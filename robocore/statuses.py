@@ -40,7 +40,7 @@ class ItemStatus(StrEnum):
 
 
 class StepStatus(StrEnum):
-    """The outcome of a recorded step (run-level steps and failing item steps)."""
+    """The outcome of a recorded step execution (every executed step, run-level or of an item)."""
 
     DONE = "done"
     FAILED = "failed"

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from robocore.statuses import StepStatus
-from robocore.store.models import utcnow
+from robocore.store import utcnow
 
 if TYPE_CHECKING:
     from robocore.store import Store

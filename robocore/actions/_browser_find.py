@@ -19,7 +19,8 @@ A key is either an explicit selector or the text a person reads next to the fiel
   6. a label or placeholder containing the key; 7. the key as a Playwright selector (bare CSS).
 
 The level found for a key on a page is cached for the run (`Runtime.fields`) as a strategy
-name that `build` turns back into a Locator without any round-trip.
+name that `build` turns back into a Locator without any round-trip (a field found beside its
+text is remembered by its rank from that text, which a page moving its blocks around keeps).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ DESCRIBE_JS = """els => els.slice(0, 5).map(e => { const t = e.tagName.toLowerCa
   const n = e.getAttribute('name'); return n ? t + '[name=' + n + ']' : t; })"""
 # For each label-like text element: the one untied field a person would take for it, as
 # [index of the text, signed rank of the field after (+) or before (-) it in document order,
-#  kind, description, identity], or null.
+#  kind, description, identity, [tag, name] when that name is unique on the page], or null.
 NEAR_JS = """(els, [ctrl, labelLike]) => {
   const kindOf = """ + KIND_JS + """;
   const describe = e => { const t = e.tagName.toLowerCase(); if (e.id) return t + '#' + e.id;
@@ -120,7 +121,9 @@ NEAR_JS = """(els, [ctrl, labelLike]) => {
         best = {c, k: 1, d: 0};
     }
     if (!best) return null;
-    return [i, best.k, kindOf(best.c), describe(best.c), Array.prototype.indexOf.call(all, best.c)];
+    const c = best.c, tag = c.tagName.toLowerCase(), name = c.getAttribute('name');
+    const unique = name && document.querySelectorAll(tag + '[name="' + CSS.escape(name) + '"]').length === 1;
+    return [i, best.k, kindOf(c), describe(c), Array.prototype.indexOf.call(all, c), unique ? [tag, name] : null];
   });
 }"""
 # The texts a person could take for a field's label: every <label>, and for each field its
@@ -198,7 +201,8 @@ def _near_texts(page: Page, name: str) -> Locator:
 
 def build(page: Page, strategy: str, name: str) -> Locator:
     """The locator of one field-finding strategy ("+visible" keeps only visible matches)."""
-    base, _, visible = strategy.partition("+")
+    visible = strategy.endswith("+visible")
+    base = strategy.removesuffix("+visible")
     if base == "label":
         loc = page.get_by_label(name, exact=True)
     elif base == "label-loose":
@@ -214,6 +218,8 @@ def build(page: Page, strategy: str, name: str) -> Locator:
     elif base == "role":
         roles = [page.get_by_role(r, name=name, exact=True) for r in FIELD_ROLES]  # type: ignore[arg-type]
         loc = functools.reduce(lambda a, b: a.or_(b), roles)
+    elif base.startswith("near="):
+        loc = page.locator(f"css={base[5:]}")
     elif base.startswith("near:"):
         _near, index, rank = base.split(":")
         k = int(rank)
@@ -302,7 +308,10 @@ class Finder:
             raise ambiguous_field(self.name, self.page, len(distinct), [f[3] for f in distinct.values()])
         if not distinct:
             return None
-        index, rank, kind, _desc, _id = found[0]
+        index, rank, kind, _desc, _id, _named = found[0]
+        # remembered relative to its text, never by its form name or id: pages that move their
+        # fields around or draw new names on each load (the RPA Challenge, shuffled portals) keep a
+        # field beside its text, not its name (a stale name would fill nothing, or another field)
         return f"near:{index}:{rank}", kind
 
     async def probe(self) -> tuple[Located | None, list[Locator], bool]:

@@ -28,6 +28,9 @@ def _version(shown: bool) -> None:
         raise typer.Exit(0)
 
 
+TRAY_HELP = N_("Show the Robocore icon next to the clock: the agent's robots, launches, progress, time saved.")
+
+
 def tray(
     server: Annotated[str | None, typer.Option("--server", metavar="URL", help=N_(
         "The Robocore server's URL (with --local: where attended runs are reported)"))] = None,
@@ -206,13 +209,13 @@ def _quit_on_signals() -> None:
 
 def register(app: typer.Typer) -> None:
     """Add `tray` to the `robo` application."""
-    app.command("tray")(tray)
+    app.command("tray", help=TRAY_HELP)(tray)
 
 
 def main(argv: list[str] | None = None) -> int:
     """The packaged app `robocore-tray`: the `tray` command alone, with the same options."""
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    app.command()(tray)
+    app.command(help=TRAY_HELP)(tray)
     try:
         app(args=argv, prog_name=PROGRAM, standalone_mode=True)
     except SystemExit as exc:

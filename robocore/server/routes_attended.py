@@ -10,14 +10,15 @@ The robot must be one the agent may launch here. `Idempotency-Key` (required) ma
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import structlog
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from robocore.engine import new_run_id
+from robocore.i18n import N_
 from robocore.i18n import lazy_gettext as _l
 from robocore.ledger import MinutesInForce, entry_for_item, entry_for_run
 from robocore.secrets import scrub_any
@@ -38,7 +39,9 @@ MAX_AWAY = 500  # away intervals of one run
 MAX_INPUTS = 100
 MAX_TEXT = 2_000
 CLOCK_SKEW = dt.timedelta(minutes=10)  # a run may end this far in the server's future (clocks differ)
-Scalar = str | int | float | bool | None
+Scalar = Annotated[str, Field(max_length=MAX_TEXT)] | int | float | bool | None
+InputName = Annotated[str, Field(max_length=100)]
+Count = Annotated[int, Field(ge=0, le=MAX_ITEMS)]
 FinalStatus = Literal["succeeded", "completed_with_errors", "failed", "cancelled"]
 FinalItem = Literal["done", "business_error", "application_error", "skipped"]
 
@@ -50,9 +53,9 @@ class AttendedRunReport(BaseModel):
 
     robot: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=100)
     status: FinalStatus
-    inputs: dict[str, Scalar] = Field(default_factory=dict, max_length=MAX_INPUTS,
-                                      description="The run's inputs, secrets removed (a file input: its name)")
-    counts: dict[FinalItem, int] = Field(default_factory=dict, description="Items per final status")
+    inputs: dict[InputName, Scalar] = Field(default_factory=dict, max_length=MAX_INPUTS,
+                                            description="The run's inputs, secrets removed (a file input: its name)")
+    counts: dict[FinalItem, Count] = Field(default_factory=dict, description="Items per final status")
     started_at: AwareDatetime
     ended_at: AwareDatetime
     away: list[tuple[AwareDatetime, AwareDatetime]] = Field(default_factory=list, max_length=MAX_AWAY,
@@ -63,20 +66,6 @@ class AttendedRunReport(BaseModel):
     error: str | None = Field(default=None, max_length=MAX_TEXT)
     local_run_id: str | None = Field(default=None, max_length=36)
     host: str | None = Field(default=None, max_length=200)
-
-    @field_validator("counts")
-    @classmethod
-    def _bounded(cls, counts: dict[str, int]) -> dict[str, int]:
-        if any(n < 0 for n in counts.values()) or sum(counts.values()) > MAX_ITEMS:
-            raise ValueError(f"0 to {MAX_ITEMS} items in all")
-        return counts
-
-    @field_validator("inputs")
-    @classmethod
-    def _short(cls, inputs: dict[str, Scalar]) -> dict[str, Scalar]:
-        if any(len(k) > 100 or (isinstance(v, str) and len(v) > MAX_TEXT) for k, v in inputs.items()):
-            raise ValueError(f"input names of 100 characters at most, values of {MAX_TEXT}")
-        return inputs
 
 
 class AttendedRunRecorded(BaseModel):
@@ -91,19 +80,46 @@ class AttendedRunRecorded(BaseModel):
     net_minutes: float
 
 
+# The route reads its body and its key itself (as the launch route does: a missing or malformed key gets our
+# 400 and its message, a bad body our 422 naming the field); both are documented as required, so that a client
+# following the document sends them.
+_DOCUMENTED = {
+    "requestBody": {"required": True, "content": {"application/json": {
+        "schema": AttendedRunReport.model_json_schema(ref_template="#/components/schemas/{model}")}}},
+    "parameters": [
+        {"name": IDEMPOTENCY_KEY, "in": "header", "required": True,
+         "schema": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[\\x20-\\x7e]+$"},
+         "description": N_("Key chosen by the tray for this report: the same report sent again with the same "
+                           "key answers the same run (201, `Idempotent-Replayed: true`), never a second one")}]}
+
+
 def _parse(raw: bytes) -> AttendedRunReport:
+    """The report's structure (422 `invalid_report` naming the first bad field); its coherence is _coherent's."""
     try:
-        report = AttendedRunReport.model_validate_json(raw if raw.strip() else b"{}")
+        return AttendedRunReport.model_validate_json(raw if raw.strip() else b"{}")
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "body"
         raise ApiError(422, _l("invalid attended run report: {field}: {reason}", field=where,
                                reason=str(first.get("msg", ""))), code="invalid_report") from None
-    if report.ended_at < report.started_at:
+
+
+def _coherent(report: AttendedRunReport) -> None:
+    """Rules between fields (checked once the robot is known to be the caller's): 422 `invalid_report`."""
+    if sum(report.counts.values()) > MAX_ITEMS:
+        raise ApiError(422, _l("invalid attended run report: more than {most} items in all", most=MAX_ITEMS),
+                       code="invalid_report")
+    try:
+        moments = [m.astimezone(dt.UTC) for m in (report.started_at, report.ended_at, *(
+            m for pair in report.away for m in pair))]
+    except OverflowError:  # a date at the edge of the calendar (year 1 or 9999 with an offset)
+        raise ApiError(422, _l("invalid attended run report: a date is out of range"), code="invalid_report") \
+            from None
+    start, end = moments[0], moments[1]
+    if end < start:
         raise ApiError(422, _l("invalid attended run report: it ends before it starts"), code="invalid_report")
-    if report.ended_at > dt.datetime.now(dt.UTC) + CLOCK_SKEW:
+    if end > dt.datetime.now(dt.UTC) + CLOCK_SKEW:
         raise ApiError(422, _l("invalid attended run report: it ends in the future"), code="invalid_report")
-    return report
 
 
 def _record(request: Request, state: ServerState, who: Principal, report: AttendedRunReport,
@@ -112,6 +128,7 @@ def _record(request: Request, state: ServerState, who: Principal, report: Attend
     found = state.store.run_by_key(who.name, key)
     if found is None:
         loaded = launchable(request, state, who, report.robot)
+        _coherent(report)
         spec = loaded.spec
         version_id = state.store.save_robot_version(spec.robot, loaded.sha256, loaded.content)
         minutes = MinutesInForce.of(spec)
@@ -158,8 +175,8 @@ def _answer(state: ServerState, run_id: str, robot: str, status: str, *, replaye
 
 
 @router.post("/attended-runs", status_code=201, response_model=AttendedRunRecorded,
-             responses=documented(400, 404, 409, 415),
-             summary="Signaler une exécution accompagnée / report an attended run")
+             responses=documented(400, 404, 409, 415), openapi_extra=_DOCUMENTED,
+             summary=N_("Report an attended run"))
 async def report_attended_run(request: Request, response: Response, state: ServerState = Depends(server_state),
                               who: Principal = Depends(require("agent", "engineer"))) -> Any:
     """Record a run the caller attended on her computer, once per `Idempotency-Key` (required): the same key

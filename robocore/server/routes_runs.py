@@ -81,10 +81,16 @@ class Run(BaseModel):
 
 
 class RunDetail(Run):
-    """A run with its item counts and the minutes it saved."""
+    """A run with its item counts and the minutes it saved; an attended run (`robo tray --local`) also with its
+    supervision time and the net minutes saved (gross minus supervision)."""
 
     counts: dict[str, int]
     minutes_saved: float
+    supervision_minutes: float | None = Field(default=None, description=N_(
+        "Minutes the agent supervised the attended run (launch to end, minus the time she marked herself away); "
+        "null for a run nobody attended"))
+    net_minutes: float | None = Field(default=None, description=N_(
+        "Minutes saved net of supervision (minutes_saved − supervision_minutes); null for a run nobody attended"))
 
 
 class Launched(BaseModel):
@@ -326,9 +332,13 @@ def list_runs(state: ServerState = Depends(server_state), who: Principal = Depen
             summary=N_("Status of a run"))
 def get_run(request: Request, run_id: str = RUN_ID, state: ServerState = Depends(server_state),
             who: Principal = Depends(require("agent", "engineer"))) -> dict[str, Any]:
-    """Status, item counts by status and minutes saved so far."""
+    """Status, item counts by status and minutes saved so far; for an attended run, its supervision minutes and
+    the net minutes saved."""
     run = visible_run(request, state, who, run_id)
-    return dict(asdict(run), counts=state.store.counts(run_id), minutes_saved=state.store.run_minutes(run_id))
+    saved = state.store.run_savings(run_id)
+    attended = saved.supervision is not None
+    return dict(asdict(run), counts=state.store.counts(run_id), minutes_saved=saved.gross,
+                supervision_minutes=saved.supervision, net_minutes=saved.net if attended else None)
 
 
 @router.post("/runs/{run_id}/cancel", response_model=Run, responses=documented(404, 409),

@@ -65,7 +65,7 @@ class Item:
 
 @dataclass(frozen=True, slots=True)
 class StepEvent:
-    """A step's recorded outcome (run-level steps and failing item steps)."""
+    """One execution of a step (run-level or an item's): its outcome, duration and start (`at`)."""
 
     id: int
     run_id: str

@@ -21,6 +21,9 @@ UPLOAD_TIMEOUT = httpx.Timeout(120.0, connect=5.0)
 # the server sends a keepalive every 15 s: a stream silent for longer is a lost server
 EVENTS_TIMEOUT = httpx.Timeout(10.0, connect=5.0, read=40.0)
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+INPUTS_VERSION_HEADER = "X-Robocore-Inputs-Version"
+INPUTS_CHANGED = "inputs_changed"  # 409 code: the robot's inputs changed since the form was built
+DASHBOARD_ROLES = frozenset({"manager", "engineer", "admin"})  # who may open the dashboard's pages
 # 409 codes meaning "this key already launched run `run_id`" (the server's side of issue 12, proposed)
 REPLAY_CODES = frozenset({"idempotency_key_reused", "already_accepted"})
 # robocore.inputs' messages: `entrée « Libellé » (nom) : …` / `input “Label” (name): …`; the closing quote
@@ -128,7 +131,8 @@ class Backend(Protocol):
     def run(self, run_id: str) -> dict[str, Any]: ...
     def rejected(self, run_id: str, most: int = 3) -> list[tuple[str, str]]: ...
     def cancel(self, run_id: str) -> dict[str, Any]: ...
-    def launch(self, robot: str, inputs: Mapping[str, Any], files: Mapping[str, Path], key: str) -> Launched: ...
+    def launch(self, robot: str, inputs: Mapping[str, Any], files: Mapping[str, Path], key: str,
+               inputs_version: str | None = None) -> Launched: ...
     def events(self, run_id: str) -> Iterator[tuple[str, dict[str, Any]]]: ...
     def savings(self) -> dict[str, Any]: ...
     def propose(self, task: str, frequency: str, minutes_by_hand: float) -> dict[str, Any]: ...
@@ -150,6 +154,7 @@ class TrayClient:
         self._http = httpx.Client(base_url=self.server, timeout=TIMEOUT, transport=transport,
                                   headers={"Authorization": f"Bearer {token.secret}", "Accept-Language": lang,
                                            "User-Agent": "robocore-tray"})
+        self._dashboard: bool | None = None  # has_dashboard's answer, once known
 
     def __repr__(self) -> str:  # never the token
         return f"TrayClient({self.server!r})"
@@ -197,23 +202,27 @@ class TrayClient:
     def rejected(self, run_id: str, most: int = 3) -> list[tuple[str, str]]:
         """The first `most` items the run rejected (business errors): key and the first line of the reason.
 
-        The API has no status filter on items yet: one page of 1,000 items is read, only at a run's end.
+        Only those `most` items are read (the server's `status` filter on a run's items), at the run's end.
         """
-        items = self._json("GET", f"/runs/{run_id}/items", params={"limit": 1000})
-        found = [(str(i.get("key")), (str(i.get("error") or "").strip().splitlines() or [""])[0][:120])
-                 for i in items if i.get("status") == "business_error"]
-        return found[:most]
+        items = self._json("GET", f"/runs/{run_id}/items", params={"status": "business_error", "limit": most})
+        return [(str(i.get("key")), (str(i.get("error") or "").strip().splitlines() or [""])[0][:120])
+                for i in items if i.get("status") == "business_error"][:most]
 
     def cancel(self, run_id: str) -> dict[str, Any]:
         return dict(self._json("POST", f"/runs/{run_id}/cancel"))
 
-    def launch(self, robot: str, inputs: Mapping[str, Any], files: Mapping[str, Path], key: str) -> Launched:
+    def launch(self, robot: str, inputs: Mapping[str, Any], files: Mapping[str, Path], key: str,
+               inputs_version: str | None = None) -> Launched:
         """Launch `robot` once for `key`: JSON without files, multipart with them.
 
         A replay of a key the server already accepted answers the same run (201/200), or 409
-        `idempotency_key_reused` with its `run_id`: both are success here.
+        `idempotency_key_reused` with its `run_id`: both are success here. `inputs_version` (the robot
+        detail's, that the form was built from) is sent in X-Robocore-Inputs-Version: if the robot's inputs
+        changed since, the server refuses the launch (Refused 409 `inputs_changed`, with its reason).
         """
         headers = {IDEMPOTENCY_HEADER: key}
+        if inputs_version:
+            headers[INPUTS_VERSION_HEADER] = inputs_version
         try:
             if files:
                 response = self._upload(robot, inputs, files, headers)
@@ -272,11 +281,29 @@ class TrayClient:
                                                        "minutes_by_hand": minutes_by_hand}))
 
     def has_dashboard(self) -> bool:
-        """Whether the server serves the managers' dashboard (its home page answers)."""
+        """Whether the caller may open the server's dashboard: asked once per client (the answer is kept).
+
+        Who the token is comes from `GET /me`: an agent may not open the dashboard's pages, so the page is
+        never requested for her (each request would be a 403 logged `page.forbidden` on the server). For the
+        other roles, the dashboard's page is asked once (a server without it answers 404).
+        An unreachable server raises Unreachable (asked again at the next refresh).
+        """
+        if self._dashboard is None:
+            try:
+                role = str(self.me().get("role", ""))
+            except Refused:  # a server without `/me`: no dashboard either
+                role = ""
+            self._dashboard = role in DASHBOARD_ROLES and self._serves_dashboard()
+        return self._dashboard
+
+    def _serves_dashboard(self) -> bool:
         try:
-            return self._http.get("/", timeout=TIMEOUT).status_code < 400
-        except httpx.HTTPError:
-            return False
+            response = self._http.get("/", timeout=TIMEOUT)
+        except httpx.TimeoutException:
+            raise Unreachable(_("The server {server} did not answer in time.", server=self.server)) from None
+        except httpx.TransportError:
+            raise Unreachable(_("The server {server} cannot be reached.", server=self.server)) from None
+        return response.status_code < 400
 
 
 def _form_value(value: Any) -> str:

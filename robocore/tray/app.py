@@ -19,6 +19,7 @@ from robocore.i18n import current
 from robocore.i18n import gettext as _
 from robocore.tray import runstate
 from robocore.tray.api import (
+    INPUTS_CHANGED,
     Backend,
     InvalidInputs,
     Launched,
@@ -57,6 +58,8 @@ class Bridge(QObject):
 
 class TrayApp(QObject):
     """The tray icon and its menu for one server and one agent."""
+
+    local_runs = False  # True in attended mode: robots run on this computer (no server to wait for)
 
     def __init__(self, client: Backend, queue: LaunchQueue, prefs: Prefs, journal: Journal | None = None) -> None:
         super().__init__()
@@ -269,8 +272,9 @@ class TrayApp(QObject):
     def _send(self, form: LaunchForm, dialog: LaunchDialog) -> None:
         checked = dialog.checked
         self.prefs.remember(form.robot, remembered(form, checked))
-        queued = self.queue.add(form.robot, checked.inputs, checked.files)  # kept before it is sent
-        self.states[queued.key] = runstate.queued_offline(queued.key, form.robot, form.title)
+        queued = self.queue.add(form.robot, checked.inputs, checked.files,  # kept before it is sent
+                                inputs_version=form.inputs_version)
+        self.states[queued.key] = runstate.queued_offline(queued.key, form.robot, form.title, local=self.local_runs)
         self._launched(queued.key)
         self._rebuild()
         self._background(lambda: self.bridge.outcome.emit(self.queue.send(self.client, queued)))
@@ -278,13 +282,17 @@ class TrayApp(QObject):
     def _on_outcome(self, outcome: Outcome) -> None:
         launch, error = outcome.launch, outcome.error
         state = self.states.get(launch.key) or runstate.queued_offline(
-            launch.key, launch.robot, self.titles.get(launch.robot, launch.robot))
+            launch.key, launch.robot, self.titles.get(launch.robot, launch.robot), local=self.local_runs)
         if launch.state is LaunchState.SENT and launch.run_id:
             self.states[launch.key] = runstate.sent(state, launch.run_id)
             self.follow(self.states[launch.key])
         elif launch.state is LaunchState.REFUSED:
             self.states[launch.key] = runstate.refused(state, launch.last_error or "")
-            if isinstance(error, InvalidInputs):  # the inputs changed, or a value the server refuses
+            if isinstance(error, Refused) and error.code == INPUTS_CHANGED:  # the dialog reloads, new inputs
+                self.launch(launch.robot, problem=_("The inputs of this robot changed while the form was open: the "
+                                                    "form now shows its new inputs. Check the values and launch "
+                                                    "again."))
+            elif isinstance(error, InvalidInputs):  # a value the server refuses
                 self.launch(launch.robot, problem=error.message)
             else:
                 self._notice(_("Launch refused: {title}", title=state.title), launch.last_error or "")
@@ -358,7 +366,7 @@ class TrayApp(QObject):
         lines = [_("{done} of {total} items processed.", done=state.done, total=state.total)]
         if state.business_errors:
             lines.append(_("Items rejected: {n}", n=state.business_errors))
-            lines.extend(f"• {key}: {reason}" for key, reason in state.rejected)
+            lines.extend(_("• {key}: {reason}", key=key, reason=reason) for key, reason in state.rejected)
         if state.error:
             lines.append(state.error)
         if state.minutes_saved:

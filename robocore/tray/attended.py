@@ -73,6 +73,8 @@ class AttendedTray(TrayApp):
         clock: now, aware (tests: a fake clock).
     """
 
+    local_runs = True
+
     def __init__(self, client: LocalClient, queue: LaunchQueue, prefs: Prefs, journal: Journal | None = None, *,
                  outbox: Outbox | None = None, server: TrayClient | None = None,
                  clock: Callable[[], dt.datetime] = _now) -> None:

@@ -54,6 +54,7 @@ class LaunchForm:
     title: str
     fields: tuple[FormField, ...]
     version: int | None = None
+    inputs_version: str | None = None  # the detail's fingerprint of the inputs, sent back with the launch
 
     def field(self, name: str) -> FormField:
         return next(f for f in self.fields if f.name == name)
@@ -104,9 +105,10 @@ def form_from_detail(detail: dict[str, Any]) -> LaunchForm:
             help=spec.get("help") or None, required=bool(spec.get("required", True)), default=spec.get("default"),
             choices=tuple(str(c) for c in spec.get("choices") or ()), accept=tuple(spec.get("accept") or ()),
             minimum=_bound(spec.get("minimum", spec.get("min"))), maximum=_bound(spec.get("maximum", spec.get("max")))))
-    version = detail.get("version")
+    version, fingerprint = detail.get("version"), detail.get("inputs_version")
     return LaunchForm(str(detail["robot"]), str(detail.get("title") or detail["robot"]), tuple(fields),
-                      int(version) if isinstance(version, int) else None)
+                      int(version) if isinstance(version, int) else None,
+                      str(fingerprint) if isinstance(fingerprint, str) and fingerprint else None)
 
 
 def _typed_default(f: FormField, value: Any) -> Any:

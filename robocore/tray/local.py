@@ -21,7 +21,7 @@ from robocore.errors import RobocoreError
 from robocore.i18n import gettext as _
 from robocore.statuses import ItemStatus, RunStatus
 from robocore.store import KeyTaken, utcnow
-from robocore.tray.api import InvalidInputs, Launched, Refused, TrayApiError
+from robocore.tray.api import INPUTS_CHANGED, InvalidInputs, Launched, Refused, TrayApiError
 
 if TYPE_CHECKING:
     from robocore.server.catalog import Catalog
@@ -108,13 +108,14 @@ class LocalClient:
 
     def robot(self, name: str) -> dict[str, Any]:
         """A robot's detail with its inputs' definitions (the launch dialog's fields)."""
-        from robocore.server.catalog import input_fields
+        from robocore.server.catalog import input_fields, inputs_version
 
         loaded = self.catalog.get(name)
         if loaded is None:
             raise Refused(_("robot not found '{name}' in {folder}", name=name, folder=str(self.robots_dir)), 404,
                           "robot_not_found")
-        return dict(_summary(loaded), inputs=input_fields(loaded.spec.inputs))
+        return dict(_summary(loaded), inputs=input_fields(loaded.spec.inputs),
+                    inputs_version=inputs_version(loaded.spec.inputs))
 
     def has_dashboard(self) -> bool:
         return False
@@ -134,21 +135,24 @@ class LocalClient:
                     minutes_saved=saved.gross, supervision_minutes=saved.supervision, net_minutes=saved.net)
 
     def rejected(self, run_id: str, most: int = 3) -> list[tuple[str, str]]:
-        """The first `most` items the run rejected: key and the first line of the reason."""
-        found = [(i.key, ((i.error or "").strip().splitlines() or [""])[0][:120])
-                 for i in self.store.items(run_id) if i.status is ItemStatus.BUSINESS_ERROR]
-        return found[:most]
+        """The first `most` items the run rejected: key and the first line of the reason (only those are read)."""
+        return [(i.key, ((i.error or "").strip().splitlines() or [""])[0][:120])
+                for i in self.store.items(run_id, limit=most, status=ItemStatus.BUSINESS_ERROR)]
 
     def cancel(self, run_id: str) -> dict[str, Any]:
         """Ask the run to stop after its current items (a queued one stops at once)."""
         self.store.request_cancel(run_id)
         return self.run(run_id)
 
-    def launch(self, robot: str, inputs: Mapping[str, Any], files: Mapping[str, Path], key: str) -> Launched:
+    def launch(self, robot: str, inputs: Mapping[str, Any], files: Mapping[str, Path], key: str,
+               inputs_version: str | None = None) -> Launched:
         """Record the run (once per `key`: the launch queue may send it again after a crash) and hand it to the
-        executor. Inputs the robot refuses raise InvalidInputs naming the input, as the server's 422 does."""
+        executor. Inputs the robot refuses raise InvalidInputs naming the input, as the server's 422 does; a
+        form built from other inputs than the robot's now (`inputs_version`, its robot.yaml edited meanwhile) is
+        refused as the server refuses it (409 `inputs_changed`)."""
         from robocore import runs
         from robocore.inputs import InputError
+        from robocore.server.catalog import inputs_version as version_of
 
         loaded = self.catalog.get(robot)
         if loaded is None:
@@ -157,6 +161,9 @@ class LocalClient:
         found = self.store.run_by_key(self.agent, key)
         if found is not None:
             return Launched(found.id, found.robot, str(found.status), found.id, replayed=True)
+        if inputs_version is not None and inputs_version != version_of(loaded.spec.inputs):
+            raise Refused(_("the inputs of the robot '{robot}' changed since the form was loaded: reload the form "
+                            "and launch again", robot=robot), 409, INPUTS_CHANGED)
         given = {**{k: v for k, v in inputs.items() if v is not None}, **{k: str(p) for k, p in files.items()}}
         try:
             run_id = runs.prepare(loaded, self.store, given, trigger="attended", created_by=self.agent,

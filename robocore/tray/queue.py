@@ -35,9 +35,13 @@ CREATE TABLE IF NOT EXISTS launches (
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     state TEXT NOT NULL DEFAULT 'pending',
-    run_id TEXT
+    run_id TEXT,
+    inputs_version TEXT
 )
 """
+# columns added since the first version of the file: (name, declaration), added to an older file at open
+_ADDED = (("inputs_version", "TEXT"),)
+_COLUMNS = "key, robot, inputs, files, created, attempts, last_error, state, run_id, inputs_version"
 
 
 class LaunchState(StrEnum):
@@ -59,6 +63,7 @@ class QueuedLaunch:
     last_error: str | None
     state: LaunchState
     run_id: str | None
+    inputs_version: str | None = None  # the robot's `inputs_version` the launch form was built from
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,8 @@ class Outcome:
 
 
 class Launcher(Protocol):
-    def launch(self, robot: str, inputs: dict[str, Any], files: dict[str, Path], key: str) -> Launched: ...
+    def launch(self, robot: str, inputs: dict[str, Any], files: dict[str, Path], key: str,
+               inputs_version: str | None = None) -> Launched: ...
 
 
 def default_path() -> Path:
@@ -93,6 +99,10 @@ class LaunchQueue:
         with self._db() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(_SCHEMA)
+            present = {row[1] for row in db.execute("PRAGMA table_info(launches)")}
+            for name, declaration in _ADDED:
+                if name not in present:  # a queue file written by an earlier tray
+                    db.execute(f"ALTER TABLE launches ADD COLUMN {name} {declaration}")
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -104,32 +114,36 @@ class LaunchQueue:
         finally:
             db.close()
 
-    def add(self, robot: str, inputs: dict[str, Any], files: dict[str, Path], key: str | None = None) -> QueuedLaunch:
-        """Keep a launch (before it is sent); `key` defaults to a new UUID."""
+    def add(self, robot: str, inputs: dict[str, Any], files: dict[str, Path], key: str | None = None,
+            inputs_version: str | None = None) -> QueuedLaunch:
+        """Keep a launch (before it is sent); `key` defaults to a new UUID; `inputs_version`: the robot's inputs
+        the form was built from (sent with the launch: the server refuses it if they changed meanwhile)."""
         key = key or new_key()
         created = dt.datetime.now(dt.UTC).isoformat()
         with self._db() as db:
-            db.execute("INSERT INTO launches (key, robot, inputs, files, created) VALUES (?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO launches (key, robot, inputs, files, created, inputs_version) "
+                       "VALUES (?, ?, ?, ?, ?, ?)",
                        (key, robot, json.dumps(inputs, default=str), json.dumps({k: str(v) for k, v in files.items()}),
-                        created))
+                        created, inputs_version))
         found = self.get(key)
         assert found is not None
         return found
 
     def get(self, key: str) -> QueuedLaunch | None:
         with self._db() as db:
-            row = db.execute("SELECT * FROM launches WHERE key = ?", (key,)).fetchone()
+            row = db.execute(f"SELECT {_COLUMNS} FROM launches WHERE key = ?", (key,)).fetchone()
         return _launch(row) if row else None
 
     def pending(self) -> list[QueuedLaunch]:
         """The launches still waiting for an answer, oldest first."""
         with self._db() as db:
-            rows = db.execute("SELECT * FROM launches WHERE state = 'pending' ORDER BY created, rowid").fetchall()
+            rows = db.execute(f"SELECT {_COLUMNS} FROM launches WHERE state = 'pending' "
+                              "ORDER BY created, rowid").fetchall()
         return [_launch(row) for row in rows]
 
     def all(self) -> list[QueuedLaunch]:
         with self._db() as db:
-            rows = db.execute("SELECT * FROM launches ORDER BY created, rowid").fetchall()
+            rows = db.execute(f"SELECT {_COLUMNS} FROM launches ORDER BY created, rowid").fetchall()
         return [_launch(row) for row in rows]
 
     def mark_sent(self, key: str, run_id: str) -> None:
@@ -164,7 +178,7 @@ class LaunchQueue:
         self._count_attempt(launch.key)
         files = {name: Path(path) for name, path in launch.files.items()}
         try:
-            launched = client.launch(launch.robot, launch.inputs, files, launch.key)
+            launched = client.launch(launch.robot, launch.inputs, files, launch.key, launch.inputs_version)
         except TrayApiError as exc:
             if exc.retry:
                 self.note_failure(launch.key, exc.message)
@@ -191,6 +205,6 @@ class LaunchQueue:
 
 
 def _launch(row: tuple[Any, ...]) -> QueuedLaunch:
-    key, robot, inputs, files, created, attempts, last_error, state, run_id = row
+    key, robot, inputs, files, created, attempts, last_error, state, run_id, version = row
     return QueuedLaunch(key, robot, json.loads(inputs), json.loads(files), dt.datetime.fromisoformat(created),
-                        attempts, last_error, LaunchState(state), run_id)
+                        attempts, last_error, LaunchState(state), run_id, version)

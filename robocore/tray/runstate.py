@@ -59,15 +59,19 @@ class RunState:
     error: str | None = None
     minutes_saved: float | None = None
     rejected: tuple[tuple[str, str], ...] = ()  # (item key, one-line reason) of a few rejected items
+    local: bool = False  # run on this computer (attended mode): no server to wait for
 
     def progress(self) -> str:
         """The menu's and tooltip's line: « Saisie : 12/40 » and the like."""
         if self.phase is Phase.RUNNING and self.total:
             return _("{title}: {done}/{total} items", title=self.title, done=self.done, total=self.total)
-        return _("{title}: {phase}", title=self.title, phase=phase_text(self.phase))
+        return _("{title}: {phase}", title=self.title, phase=phase_text(self.phase, local=self.local))
 
 
-def phase_text(phase: Phase) -> str:
+def phase_text(phase: Phase, local: bool = False) -> str:
+    """A phase in words; `local`: a run on this computer, whose launch waits for no server."""
+    if local and phase is Phase.QUEUED_OFFLINE:
+        return _("starting")
     texts = {Phase.QUEUED_OFFLINE: _("waiting for the server"), Phase.SENT: _("queued"),
              Phase.RUNNING: _("running"), Phase.RECONNECTING: _("reconnecting to the server"),
              Phase.SUCCEEDED: _("succeeded"), Phase.COMPLETED_WITH_ERRORS: _("finished with errors"),
@@ -87,9 +91,9 @@ def _require(state: RunState, *allowed: Phase) -> None:
         raise InvalidTransition(f"{state.phase} → ? not allowed (expected one of {', '.join(allowed)})")
 
 
-def queued_offline(key: str, robot: str, title: str) -> RunState:
-    """A launch kept in the queue while the server cannot be reached."""
-    return RunState(key, robot, title, Phase.QUEUED_OFFLINE)
+def queued_offline(key: str, robot: str, title: str, local: bool = False) -> RunState:
+    """A launch kept in the queue until the server (or, `local`, this computer's executor) takes it."""
+    return RunState(key, robot, title, Phase.QUEUED_OFFLINE, local=local)
 
 
 def sent(state: RunState, run_id: str) -> RunState:

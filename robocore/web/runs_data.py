@@ -26,6 +26,7 @@ from robocore.secrets import scrub, scrub_any
 from robocore.statuses import ITEM_FAILED, ItemStatus, RunStatus
 from robocore.storage import run_relative
 from robocore.store import runs_page as sql
+from robocore.store.attended import Supervision
 from robocore.store.rows import Item, Run
 from robocore.web.overview_data import FilterError, _day, _name
 
@@ -235,10 +236,24 @@ class RunPage:
     item_status: str | None
     item_page: int
     inputs: dict[str, Any] = field(default_factory=dict)
+    supervision: Supervision | None = None  # an attended run's (robo tray --local); None: nobody attended it
 
     @property
     def minutes(self) -> float:
         return self.minutes_items + self.minutes_run
+
+    @property
+    def net_minutes(self) -> float | None:
+        """Minutes saved net of the agent's supervision (gross − supervision); None for an unattended run."""
+        return self.minutes - self.supervision.minutes if self.supervision is not None else None
+
+    @property
+    def away_minutes(self) -> float:
+        """Minutes the agent marked herself away during the attended run (launch to end minus supervision)."""
+        if self.supervision is None:
+            return 0.0
+        sup = self.supervision
+        return max(0.0, (sup.ended_at - sup.started_at).total_seconds() / 60 - sup.minutes)
 
     @property
     def done(self) -> int:
@@ -296,7 +311,7 @@ def run_page(store: Store, run: Run, params: Mapping[str, str]) -> RunPage:
     entries, minutes_items = figures.ledger.get("item", (0, 0.0))
     return RunPage(run, figures.version_sha256, counts, minutes_items, entries, figures.ledger.get("run", (0, 0.0))[1],
                    local(figures.first_activity), _errors(store, run.id), _items(store, run.id, status, page),
-                   status, page, shown_inputs(run))
+                   status, page, shown_inputs(run), store.supervision_of(run.id))
 
 
 def format_duration(value: timedelta | None) -> str:

@@ -296,8 +296,10 @@ def test_missing_field_is_named_and_late_field_is_awaited(loop: LoopThread, serv
             await browser.open_page(ctx, url=f"{server}/form.html")
             with pytest.raises(ApplicationError) as err:
                 await browser.fill(ctx, fields={"Numéro SIRET": secret}, timeout_ms=400)
-            assert str(err.value) == (f"Champ « Numéro SIRET » introuvable sur {server}/form.html "
-                                      "(délai 0,4 s)")
+            message = str(err.value)
+            assert message.startswith(f"Champ « Numéro SIRET » introuvable sur {server}/form.html (délai 0,4 s) — "
+                                      "libellés de la page : « ")
+            assert "ne-jamais-afficher-42" not in message
             with pytest.raises(ApplicationError, match="Élément « button Supprimer » introuvable"):
                 await browser.click(ctx, role="button", name="Supprimer", timeout_ms=300)
             await browser.open_page(ctx, url=f"{server}/slow.html")

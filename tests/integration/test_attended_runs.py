@@ -155,6 +155,38 @@ def test_times_are_checked(api: Api) -> None:
     assert backwards.status_code == 422
     future = (utcnow() + dt.timedelta(hours=2)).replace(tzinfo=dt.UTC).isoformat()
     assert api.send(api.agent, report(ended_at=future), key="k-f").status_code == 422
+    edge = api.send(api.agent, report(started_at="0001-01-01T00:30:00+01:00"), key="k-edge")
+    assert edge.status_code == 422 and edge.json()["error"] == "invalid attended run report: a date is out of range"
+    many = api.send(api.agent, report(counts={"done": 60_000, "skipped": 50_000}), key="k-sum",
+                    **{"Accept-Language": "en"})
+    assert many.status_code == 422 and "more than 100000 items in all" in many.json()["detail"]
+    # rules between fields come after the grant: a stranger learns nothing of them
+    assert api.send(api.stranger, report(started_at=NOW.isoformat(), ended_at=START.isoformat()),
+                    key="k-s").status_code == 403
+    assert api.store.list_runs() == []
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_the_document_requires_the_key_and_the_body_and_the_route_keeps_its_400(api: Api) -> None:
+    """The OpenAPI document declares `Idempotency-Key` (bounded) and the JSON report as required, with an English
+    summary translated in French; a client that sends no key or a malformed one still gets our 400."""
+    document = api.client.get("/api/v1/openapi.json", headers={"Accept-Language": "fr"}).json()
+    operation = document["paths"]["/api/v1/attended-runs"]["post"]
+    assert operation["summary"] == "Signaler une exécution accompagnée"
+    [key] = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+    assert key["in"] == "header" and key["required"] is True
+    assert (key["schema"]["minLength"], key["schema"]["maxLength"]) == (1, 100)
+    body = operation["requestBody"]
+    assert body["required"] is True
+    assert {"robot", "status", "started_at", "ended_at", "supervision_minutes"} <= set(
+        body["content"]["application/json"]["schema"]["required"])
+    english = api.client.get("/api/v1/openapi.json", headers={"Accept-Language": "en"}).json()
+    assert english["paths"]["/api/v1/attended-runs"]["post"]["summary"] == "Report an attended run"
+    missing = api.send({**api.agent, "Accept-Language": "fr"}, key=None)
+    assert missing.status_code == 400 and missing.json()["code"] == "idempotency_key_required"
+    assert "Idempotency-Key" in missing.json()["detail"]
+    bad = api.send(api.agent, key="k" * 101)
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_idempotency_key"
 
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)

@@ -29,6 +29,7 @@ from robocore.server import create_app
 from robocore.server.auth import create_token
 from robocore.statuses import ITEM_FAILED, RUN_COMPLETED, ItemStatus, RunStatus
 from robocore.store import NewRun, Store
+from robocore.store.attended import Supervision
 from robocore.web.formatting import format_number
 from tests.integration.api_support import FakeExecutor, bearer, live_server
 from tests.integration.test_page_overview import AXE, QUOTES, RISKY, SCREENS, SCRIPT, browser  # noqa: F401
@@ -156,13 +157,21 @@ def _record(store: Store, version: int, plan: Recorded, folder: Path) -> None:
     other.write_text("<script>alert(1)</script>", encoding="utf-8")
 
 
+ATTENDED_RUN = "r-script"  # an agent followed it at her desk (robo tray --local): 50 min, 12 of them away
+SUPERVISED = 38.0
+
+
 def _fill(store: Store, home: Path) -> None:
-    """The runs of PLANS, each with its robot's version and, as a robot's first run does, its process record."""
+    """The runs of PLANS, each with its robot's version and, as a robot's first run does, its process record;
+    ATTENDED_RUN with its supervision."""
     for plan in PLANS:
         version = store.save_robot_version(plan.robot, "ab" * 32, f"robot: {plan.robot}\n")
         if plan.process is not None:
             store.ensure_process(plan.process, plan.service, "test")
         _record(store, version, plan, home / "runs")
+    at = next(p.at for p in PLANS if p.run_id == ATTENDED_RUN)
+    away = ((at + timedelta(minutes=20)).isoformat(), (at + timedelta(minutes=32)).isoformat())
+    assert store.record_supervision(Supervision(ATTENDED_RUN, at, at + timedelta(minutes=50), SUPERVISED, (away,)))
 
 
 @pytest.fixture
@@ -301,6 +310,42 @@ def test_run_page_figures_errors_items_and_links(filled: tuple[TestClient, Store
         answer = client.get(f"/executions/{missing}", headers=headers["manager"])
         assert answer.status_code == 404 and "Exécution introuvable" in _text(answer.text), missing
         assert "<b>" not in answer.text
+
+
+def test_an_attended_run_shows_its_supervision_and_net_minutes(
+        filled: tuple[TestClient, Store, dict[str, dict[str, str]]]) -> None:
+    """An attended run's page gives its supervision time (launch to end minus away time) and the net minutes
+    saved (gross − supervision), each with how it is calculated; the API's run detail gives the same figures;
+    an unattended run shows neither (null in the API)."""
+    client, _store, headers = filled
+    plan = next(p for p in PLANS if p.run_id == ATTENDED_RUN)
+    net = plan.minutes - SUPERVISED
+    assert net < 0  # 2 done items × 3 min: she supervised it longer than the work takes by hand
+    shown = _text(client.get(f"/executions/{ATTENDED_RUN}", headers=headers["manager"]).text)
+    value = re.search(r'id="chiffre-supervision">\s*<p class="rc-figure__value">(.*?)</p>\s*'
+                      r'<p class="rc-figure__label">(.*?)</p>', shown)
+    assert value and value.groups() == (f"{format_number(SUPERVISED, 'fr', 2)} min", "Temps de supervision")
+    assert (f"{format_number(SUPERVISED, 'fr', 2)} min = {format_number(50.0, 'fr', 2)} min (du lancement à la fin)"
+            f" − {format_number(12.0, 'fr', 2)} min (absence)") in shown
+    value = re.search(r'id="chiffre-net">\s*<p class="rc-figure__value">(.*?)</p>\s*'
+                      r'<p class="rc-figure__label">(.*?)</p>', shown)
+    assert value and value.groups() == (f"{format_number(net, 'fr', 2)} min", "Minutes économisées nettes")
+    assert (f"{format_number(net, 'fr', 2)} min = {format_number(plan.minutes, 'fr', 2)} min (économisées) − "
+            f"{format_number(SUPERVISED, 'fr', 2)} min (supervision)") in shown
+    figure = shown[shown.index('id="chiffre-net"'):]
+    assert figure.index("Comment est-ce calculé ?") < figure.index('class="rc-figure"')
+    english = _text(client.get(f"/executions/{ATTENDED_RUN}?lang=en", headers=headers["manager"]).text)
+    assert "Supervision time" in english and "Net minutes saved" in english
+    detail = client.get(f"/api/v1/runs/{ATTENDED_RUN}", headers=headers["engineer"]).json()
+    assert detail["minutes_saved"] == pytest.approx(plan.minutes)
+    assert detail["supervision_minutes"] == pytest.approx(SUPERVISED)
+    assert detail["net_minutes"] == pytest.approx(net)
+    unattended = _text(client.get("/executions/r-grand", headers=headers["manager"]).text)
+    assert 'id="chiffre-minutes"' in unattended
+    assert "chiffre-supervision" not in unattended and "chiffre-net" not in unattended
+    assert "supervision" not in unattended.lower()
+    other = client.get("/api/v1/runs/r-grand", headers=headers["engineer"]).json()
+    assert other["supervision_minutes"] is None and other["net_minutes"] is None
 
 
 def test_a_secret_input_is_never_shown(store_url: str, robo_home: Path, tmp_path: Path,
@@ -457,6 +502,10 @@ def test_runs_pages_in_chromium(browser: Any, served: tuple[str, dict[str, dict[
         assert shots.count() == 4
         page.wait_for_function("() => [...document.querySelectorAll('#captures img')].every(i => i.complete)")
         assert page.evaluate("img => img.naturalWidth", shots.first.element_handle()) == 320
+        # an attended run: its supervision and net minutes, with how they are calculated (opened)
+        assert page.locator("#chiffre-supervision .rc-figure__label").inner_text() == "Temps de supervision"
+        page.locator("#chiffre-net summary").click()
+        assert page.locator("#chiffre-net .rc-formula").is_visible()
         page.screenshot(path=str(SCREENS / f"run-{theme}.png"), full_page=True)
         assert _axe(page) == []
         page.locator("#retour-liste").click()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,15 @@ def _body(path: str, method: str) -> Any:
         return {"inputs": {"nombre": 2}}
     return {"/api/v1/tokens": {"name": "nouveau-jeton", "role": "manager"},
             "/api/v1/grants": {"robot": "lot-50", "group": "g2"},
-            "/api/v1/ideas": {"task": "Saisie des congés", "frequency": "weekly", "minutes_by_hand": 20}}.get(path)
+            "/api/v1/ideas": {"task": "Saisie des congés", "frequency": "weekly", "minutes_by_hand": 20},
+            "/api/v1/attended-runs": _attended_report()}.get(path)
+
+
+def _attended_report() -> dict[str, Any]:
+    """A lot-50 run attended for the last 20 minutes (POST /api/v1/attended-runs, with an Idempotency-Key)."""
+    end = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return {"robot": "lot-50", "status": "succeeded", "counts": {"done": 2}, "started_at": (
+        end - dt.timedelta(minutes=20)).isoformat(), "ended_at": end.isoformat(), "supervision_minutes": 20.0}
 
 
 def test_every_operation_answers_without_server_error(served: Served) -> None:
@@ -91,7 +100,9 @@ def test_every_operation_answers_without_server_error(served: Served) -> None:
             url = _concrete(served, path)
             if url == "/api/v1/tokens/{name}".replace("{name}", "nuit"):
                 create_token(served.store, "nuit", "agent")
-            response = served.client.request(method.upper(), url, json=_body(path, method), headers=served.admin)
+            keyed = {"Idempotency-Key": "contrat-1"} if path == "/api/v1/attended-runs" else {}
+            response = served.client.request(method.upper(), url, json=_body(path, method),
+                                             headers={**served.admin, **keyed})
             assert 200 <= response.status_code < 300, (method, url, response.status_code, response.text[:300])
             seen += 1
     assert seen >= 25

@@ -1,7 +1,9 @@
 """A small fake of the Robocore API the tray talks to, as an httpx transport (no socket, no thread).
 
-It honours `Idempotency-Key` the way the real server is expected to (issue 12, server side): a key
-already accepted answers 201 with the same run and `Idempotent-Replayed: true`.
+It honours `Idempotency-Key` the way the real server does (issue 12, server side): a key already accepted
+answers 201 with the same run and `Idempotent-Replayed: true`; `X-Robocore-Inputs-Version` other than the
+robot's `inputs_version` now is 409 `inputs_changed`; a run's items filter on `status` and `limit`. Every
+request is kept in `requests` (method, path, query), so a test sees what the tray asked.
 """
 
 from __future__ import annotations
@@ -45,9 +47,16 @@ class FakeServer:
         self.down = False
         self.finish_at_once: dict[str, Any] | None = None  # a new run is already final with these fields
         self.fail_with: int | None = None
+        self.role = "agent"  # what GET /api/v1/me answers
+        self.inputs_versions = {name: f"v{robot['version']}" for name, robot in ROBOTS.items()}
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.transport = httpx.MockTransport(self.handle)
 
+    def detail(self, robot: str) -> dict[str, Any]:
+        return dict(ROBOTS[robot], inputs_version=self.inputs_versions[robot])
+
     def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append((request.method, request.url.path, dict(request.url.params)))
         if self.down:
             raise httpx.ConnectError("connection refused", request=request)
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
@@ -61,12 +70,15 @@ class FakeServer:
         if found and found.group(1) not in ROBOTS:
             return _error(403, "forbidden", "interdit pour ce rôle")
         if found and not found.group(2):
-            return httpx.Response(200, json=ROBOTS[found.group(1)])
+            return httpx.Response(200, json=self.detail(found.group(1)))
         if found and method == "POST":
             return self.launch(request, found.group(1))
         found = re.fullmatch(r"/api/v1/runs/([^/]+)/items", path)
         if found and found.group(1) in self.runs:
-            return httpx.Response(200, json=self.runs[found.group(1)].get("items", []))
+            items = self.runs[found.group(1)].get("items", [])
+            wanted = request.url.params.get("status")
+            items = [i for i in items if wanted is None or i.get("status") == wanted]
+            return httpx.Response(200, json=items[:int(request.url.params.get("limit", 1000))])
         found = re.fullmatch(r"/api/v1/runs/([^/]+)/events", path)
         if found and found.group(1) in self.runs:
             return self.events(found.group(1))
@@ -77,6 +89,11 @@ class FakeServer:
             return httpx.Response(200, json=list(self.runs.values()))
         if path == "/api/v1/attended-runs" and method == "POST":
             return self.report(request)
+        if path == "/api/v1/me":
+            return httpx.Response(200, json={"name": "agent-dupont", "role": self.role, "groups": [], "auth": "token"})
+        if path == "/" and method == "GET":  # the dashboard: managers, engineers and admins only
+            allowed = self.role != "agent"
+            return httpx.Response(200 if allowed else 403, text="<h1>Tableau de bord</h1>" if allowed else "interdit")
         return _error(404, "not_found", "introuvable")
 
     def events(self, run_id: str) -> httpx.Response:
@@ -90,10 +107,15 @@ class FakeServer:
 
     def launch(self, request: httpx.Request, robot: str) -> httpx.Response:
         key = request.headers.get("Idempotency-Key", "")
-        self.launch_calls.append({"robot": robot, "key": key, "content_type": request.headers.get("content-type")})
+        version = request.headers.get("X-Robocore-Inputs-Version")
+        self.launch_calls.append({"robot": robot, "key": key, "content_type": request.headers.get("content-type"),
+                                  "inputs_version": version})
         if key in self.keys:
             run_id = self.keys[key]
             return httpx.Response(201, json=_launched(run_id, robot), headers={"Idempotent-Replayed": "true"})
+        if version is not None and version != self.inputs_versions[robot]:
+            return _error(409, "inputs_changed", f"les entrées du robot « {robot} » ont changé depuis le chargement "
+                                                 "du formulaire\u00a0: rechargez le formulaire et relancez")
         if request.headers.get("content-type", "").startswith("application/json"):
             inputs = json.loads(request.content).get("inputs", {})
             if "portail" in inputs and not str(inputs["portail"]).startswith("http"):

@@ -117,3 +117,59 @@ def test_input_name_taken_after_the_label(detail: str, field: str | None) -> Non
     response = httpx.Response(422, json={"code": "invalid_inputs", "detail": detail})
     error = error_for(response)
     assert isinstance(error, InvalidInputs) and error.field == field
+
+
+def test_launch_sends_the_inputs_version_of_its_form(server: FakeServer) -> None:
+    """The version the form was built from goes in X-Robocore-Inputs-Version; the robot's inputs changed since:
+    a clear refusal (409 `inputs_changed`, with the server's reason), and no run."""
+    api = client(server)
+    version = api.robot("relances")["inputs_version"]
+    api.launch("relances", {"jour": "2026-12-01"}, {}, key="k-1", inputs_version=version)
+    assert server.launch_calls[-1]["inputs_version"] == version
+    server.inputs_versions["relances"] = "v2"
+    with pytest.raises(Refused) as caught:
+        api.launch("relances", {"jour": "2026-12-01"}, {}, key="k-2", inputs_version=version)
+    assert (caught.value.status, caught.value.code) == (409, "inputs_changed") and not caught.value.retry
+    assert "rechargez le formulaire" in caught.value.message
+    assert len(server.runs) == 1
+    api.launch("relances", {"jour": "2026-12-01"}, {}, key="k-3")  # no version known: not sent
+    assert server.launch_calls[-1]["inputs_version"] is None
+
+
+def test_rejected_reads_only_the_rejected_items_it_shows(server: FakeServer) -> None:
+    """The end notification's rejected items come from the server's `status` filter, `most` of them: the
+    run's other items are never read."""
+    api = client(server)
+    run_id = api.launch("relances", {"jour": "2026-12-01"}, {}, key="k").id
+    server.runs[run_id]["items"] = (
+        [{"key": f"L{n}", "status": "done", "error": None} for n in range(500)]
+        + [{"key": f"R{n}", "status": "business_error", "error": f"SIRET {n} absent\nTraceback…"} for n in range(5)])
+    assert api.rejected(run_id, most=2) == [("R0", "SIRET 0 absent"), ("R1", "SIRET 1 absent")]
+    asked = [params for method, path, params in server.requests if path.endswith("/items")]
+    assert asked == [{"status": "business_error", "limit": "2"}]
+
+
+@pytest.mark.parametrize(("role", "shown"), [("agent", False), ("manager", True), ("engineer", True)])
+def test_the_dashboard_is_probed_once_and_never_for_an_agent(server: FakeServer, role: str, shown: bool) -> None:
+    """`has_dashboard` asks who the token is once (`/me`): an agent may not open the dashboard, so its page is
+    never requested for her (the server would log a refusal each time); another role's page is asked once."""
+    server.role = role
+    api = client(server)
+    assert [api.has_dashboard() for _ in range(3)] == [shown] * 3
+    paths = [path for _method, path, _params in server.requests]
+    assert paths.count("/api/v1/me") == 1
+    assert paths.count("/") == (1 if shown else 0)
+
+
+def test_the_dashboard_probe_of_a_server_without_me_is_no(server: FakeServer) -> None:
+    """A server that does not answer `/me` (404) has no dashboard for the tray; unreachable: asked again later."""
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"code": "not_found", "detail": "introuvable"})
+    api = TrayClient("http://robocore.test", Token(TOKEN), transport=httpx.MockTransport(handler))
+    assert api.has_dashboard() is False
+    server.down = True
+    down = client(server)
+    with pytest.raises(Unreachable):
+        down.has_dashboard()
+    server.down, server.role = False, "manager"
+    assert down.has_dashboard() is True

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from fastapi.testclient import TestClient
 
 from robocore.server import create_app
@@ -23,8 +24,8 @@ from tests.integration.api_support import FakeExecutor, execute, robots_folder, 
 class Served:
     """The server app with an agent granted `lecture-classeur` (not `lot-50`) and an engineer."""
 
-    def __init__(self, store: Store, http: TestClient) -> None:
-        self.store, self.http = store, http
+    def __init__(self, store: Store, http: TestClient, robots: Path) -> None:
+        self.store, self.http, self.robots = store, http, robots
         store.add_grant("lecture-classeur", "ddets")
         self.agent = self.client(create_token(store, "agent-dupont", "agent", ["ddets"]))
         self.engineer = self.client(create_token(store, "ingenieur", "engineer"))
@@ -36,9 +37,10 @@ class Served:
 @pytest.fixture
 def served(robo_home: Path, tmp_path: Path) -> Iterator[Served]:
     store = Store(f"sqlite:///{robo_home / 'robocore.db'}")
-    app = create_app(store, executor=FakeExecutor(), robots_dir=robots_folder(tmp_path))
+    robots = robots_folder(tmp_path)
+    app = create_app(store, executor=FakeExecutor(), robots_dir=robots)
     with TestClient(app) as http:
-        yield Served(store, http)
+        yield Served(store, http, robots)
     store.close()
 
 
@@ -95,3 +97,35 @@ def test_same_key_twice_is_one_run(served: Served) -> None:
     first = served.engineer.launch("lot-50", {"nombre": 3}, {}, key="same-key")
     again = served.engineer.launch("lot-50", {"nombre": 3}, {}, key="same-key")
     assert again.id == first.id and again.replayed and not first.replayed
+
+
+def test_a_form_built_before_the_robot_changed_is_refused_by_the_server(served: Served, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The queue sends the form's `inputs_version`: the current one launches; after the robot's inputs changed,
+    the server refuses the launch (409 `inputs_changed`, its reason in French) and records nothing."""
+    form = form_from_detail(served.engineer.robot("lot-50"))
+    assert form.inputs_version and len(form.inputs_version) == 16
+    queue = LaunchQueue(tmp_path / "q.sqlite3")
+    queue.add("lot-50", {"nombre": 2}, {}, inputs_version=form.inputs_version)
+    assert queue.flush(served.engineer)[0].launch.state is LaunchState.SENT
+    monkeypatch.setattr("robocore.server.catalog.RESCAN_SECONDS", 0.0)
+    definition = next(served.robots.glob("lot*/robot.yaml"))
+    text = definition.read_text(encoding="utf-8")
+    assert "label: " in text
+    definition.write_text(text.replace("label: ", "label: Nouveau ", 1), encoding="utf-8")
+    stale = queue.add("lot-50", {"nombre": 2}, {}, inputs_version=form.inputs_version)
+    outcome = queue.flush(served.engineer)[0]
+    assert outcome.launch.key == stale.key and outcome.launch.state is LaunchState.REFUSED
+    assert isinstance(outcome.error, Refused) and outcome.error.code == "inputs_changed"
+    assert "rechargez le formulaire" in (outcome.launch.last_error or "")
+    assert len(served.store.list_runs()) == 1
+    assert form_from_detail(served.engineer.robot("lot-50")).inputs_version != form.inputs_version
+
+
+def test_the_dashboard_is_offered_to_an_engineer_and_an_agent_never_meets_a_refusal(served: Served) -> None:
+    """An agent's tray asks whether to offer the dashboard without the server logging a forbidden page (the
+    tray refreshes every minute); an engineer's tray is offered it."""
+    with structlog.testing.capture_logs() as logs:
+        assert [served.agent.has_dashboard() for _ in range(3)] == [False] * 3
+        assert served.engineer.has_dashboard() is True
+    assert [e for e in logs if e.get("event") == "page.forbidden"] == []

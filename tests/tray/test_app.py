@@ -98,8 +98,64 @@ def test_offline_launch_sent_when_back_and_followed(qtbot: QtBot, tray: TrayApp,
     title, text = tray.notices[-1]
     assert title == "Saisie des demandes de subvention\xa0: terminée avec erreurs"
     assert text.split("\n") == ["12 éléments traités sur 12.", "Éléments refusés\xa0: 1",
-                                 "• L8 <script>alert(1)</script>: SIRET absent", "Temps gagné\xa0: 33\xa0min."]
+                                 "• L8 <script>alert(1)</script>\xa0: SIRET absent", "Temps gagné\xa0: 33\xa0min."]
     assert len(server.runs) == 1 and tray.prefs.values("saisie-demandes")["classeur@folder"] == str(tmp_path)
+
+
+def test_inputs_changed_while_the_dialog_was_open_reload_it(qtbot: QtBot, tray: TrayApp, server: FakeServer,
+                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The robot's inputs change while the agent fills the dialog: the launch sends the version the dialog was
+    built from, the server refuses it (409 `inputs_changed`), no run is made, and the dialog opens again on the
+    robot's new inputs with the reason above its fields (no « Lancement refusé » notification)."""
+    book = tmp_path / "demandes.xlsx"
+    book.write_bytes(b"PK")
+    opened: list[LaunchDialog] = []
+
+    def execute(dialog: LaunchDialog) -> int:
+        opened.append(dialog)
+        if len(opened) > 1:
+            return LaunchDialog.DialogCode.Rejected
+        dialog.widgets["classeur"].path.setText(str(book))  # type: ignore[attr-defined]
+        server.inputs_versions["saisie-demandes"] = "v4"  # an engineer edits the robot meanwhile
+        dialog.accept()
+        return LaunchDialog.DialogCode.Accepted
+    monkeypatch.setattr(LaunchDialog, "exec", execute)
+    tray.launch("saisie-demandes")
+    qtbot.waitUntil(lambda: len(opened) == 2, timeout=5000)
+    first, second = opened
+    assert first.form.inputs_version == "v3" and second.form.inputs_version == "v4"
+    assert [c["inputs_version"] for c in server.launch_calls] == ["v3"] and server.runs == {}
+    assert not first.problem.text() and not second.problem.isHidden()
+    assert second.problem.text() == ("Les entrées de ce robot ont changé pendant que le formulaire était ouvert\xa0: "
+                                     "le formulaire montre maintenant ses nouvelles entrées. Vérifiez les valeurs et "
+                                     "lancez de nouveau.")
+    (state,) = tray.states.values()
+    assert state.phase is Phase.REFUSED and "rechargez le formulaire" in (state.error or "")
+    assert tray.notices == []
+    assert second.values()["portail"] == "http://127.0.0.1:8765"  # the new form, the agent's values kept
+
+
+def test_the_dashboard_entry_for_a_manager_and_never_a_forbidden_page_for_an_agent(
+        qtbot: QtBot, tray: TrayApp, server: FakeServer) -> None:
+    """Refreshed every minute, the menu does not ask the dashboard's page again: an agent's tray never asks it
+    (the server would log a refusal each minute), a manager's asks it once and shows « Ouvrir le tableau de bord »."""
+    for _ in range(3):
+        with qtbot.waitSignal(tray.bridge.refreshed, timeout=5000):
+            tray.refresh()
+    paths = [p for _m, p, _q in server.requests]
+    assert "/" not in paths and paths.count("/api/v1/me") == 1
+    assert "Ouvrir le tableau de bord" not in texts(tray.menu)
+    server.role = "manager"
+    manager = TrayApp(TrayClient("http://robocore.test", Token(TOKEN), transport=server.transport),
+                      tray.queue, tray.prefs)
+    try:
+        for _ in range(2):
+            with qtbot.waitSignal(manager.bridge.refreshed, timeout=5000):
+                manager.refresh()
+        assert manager.dashboard and "Ouvrir le tableau de bord" in texts(manager.menu)
+        assert [p for _m, p, _q in server.requests].count("/") == 1
+    finally:
+        manager.timer.stop()
 
 
 def test_notice_text_keeps_markup_as_text() -> None:

@@ -139,7 +139,7 @@ def test_an_attended_run_with_supervision_gross_net_and_its_report(qtbot: QtBot,
     title, text = tray.notices[-1]
     assert title == "Petit lot de dossiers\xa0: terminée avec erreurs"
     assert text.split("\n") == ["3 éléments traités sur 3.", "Éléments refusés\xa0: 1",
-                                "• D-2: Dossier 2 : pièce manquante", "Temps gagné\xa0: 9\xa0min.",
+                                "• D-2\xa0: Dossier 2 : pièce manquante", "Temps gagné\xa0: 9\xa0min.",
                                 "Supervision\xa0: 7\xa0min. Temps gagné net\xa0: 2\xa0min."]
     store = tray.local.store
     run = store.get_run(state.run_id)  # type: ignore[arg-type]
@@ -200,6 +200,33 @@ def test_invalid_inputs_are_refused_naming_the_input(local: LocalClient) -> None
         local.launch("petit-lot", {"nombre": 5000}, {}, "k-bad")
     assert refused.value.field == "nombre"
     assert local.store.list_runs() == []
+
+
+def test_a_robot_edited_while_its_dialog_was_open_is_not_launched(local: LocalClient,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a server does: the form's `inputs_version` is checked, and a robot.yaml edited since refuses the launch
+    (409 `inputs_changed`), recording nothing; the robot's detail gives the new version."""
+    from robocore.tray.api import Refused
+
+    version = local.robot("petit-lot")["inputs_version"]
+    monkeypatch.setattr("robocore.server.catalog.RESCAN_SECONDS", 0.0)
+    definition = local.robots_dir / "petit-lot" / "robot.yaml"
+    definition.write_text(ROBOT.replace("label: Nombre de dossiers", "label: Dossiers à traiter"), encoding="utf-8")
+    with pytest.raises(Refused) as refused:
+        local.launch("petit-lot", {"nombre": 1}, {}, "k-old", inputs_version=version)
+    assert (refused.value.status, refused.value.code) == (409, "inputs_changed")
+    assert "rechargez le formulaire" in refused.value.message and local.store.list_runs() == []
+    assert local.robot("petit-lot")["inputs_version"] != version
+
+
+def test_a_local_launch_reads_starting_until_it_is_recorded(qtbot: QtBot, tray: AttendedTray) -> None:
+    """Between « Lancer » and the run's record on this computer, the menu says the run is being launched, not
+    that it waits for a server."""
+    key = launch(qtbot, tray)
+    assert tray.states[key].progress() == "Petit lot de dossiers\xa0: en cours de lancement"
+    assert "Petit lot de dossiers\xa0: en cours de lancement" in texts(tray.menu)
+    assert not any("serveur" in text for text in texts(tray.menu))
+    qtbot.waitUntil(lambda: tray.states[key].phase.is_final, timeout=30000)
 
 
 def test_a_launch_sent_twice_runs_once(local: LocalClient) -> None:

@@ -114,3 +114,35 @@ def test_send_of_an_answered_launch_sends_nothing(server: FakeServer, tmp_path: 
     queue.flush(client(server))
     outcome = queue.send(client(server), queued)
     assert outcome.launch.state is LaunchState.SENT and len(server.launch_calls) == 1
+
+
+def test_the_inputs_version_is_kept_and_sent_with_the_launch(server: FakeServer, tmp_path: Path) -> None:
+    """A launch keeps the version of the form it was made from, through a restart, and sends it: when the
+    robot's inputs changed meanwhile (a launch kept offline), the server's refusal marks it refused."""
+    path = tmp_path / "q.sqlite3"
+    kept = LaunchQueue(path).add("relances", {"jour": "2026-12-01"}, {}, inputs_version="v1")
+    server.inputs_versions["relances"] = "v2"
+    outcome = LaunchQueue(path).flush(client(server))[0]
+    assert outcome.launch.inputs_version == "v1" and server.launch_calls[0]["inputs_version"] == "v1"
+    assert outcome.launch.state is LaunchState.REFUSED and "rechargez le formulaire" in (outcome.launch.last_error
+                                                                                        or "")
+    assert server.runs == {} and LaunchQueue(path).get(kept.key).inputs_version == "v1"  # type: ignore[union-attr]
+
+
+def test_a_queue_file_of_an_earlier_tray_is_opened_and_completed(server: FakeServer, tmp_path: Path) -> None:
+    """A queue written before launches kept their inputs version: its pending launch is still sent (without a
+    version), and new launches keep theirs."""
+    path = tmp_path / "q.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE launches (key TEXT PRIMARY KEY, robot TEXT NOT NULL, inputs TEXT NOT NULL, "
+                   "files TEXT NOT NULL, created TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, "
+                   "last_error TEXT, state TEXT NOT NULL DEFAULT 'pending', run_id TEXT)")
+        db.execute("INSERT INTO launches (key, robot, inputs, files, created) VALUES "
+                   "('old', 'relances', '{\"jour\": \"2026-12-01\"}', '{}', '2026-11-30T08:00:00+00:00')")
+    db.close()
+    queue = LaunchQueue(path)
+    [old] = queue.pending()
+    assert (old.key, old.inputs_version) == ("old", None)
+    assert queue.add("relances", {"jour": "2026-12-02"}, {}, inputs_version="v1").inputs_version == "v1"
+    assert [o.launch.state for o in queue.flush(client(server))] == [LaunchState.SENT, LaunchState.SENT]
+    assert [c["inputs_version"] for c in server.launch_calls] == [None, "v1"]

@@ -68,3 +68,13 @@ def test_invalid_transitions() -> None:
 def test_unknown_status_ignored() -> None:
     """A status this tray does not know (a newer server) leaves the state as it was."""
     assert runstate.observed(started(), {"status": "paused"}) == started()
+
+
+def test_a_local_launch_is_starting_not_waiting_for_a_server() -> None:
+    """In attended mode (a run on this computer) the launch before it is recorded reads « en cours de
+    lancement »; the same launch for a server waits for it; once sent, both are alike."""
+    local = runstate.queued_offline("k", "Saisie", "Saisie", local=True)
+    assert local.progress() == "Saisie\xa0: en cours de lancement"
+    assert runstate.phase_text(Phase.QUEUED_OFFLINE) == "en attente du serveur"
+    sent = runstate.sent(local, "r1")
+    assert sent.local and sent.progress() == "Saisie\xa0: en attente"

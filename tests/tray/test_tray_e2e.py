@@ -355,7 +355,7 @@ def check_notice(notice: dict[str, Any]) -> None:
     lines = notice["text"].split("\n")
     assert lines[0] == f"{ROWS} éléments traités sur {ROWS}.", lines
     assert lines[1] == "Éléments refusés\xa0: 1", lines
-    assert lines[2].startswith("• SUB-2026-0037: Ligne ") and "montant invalide" in lines[2], lines
+    assert lines[2].startswith("• SUB-2026-0037\xa0: Ligne ") and "montant invalide" in lines[2], lines
     assert lines[-1] == f"Temps gagné\xa0: {MINUTES}\xa0min.", lines
 
 
