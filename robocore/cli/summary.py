@@ -115,7 +115,9 @@ def print_result(console: Console, result: Any) -> None:
     shown.add_row(_("Items"), ", ".join(item_count(s, n) for s, n in sorted(result.counts.items(), key=_status_order))
                   or _("none"))
     shown.add_row(_("Duration"), f"{_decimal(result.duration_s, 2)} s")
-    shown.add_row(_("Agent time saved"), f"{fmt_minutes(result.minutes_saved)} ({result.minutes_saved:g} min)")
+    exact = f"{result.minutes_saved:g}"
+    shown.add_row(_("Agent time saved"), f"{fmt_minutes(result.minutes_saved)} "
+                  f"({exact if current() == 'en' else exact.replace('.', ',')} min)")
     if result.error:
         shown.add_row(_("Error"), Text(str(result.error), style="red"))  # as written: a path's brackets are no markup
     show(console, shown)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from robocore import settings
 from robocore.demo import DEFAULT_PASSWORD, DEFAULT_USERNAME, PortalConfig, run_portal
+from robocore.i18n import gettext as _
 
 ROBOTS = Path(__file__).resolve().parents[2] / "robots"
 
@@ -35,11 +36,11 @@ def main() -> int:
     config = PortalConfig.demo(data_dir=settings.home() / "demo-portail")
     codes = []
     with run_portal(config) as url:
-        print(f"Portail de démonstration : {url} (données : {config.database})", flush=True)
+        print(_("Demo portal: {url} (data: {database})", url=url, database=config.database), flush=True)
         codes.append(_robo("run", "saisie-demandes", "--input", f"portail={url}", env=env))
     codes.append(_robo("run", "rapprochement-paiements", env=env))
     codes.append(_robo("report", "--by", "process", env=env))
-    print(f"\nMagasin / store : {settings.database_url()}  —  robo runs, robo logs RUN_ID", flush=True)
+    print("\n" + _("Store: {url} — robo runs, robo logs RUN_ID", url=settings.database_url()), flush=True)
     return max(codes)
 
 
