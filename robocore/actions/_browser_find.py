@@ -42,6 +42,7 @@ from robocore.actions._browser_errors import (
     invalid_key,
     not_found,
 )
+from robocore.errors import RobocoreError
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Page
@@ -265,6 +266,11 @@ async def page_labels(page: Page) -> list[str]:
         return []
 
 
+async def _none() -> None:
+    """Nothing, awaited in place of the texts beside fields when the key is explicit (css=, role=…)."""
+    return None
+
+
 class Finder:
     """One search for a field on a page: probe every level at once, wait with the remaining time."""
 
@@ -295,48 +301,53 @@ class Finder:
                 self.weak_ambiguity = (n, loc)
         return None
 
-    async def _near(self, texts: Locator) -> tuple[str, str] | None:
-        """The field next to a label-like text: (strategy, kind), None, or an ambiguity."""
+    async def _beside(self, texts: Locator) -> list[list[object] | None] | None:
+        """NEAR_JS on the label-like texts named like the key: one entry per text (None: not evaluable)."""
         from playwright.async_api import Error
 
         try:
-            found = [f for f in await texts.evaluate_all(NEAR_JS, [CONTROL, LABEL_LIKE[4:]]) if f]
+            return list(await texts.evaluate_all(NEAR_JS, [CONTROL, LABEL_LIKE[4:]]))
         except Error:
             return None
+
+    def _near(self, beside: list[list[object] | None]) -> tuple[str, str] | None:
+        """The field next to a label-like text: (strategy, kind), None, or an ambiguity."""
+        found = [f for f in beside if f]
         distinct = {f[4]: f for f in found}
         if len(distinct) > 1:
-            raise ambiguous_field(self.name, self.page, len(distinct), [f[3] for f in distinct.values()])
+            raise ambiguous_field(self.name, self.page, len(distinct), [str(f[3]) for f in distinct.values()])
         if not distinct:
             return None
         index, rank, kind, _desc, _id, _named = found[0]
         # remembered relative to its text, never by its form name or id: pages that move their
         # fields around or draw new names on each load (the RPA Challenge, shuffled portals) keep a
         # field beside its text, not its name (a stale name would fill nothing, or another field)
-        return f"near:{index}:{rank}", kind
+        return f"near:{index}:{rank}", str(kind)
 
     async def probe(self) -> tuple[Located | None, list[Locator], bool]:
         """One round: the field if a level designates it; else the locators worth waiting for,
         and whether a label-like text is already there with no field next to it (then poll)."""
         self.weak_ambiguity = (0, None)
         locs = [self._loc(level) for level in self.levels]
-        # the texts beside fields are counted only when no tied label matched: the common case
-        # (a label with for=) costs what it did before, one round-trip for every other level
-        counts = list(await asyncio.gather(*(_count(loc) for level, loc in zip(self.levels, locs, strict=True)
-                                             if level != "near")))
-        if "near" in self.levels:
-            counts.insert(self.levels.index("near"), 0)
+        # one round-trip: every level counted and the texts beside fields looked at, all at once; the
+        # levels still decide in their order (what the texts say is used only when no tied label matched)
+        near_at = self.levels.index("near") if "near" in self.levels else -1
+        others = asyncio.gather(*(_count(loc) for at, loc in enumerate(locs) if at != near_at))
+        counts, beside = await asyncio.gather(others, self._beside(locs[near_at]) if near_at >= 0 else _none())
+        if near_at >= 0:
+            counts.insert(near_at, -1)
         polled = False
         for at, (level, loc) in enumerate(zip(self.levels, locs, strict=True)):
             n = counts[at]
             if level in ("key", "role-key") and n < 0:
                 raise invalid_key(self.name, self.page)
             if level == "near":
-                n = counts[at] = await _count(loc)
-                near = await self._near(loc) if n > 0 else None
+                n = counts[at] = len(beside) if isinstance(beside, list) else -1
+                near = self._near(beside) if isinstance(beside, list) and n > 0 else None
                 if near is not None:
                     strategy, kind = near
                     return Located(build(self.page, strategy, self.name), kind, strategy), [], False
-                polled = n > 0
+                polled = n != 0  # texts with no field beside them yet, or not evaluable now: look again soon
                 continue
             one = await self._one(level, loc, n)
             if one is not None:
@@ -388,6 +399,28 @@ async def locate(page: Page, cache: dict[tuple[str, str], tuple[str, str]], page
     if located is not None:
         cache[key] = (located.strategy, located.kind)
     return located
+
+
+async def prelocate(page: Page, cache: dict[tuple[str, str], tuple[str, str]], page_key: str, names: list[str],
+                    ms: int) -> None:
+    """Look for several fields at once (one round-trip for all, not one each), caching those found.
+
+    Each field is then taken in its turn as a cached one (`locate`): a field absent, ambiguous or
+    invalid now is not cached, and its turn finds it (waiting) or says why, as without this.
+    """
+    from playwright.async_api import Error
+
+    async def one(name: str) -> None:
+        try:
+            located, _waits, _polled = await Finder(page, name, ms).probe()
+        except (RobocoreError, Error):  # said in the field's turn, after the fields before it are filled
+            return
+        if located is not None:
+            cache.setdefault((page_key, name), (located.strategy, located.kind))
+
+    todo = [name for name in dict.fromkeys(names) if (page_key, name) not in cache]
+    if len(todo) > 1:
+        await asyncio.gather(*(one(name) for name in todo))
 
 
 async def on_field(page: Page, cache: dict[tuple[str, str], tuple[str, str]], page_key: str, name: str, ms: int,

@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 import structlog
 
 from robocore.actions._browser_errors import guarded, seconds
-from robocore.actions._browser_find import Located, locate, on_field
+from robocore.actions._browser_find import Located, locate, on_field, prelocate
 from robocore.actions._browser_trace import Dropped, Verdict, clean_trace
 from robocore.context import Context, RunSettings
 from robocore.errors import ApplicationError
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 RUNTIME, PAGE = "browser.runtime", "browser.page"
+AHEAD = "browser.ahead"  # settings.extra: an Ahead, Chromium started before the first browser action
 SYSTEM_CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -122,9 +123,8 @@ class Runtime:
         return self.browser
 
 
-@contextlib.asynccontextmanager
-async def open_runtime(settings: RunSettings) -> AsyncIterator[Runtime]:
-    """Start Playwright and Chromium for the run; close both at its end."""
+async def _started(settings: RunSettings) -> Runtime:
+    """Playwright and Chromium started for a run (a failed start leaves nothing behind)."""
     from playwright.async_api import async_playwright
 
     runtime = Runtime(settings)
@@ -134,15 +134,74 @@ async def open_runtime(settings: RunSettings) -> AsyncIterator[Runtime]:
         runtime.playwright = await async_playwright().start()
         try:
             await runtime.launch()
-            yield runtime
-        finally:
-            if runtime.browser is not None:
-                with contextlib.suppress(Exception):
-                    await runtime.browser.close()
+        except BaseException:
+            await runtime.playwright.stop()
+            raise
+    except BaseException:
+        _remove_traces(runtime)
+        raise
+    return runtime
+
+
+async def _closed(runtime: Runtime) -> None:
+    """Close Chromium and stop Playwright; remove Playwright's raw trace files."""
+    try:
+        if runtime.browser is not None:
+            with contextlib.suppress(Exception):
+                await runtime.browser.close()
+        if runtime.playwright is not None:
             await runtime.playwright.stop()
     finally:
-        if runtime.traces_dir:
-            shutil.rmtree(runtime.traces_dir, ignore_errors=True)
+        _remove_traces(runtime)
+
+
+def _remove_traces(runtime: Runtime) -> None:
+    if runtime.traces_dir:
+        shutil.rmtree(runtime.traces_dir, ignore_errors=True)
+
+
+class Ahead:
+    """Playwright and Chromium started before the run needs them (`robo run`, while its store opens).
+
+    Put in `settings.extra[AHEAD]`, it is taken by the run's first browser action (`open_runtime`),
+    which then waits for the start to end and gets its error, if any, as it would have starting
+    them itself; a run that never took it calls `discard`, which closes them.
+    """
+
+    def __init__(self, settings: RunSettings) -> None:
+        self.settings = settings
+        self.task: asyncio.Future[Runtime] = asyncio.ensure_future(_started(settings))
+        self.taken = False
+        settings.extra[AHEAD] = self
+
+    async def take(self) -> Runtime:
+        """The started runtime (once): the run's browser from now on."""
+        self.taken = True
+        self.settings.extra.pop(AHEAD, None)
+        return await self.task
+
+    async def discard(self) -> None:
+        """Close what was started for a run that did not use it."""
+        self.settings.extra.pop(AHEAD, None)
+        if self.taken:
+            return
+        self.taken = True
+        try:
+            runtime = await self.task
+        except Exception:  # Chromium did not start: nothing to close, and no step to tell
+            return
+        await _closed(runtime)
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(settings: RunSettings) -> AsyncIterator[Runtime]:
+    """Start Playwright and Chromium for the run (or take those started ahead); close both at its end."""
+    ahead = settings.extra.get(AHEAD)
+    runtime = await (ahead.take() if isinstance(ahead, Ahead) and not ahead.taken else _started(settings))
+    try:
+        yield runtime
+    finally:
+        await _closed(runtime)
 
 
 @dataclass
@@ -359,6 +418,11 @@ class Session:
         """Find a field as a person would (see _browser_find); None only when `wait` is False."""
         assert self.page is not None
         return await locate(self.page, self.runtime.fields, url_key(self.page.url), name, ms, wait)
+
+    async def prelocate(self, names: list[str], ms: int) -> None:
+        """Find at once the fields of one step not found before on this page (see _browser_find.prelocate)."""
+        assert self.page is not None
+        await prelocate(self.page, self.runtime.fields, url_key(self.page.url), names, ms)
 
     async def on_field(self, name: str, ms: int, op: Callable[[Located], Awaitable[T]]) -> T:
         """Find a field and run `op` on it; a stale cached strategy is resolved again once."""

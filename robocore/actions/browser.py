@@ -321,6 +321,7 @@ async def fill(ctx: Context, fields: dict[str, Any], timeout_ms: int | None = No
     ms = session.timeout(timeout_ms)
     if any(isinstance(v, Secret) and not v.identifier for v in fields.values()):
         await session.end_item_trace()  # a typed password is never recorded (an identifier may be)
+    await session.prelocate(list(fields), ms)  # a form seen for the first time: its fields looked for at once
     for name, value in fields.items():
         async def put(located: Located, name: str = name, value: Any = value) -> None:
             if isinstance(value, Secret):

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from robocore.context import RunSettings
     from robocore.engine import Progress, RunResult
+    from robocore.spec import Robot
     from robocore.store import StepEvent, Store
 
     Start = Callable[[Store, Progress | None], Coroutine[Any, Any, RunResult]]
@@ -119,9 +120,18 @@ def run(robot: Annotated[str, typer.Argument(help=N_("Robot folder, robot.yaml f
         run_settings = RunSettings(headed=headed, trace=trace, timeout_ms=loaded.spec.timeout_ms)
         _execute(lambda store, progress: _runs().start(loaded, store, given, run_settings=run_settings,
                                                        progress=progress, log_level="debug" if debug else "info"),
-                 quiet, timeline=debug, run_settings=run_settings)
+                 quiet, timeline=debug, run_settings=run_settings, browser_ahead=_uses_browser(loaded.spec))
     except (RobocoreError, OSError) as exc:
         raise _fail(exc) from None
+
+
+def _uses_browser(spec: "Robot") -> bool:
+    """Whether a step of the robot is a browser action (then Chromium is started ahead)."""
+    from robocore.spec import ActionStep
+
+    actions = [a for step in spec.steps
+               for a in ([step] if isinstance(step, ActionStep) else [*step.lane_setup, *step.verify, *step.steps])]
+    return any(a.use.startswith("browser.") for a in actions)
 
 
 def _runs() -> ModuleType:
@@ -131,26 +141,46 @@ def _runs() -> ModuleType:
 
 
 def _execute(start: "Start", quiet: bool, *, timeline: bool = False,
-             run_settings: "RunSettings | None" = None) -> None:
-    """Run, then print the failed items and the summary; with `timeline` (--debug), the run's timeline."""
+             run_settings: "RunSettings | None" = None, browser_ahead: bool = False) -> None:
+    """Run, then print the failed items and the summary; with `timeline` (--debug), the run's timeline.
+
+    With `browser_ahead` (a robot using browser actions), Chromium starts while the store opens,
+    in a thread meanwhile: a cold `robo run` waits for the longer of the two, not for both.
+    """
     from robocore.cli.summary import print_dropped_traces, print_failures, print_result
 
-    store = _store()
+    opened: list[Store] = []
+
+    async def execute(progress: "Progress | None") -> "RunResult":
+        ahead = None
+        if browser_ahead and run_settings is not None:
+            from robocore.actions._browser_session import Ahead
+
+            ahead = Ahead(run_settings)
+        try:
+            opened.append(await asyncio.to_thread(_store) if ahead else _store())
+            return await start(opened[0], progress)
+        finally:
+            if ahead is not None:
+                await ahead.discard()  # closed if no browser action took it
+
     events: list[StepEvent] = []
     try:
         if quiet:
-            result = asyncio.run(start(store, None))
+            result = asyncio.run(execute(None))
         else:
             from robocore.cli.progress import BarProgress  # not with --quiet: rich.progress costs ~4 ms
 
             with BarProgress(err) as progress:
-                result = asyncio.run(start(store, progress))
+                result = asyncio.run(execute(progress))
+        store = opened[0]
         if any(result.counts.get(status) for status in ITEM_FAILED):  # else no query: nothing to list
             print_failures(console, store.items(result.run_id))
         if timeline:
             events = store.events(result.run_id)
     finally:
-        store.close()
+        for each in opened:
+            each.close()
     print_result(console, result)
     if run_settings is not None:  # items whose trace (--trace) was not kept, and why
         print_dropped_traces(console, run_settings.extra.get("traces_dropped", {}))

@@ -39,9 +39,24 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the store to the head revision (a no-op costing one query when it is there)."""
-    if current_revision(engine) == HEAD:
+    """Bring the store to the head revision (a no-op costing one query when it is there).
+
+    A new SQLite store is created at head from the migrations' schema script (robocore.store.fresh);
+    any other goes through the Alembic migrations.
+    """
+    revision = current_revision(engine)
+    if revision == HEAD:
         return
+    if revision is None and engine.dialect.name == "sqlite":
+        from robocore.store import fresh
+
+        if fresh.create_sqlite(engine):
+            return
+    replay(engine)
+
+
+def replay(engine: Engine) -> None:
+    """Apply the Alembic migrations up to head (on PostgreSQL, one process at a time)."""
     from alembic import command
 
     with engine.begin() as conn:

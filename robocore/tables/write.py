@@ -287,9 +287,13 @@ def append_rows(path: Path, rows: Sequence[Mapping[str, Any]],
         for offset, name in enumerate(extra):
             ws.cell(row=1, column=len(header) + offset + 1, value=name)
         writer.next_row = _last_used_row(ws) + 1
-    count = writer.rows(_lenient(rows, columns))
-    writer.finish()
-    save_atomically(path, workbook.save)
+    try:
+        count = writer.rows(_lenient(rows, columns))
+        writer.finish()
+        save_atomically(path, workbook.save)
+    finally:
+        if workbook.vba_archive is not None:  # keep_vba holds the source file's zip open until closed
+            workbook.vba_archive.close()
     return {"path": str(path), "count": count, "columns": columns, "sheet": ws.title, "format": "xlsx"}
 
 

@@ -193,4 +193,6 @@ def test_xlsm_written_as_macro_enabled(ctx: Context, tmp_path: Path) -> None:
     append_rows(ctx, path=Path("m.xlsm"), rows=[{"A": 2}])
     with zipfile.ZipFile(tmp_path / "m.xlsm") as archive:
         assert "macroEnabled" in archive.read("[Content_Types].xml").decode()
-    assert [c.value for c in load_workbook(tmp_path / "m.xlsm", keep_vba=True).active["A"]] == ["A", 1, 2]
+    written = load_workbook(tmp_path / "m.xlsm", keep_vba=True)
+    assert [c.value for c in written.active["A"]] == ["A", 1, 2]
+    written.vba_archive.close()
