@@ -51,7 +51,8 @@ T = TypeVar("T")
 
 FIELD_ROLES = ("textbox", "combobox", "spinbutton", "searchbox", "listbox", "checkbox", "radio",
                "switch", "radiogroup", "group", "slider")
-# levels in the order they decide; each probed with one count(), all in one round-trip ("near" after)
+# levels in the order they decide; each probed with one count() (the texts beside fields: NEAR_JS), those up
+# to "near" in one round-trip, the others in a second one only when none of those designated a field
 STRONG = ("label", "label-loose", "near", "placeholder", "placeholder-loose", "role")
 WEAK = ("label-partial", "placeholder-partial", "css")
 APOSTROPHES, QUOTES = "'’‘ʼ′`´", "\"“”«»„‟"
@@ -272,7 +273,7 @@ async def _none() -> None:
 
 
 class Finder:
-    """One search for a field on a page: probe every level at once, wait with the remaining time."""
+    """One search for a field on a page: probe the levels (two round-trips at most), wait with the remaining time."""
 
     def __init__(self, page: Page, name: str, ms: int) -> None:
         self.page, self.name, self.ms = page, name, ms
@@ -324,37 +325,51 @@ class Finder:
         # field beside its text, not its name (a stale name would fill nothing, or another field)
         return f"near:{index}:{rank}", str(kind)
 
+    async def _counted(self, locs: list[Locator], stage: range) -> tuple[list[int], list[list[object] | None] | None]:
+        """One round-trip: the levels of `stage` counted, and the texts beside fields looked at if among them."""
+        near_at = self.levels.index("near") if "near" in self.levels else -1
+        others = asyncio.gather(*(_count(locs[at]) for at in stage if at != near_at))
+        counts, beside = await asyncio.gather(others, self._beside(locs[near_at]) if near_at in stage else _none())
+        if near_at in stage:
+            counts.insert(near_at - stage.start, -1)
+        return counts, beside
+
     async def probe(self) -> tuple[Located | None, list[Locator], bool]:
         """One round: the field if a level designates it; else the locators worth waiting for,
-        and whether a label-like text is already there with no field next to it (then poll)."""
+        and whether a label-like text is already there with no field next to it (then poll).
+
+        Two round-trips at most: the tied labels and the texts beside fields first (one of them
+        designates most fields), then, only when none did, the later levels. The levels decide in
+        their order either way.
+        """
         self.weak_ambiguity = (0, None)
         locs = [self._loc(level) for level in self.levels]
-        # one round-trip: every level counted and the texts beside fields looked at, all at once; the
-        # levels still decide in their order (what the texts say is used only when no tied label matched)
-        near_at = self.levels.index("near") if "near" in self.levels else -1
-        others = asyncio.gather(*(_count(loc) for at, loc in enumerate(locs) if at != near_at))
-        counts, beside = await asyncio.gather(others, self._beside(locs[near_at]) if near_at >= 0 else _none())
-        if near_at >= 0:
-            counts.insert(near_at, -1)
+        cut = self.levels.index("near") + 1 if "near" in self.levels else len(self.levels)
+        counts: list[int] = []
         polled = False
-        for at, (level, loc) in enumerate(zip(self.levels, locs, strict=True)):
-            n = counts[at]
-            if level in ("key", "role-key") and n < 0:
-                raise invalid_key(self.name, self.page)
-            if level == "near":
-                n = counts[at] = len(beside) if isinstance(beside, list) else -1
-                near = self._near(beside) if isinstance(beside, list) and n > 0 else None
-                if near is not None:
-                    strategy, kind = near
-                    return Located(build(self.page, strategy, self.name), kind, strategy), [], False
-                polled = n != 0  # texts with no field beside them yet, or not evaluable now: look again soon
+        for stage in (range(0, cut), range(cut, len(self.levels))):
+            if not stage:
                 continue
-            one = await self._one(level, loc, n)
-            if one is not None:
-                strategy, chosen = one
-                kind = await guarded(chosen.evaluate(KIND_JS, timeout=self.ms), self.page,
-                                     lambda e: not_found(FIELD, self.name, self.page, self.ms, e))
-                return Located(chosen, kind, strategy), [], False
+            counted, beside = await self._counted(locs, stage)
+            counts += counted
+            for at in stage:
+                level, loc, n = self.levels[at], locs[at], counts[at]
+                if level in ("key", "role-key") and n < 0:
+                    raise invalid_key(self.name, self.page)
+                if level == "near":
+                    n = counts[at] = len(beside) if isinstance(beside, list) else -1
+                    near = self._near(beside) if isinstance(beside, list) and n > 0 else None
+                    if near is not None:
+                        strategy, kind = near
+                        return Located(build(self.page, strategy, self.name), kind, strategy), [], False
+                    polled = n != 0  # texts with no field beside them yet, or not evaluable now: look again soon
+                    continue
+                one = await self._one(level, loc, n)
+                if one is not None:
+                    strategy, chosen = one
+                    kind = await guarded(chosen.evaluate(KIND_JS, timeout=self.ms), self.page,
+                                         lambda e: not_found(FIELD, self.name, self.page, self.ms, e))
+                    return Located(chosen, kind, strategy), [], False
         many, weak = self.weak_ambiguity
         if weak is not None:
             raise ambiguous_field(self.name, self.page, many, await _describe(weak))
@@ -362,7 +377,7 @@ class Finder:
 
     async def run(self, wait: bool) -> Located | None:
         """The field; None when `wait` is False and nothing matches now; else not found after the timeout
-        (one timeout in all: every level is probed at once, then awaited with the time left)."""
+        (one timeout in all: the levels are probed, then awaited with the time left)."""
         from playwright.async_api import Error
         from playwright.async_api import TimeoutError as PWTimeout
 

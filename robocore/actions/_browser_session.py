@@ -169,6 +169,8 @@ class Ahead:
     """
 
     def __init__(self, settings: RunSettings) -> None:
+        import playwright.async_api  # noqa: F401 — now, in this thread alone: the driver is spawned the sooner
+
         self.settings = settings
         self.task: asyncio.Future[Runtime] = asyncio.ensure_future(_started(settings))
         self.taken = False
