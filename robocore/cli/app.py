@@ -352,12 +352,12 @@ def report(start: Annotated[str | None, typer.Option("--from", help=N_("YYYY-MM-
     store = _store()
     if not (xlsx or csv):
         print_report(console, present(ledger.hours_saved(store, period.start, period.end, ledger.grouping(by))),
-                     period.label)
+                     period.described())
         return
     from robocore import exports
 
     export = exports.gather(store, period, ledger.grouping(by))
-    print_report(console, export.report, period.label)
+    print_report(console, export.report, period.described())
     try:
         if xlsx:
             err.print(_("Excel workbook written: {path}", path=exports.write_xlsx(export, xlsx)))

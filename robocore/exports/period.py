@@ -68,6 +68,23 @@ class Period:
             return f"depuis le {_fr(start)}"
         return f"jusqu’au {_fr(last)}" if last else "depuis le début"
 
+    def described(self) -> str:
+        """The period in the active language, for the terminal (`label` stays French: the exports')."""
+        from robocore.i18n import current
+        from robocore.i18n import gettext as _
+
+        def day(value: date) -> str:
+            return value.isoformat() if current() == "en" else _fr(value)
+
+        start, last = self.start, self.last_day
+        if self.end is not None and last is None:
+            return _("empty period (before {day})", day=day(self.end))
+        if start and last:
+            return _("from {first} to {last}", first=day(start), last=day(last))
+        if start:
+            return _("since {day}", day=day(start))
+        return _("until {day}", day=day(last)) if last else _("since the start")
+
     def filename(self, suffix: str, today: date) -> str:
         """`heures-economisees-2026-01-01_2026-12-31.xlsx`: first and last day; « debut », today when open."""
         first = self.start.isoformat() if self.start else "debut"

@@ -59,6 +59,26 @@ def test_robo_report_shows_items_and_runs_apart(store: Store, tmp_path: Path,
     assert lines["Instruction"] == ["0,53", "0,000", "9/20 · 45,0 %", "1", "10", "0/2 · 0,0 %"]
     assert lines["Contrôle"] == ["0,58", "0,000", "10/10 · 100,0 %", "0", "0", "1/1 · 100,0 %"]
     assert lines["Total"] == ["1,12", "0,001", "19/30 · 63,3 %", "1", "10", "1/3 · 33,3 %"]
+    assert "Processus" in result.output and "depuis le début" in result.output
+
+
+def test_robo_report_in_english_says_its_grouping_and_period_in_english(store: Store,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """`robo --lang en report`: the grouping's header and the period are English too, dates as ISO."""
+    from typer.testing import CliRunner
+
+    from robocore.cli import app as cli
+
+    monkeypatch.setattr(cli, "console", Console(width=200))
+    from robocore.i18n import use_language
+
+    with use_language("fr"):  # the CLI's --lang sets the language of this thread: put it back after
+        whole = CliRunner().invoke(cli.app, ["--lang", "en", "report", "--by", "process"])
+        since = CliRunner().invoke(cli.app, ["--lang", "en", "report", "--by", "month", "--from", "2026-01-01"])
+    assert whole.exit_code == since.exit_code == 0, whole.output + since.output
+    assert "since the start" in whole.output and "Process " in whole.output
+    assert "Processus" not in whole.output and "depuis" not in whole.output
+    assert "since 2026-01-01" in since.output and "Month" in since.output and "Mois" not in since.output
 
 
 def test_excel_export_has_the_new_columns_and_a_total_row(store: Store, tmp_path: Path) -> None:
