@@ -1,10 +1,10 @@
 """A newcomer's robot on a form page against a plain Playwright script: whole processes, same run.
 
-The page (bench/pages/rpa_challenge.html) is after the RPA Challenge: a "Start" button, then a
-form of 7 fields whose labels are siblings of their inputs (no `for=`), moved after each of the 10
-submissions. Both sides do the same work from a cold process: read the 10 rows of a workbook,
-launch Chromium, open the page, click Start, fill the 7 fields by their labels and submit, 10 times,
-then check that the page counted 10 submissions.
+The page (tests/integration/pages/find-shuffled.html, which the field-finding tests use too) is after
+the RPA Challenge: a "Start" button, then a form of 7 fields whose labels are siblings of their inputs
+(no `for=`), moved and renamed after each of the 10 submissions. Both sides do the same work from a
+cold process: read the 10 rows of a workbook, launch Chromium, open the page, click Start, fill the 7
+fields by their labels and submit, 10 times, then check that the page counted 10 submissions.
 
 - baseline: `python plain.py`, a plain Playwright script (sync API, `label:text-is(...) + input`,
   openpyxl), as a newcomer would write it;
@@ -111,7 +111,7 @@ def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/rpa_challenge.html"
+    return server, f"http://127.0.0.1:{server.server_address[1]}/find-shuffled.html"
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
@@ -124,7 +124,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
 
 
 def main() -> None:
-    server, url = serve(ROOT / "bench" / "pages")
+    server, url = serve(ROOT / "tests" / "integration" / "pages")
     with tempfile.TemporaryDirectory(prefix="bench-newcomer-") as tmp_name:
         tmp = Path(tmp_name)
         robot = tmp / "rpa-challenge"

@@ -165,7 +165,7 @@ class RobotRunner:
 
         ledger = [row for row in store.ledger_rows() if row.run_id == result.run_id]
         return RobotRun(result=result, items=list(store.items(result.run_id)), ledger=ledger,
-                        run_dir=settings.run_dir(result.run_id), outputs=dict(getattr(result, "outputs", {}) or {}))
+                        run_dir=settings.run_dir(result.run_id), outputs=dict(result.outputs))
 
 
 @dataclass(frozen=True)

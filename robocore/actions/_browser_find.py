@@ -75,7 +75,7 @@ DESCRIBE_JS = """els => els.slice(0, 5).map(e => { const t = e.tagName.toLowerCa
   const n = e.getAttribute('name'); return n ? t + '[name=' + n + ']' : t; })"""
 # For each label-like text element: the one untied field a person would take for it, as
 # [index of the text, signed rank of the field after (+) or before (-) it in document order,
-#  kind, description, identity, [tag, name] when that name is unique on the page], or null.
+#  kind, description, identity], or null.
 NEAR_JS = """(els, [ctrl, labelLike]) => {
   const kindOf = """ + KIND_JS + """;
   const describe = e => { const t = e.tagName.toLowerCase(); if (e.id) return t + '#' + e.id;
@@ -123,9 +123,8 @@ NEAR_JS = """(els, [ctrl, labelLike]) => {
         best = {c, k: 1, d: 0};
     }
     if (!best) return null;
-    const c = best.c, tag = c.tagName.toLowerCase(), name = c.getAttribute('name');
-    const unique = name && document.querySelectorAll(tag + '[name="' + CSS.escape(name) + '"]').length === 1;
-    return [i, best.k, kindOf(c), describe(c), Array.prototype.indexOf.call(all, c), unique ? [tag, name] : null];
+    const c = best.c;
+    return [i, best.k, kindOf(c), describe(c), Array.prototype.indexOf.call(all, c)];
   });
 }"""
 # The texts a person could take for a field's label: every <label>, and for each field its
@@ -220,8 +219,6 @@ def build(page: Page, strategy: str, name: str) -> Locator:
     elif base == "role":
         roles = [page.get_by_role(r, name=name, exact=True) for r in FIELD_ROLES]  # type: ignore[arg-type]
         loc = functools.reduce(lambda a, b: a.or_(b), roles)
-    elif base.startswith("near="):
-        loc = page.locator(f"css={base[5:]}")
     elif base.startswith("near:"):
         _near, index, rank = base.split(":")
         k = int(rank)
@@ -319,7 +316,7 @@ class Finder:
             raise ambiguous_field(self.name, self.page, len(distinct), [str(f[3]) for f in distinct.values()])
         if not distinct:
             return None
-        index, rank, kind, _desc, _id, _named = found[0]
+        index, rank, kind, _desc, _id = found[0]
         # remembered relative to its text, never by its form name or id: pages that move their
         # fields around or draw new names on each load (the RPA Challenge, shuffled portals) keep a
         # field beside its text, not its name (a stale name would fill nothing, or another field)

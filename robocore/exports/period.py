@@ -58,18 +58,14 @@ class Period:
 
     @property
     def label(self) -> str:
-        """In French: « du 01/01/2026 au 31/12/2026 », « depuis le 01/01/2026 », « depuis le début »…"""
-        start, last = self.start, self.last_day
-        if self.end is not None and last is None:
-            return f"période vide (avant le {_fr(self.end)})"
-        if start and last:
-            return f"du {_fr(start)} au {_fr(last)}"
-        if start:
-            return f"depuis le {_fr(start)}"
-        return f"jusqu’au {_fr(last)}" if last else "depuis le début"
+        """In French, as the exports write it: « du 01/01/2026 au 31/12/2026 », « depuis le début »…"""
+        from robocore.i18n import use_language
+
+        with use_language("fr"):
+            return self.described()
 
     def described(self) -> str:
-        """The period in the active language, for the terminal (`label` stays French: the exports')."""
+        """The period in the active language (the terminal's); `label` is the exports' French one."""
         from robocore.i18n import current
         from robocore.i18n import gettext as _
 
