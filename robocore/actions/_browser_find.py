@@ -20,13 +20,15 @@ A key is either an explicit selector or the text a person reads next to the fiel
 
 The level found for a key on a page is cached for the run (`Runtime.fields`) as a strategy
 name that `build` turns back into a Locator without any round-trip (a field found beside its
-text is remembered by its rank from that text, which a page moving its blocks around keeps).
+text is remembered by its rank from that text, which a page moving its blocks around keeps, and
+the text by its tag and rank among the texts of that tag, as cheap to find as `label:text-is(…)`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -58,6 +60,7 @@ WEAK = ("label-partial", "placeholder-partial", "css")
 APOSTROPHES, QUOTES = "'’‘ʼ′`´", "\"“”«»„‟"
 LABEL_LIKE = ("css=label, span, td, th, div, p, b, strong, em, i, small, font, dt, dd, legend, li, "
               "h3, h4, h5, h6")
+LABEL_TAGS = frozenset(LABEL_LIKE[4:].split(", "))
 CONTROL = ("*[self::input[not(@type='hidden' or @type='submit' or @type='button' or @type='reset' "
            "or @type='image')] or self::select or self::textarea or @contenteditable='true' or "
            "@role='textbox' or @role='combobox' or @role='checkbox' or @role='switch' or @role='radio' "
@@ -75,7 +78,7 @@ DESCRIBE_JS = """els => els.slice(0, 5).map(e => { const t = e.tagName.toLowerCa
   const n = e.getAttribute('name'); return n ? t + '[name=' + n + ']' : t; })"""
 # For each label-like text element: the one untied field a person would take for it, as
 # [index of the text, signed rank of the field after (+) or before (-) it in document order,
-#  kind, description, identity], or null.
+#  kind, description, identity, the text's tag, its index among the texts of that tag], or null.
 NEAR_JS = """(els, [ctrl, labelLike]) => {
   const kindOf = """ + KIND_JS + """;
   const describe = e => { const t = e.tagName.toLowerCase(); if (e.id) return t + '#' + e.id;
@@ -123,8 +126,8 @@ NEAR_JS = """(els, [ctrl, labelLike]) => {
         best = {c, k: 1, d: 0};
     }
     if (!best) return null;
-    const c = best.c;
-    return [i, best.k, kindOf(c), describe(c), Array.prototype.indexOf.call(all, c)];
+    const c = best.c, same = els.slice(0, i).filter(u => u.tagName === t.tagName).length;
+    return [i, best.k, kindOf(c), describe(c), Array.prototype.indexOf.call(all, c), t.tagName.toLowerCase(), same];
   });
 }"""
 # The texts a person could take for a field's label: every <label>, and for each field its
@@ -200,6 +203,18 @@ def _near_texts(page: Page, name: str) -> Locator:
     return page.get_by_text(loose(name)).and_(page.locator(LABEL_LIKE))
 
 
+def _tagged_texts(page: Page, tag: str, name: str) -> Locator:
+    """The elements of `_near_texts` with this tag, in the same order: what a field found beside its
+    text is remembered by (`near:TAG:INDEX:RANK`), as cheap to find again as `label:text-is(…)`.
+
+    `:text-matches` keeps, as `get_by_text` does, only the elements whose own text matches.
+    """
+    if tag not in LABEL_TAGS:
+        raise ValueError(f"not a label-like tag: {tag!r}")
+    source = json.dumps(loose(name).pattern, ensure_ascii=False)  # a CSS string: quotes and backslashes escaped
+    return page.locator(f'{tag}:text-matches({source}, "i")')
+
+
 def build(page: Page, strategy: str, name: str) -> Locator:
     """The locator of one field-finding strategy ("+visible" keeps only visible matches)."""
     visible = strategy.endswith("+visible")
@@ -220,10 +235,10 @@ def build(page: Page, strategy: str, name: str) -> Locator:
         roles = [page.get_by_role(r, name=name, exact=True) for r in FIELD_ROLES]  # type: ignore[arg-type]
         loc = functools.reduce(lambda a, b: a.or_(b), roles)
     elif base.startswith("near:"):
-        _near, index, rank = base.split(":")
+        _near, tag, index, rank = base.split(":")
         k = int(rank)
         step = f"following::{CONTROL}[{k}]" if k > 0 else f"preceding::{CONTROL}[{-k}]"
-        loc = _near_texts(page, name).nth(int(index)).locator(f"xpath={step}")
+        loc = _tagged_texts(page, tag, name).nth(int(index)).locator(f"xpath={step}")
     elif base == "role-key":
         loc = _role_key(page, (explicit(name) or ("", name))[1])
     elif base == "key":
@@ -316,11 +331,11 @@ class Finder:
             raise ambiguous_field(self.name, self.page, len(distinct), [str(f[3]) for f in distinct.values()])
         if not distinct:
             return None
-        index, rank, kind, _desc, _id = found[0]
+        _index, rank, kind, _desc, _id, tag, same_tag = found[0]
         # remembered relative to its text, never by its form name or id: pages that move their
         # fields around or draw new names on each load (the RPA Challenge, shuffled portals) keep a
         # field beside its text, not its name (a stale name would fill nothing, or another field)
-        return f"near:{index}:{rank}", str(kind)
+        return f"near:{tag}:{same_tag}:{rank}", str(kind)
 
     async def _counted(self, locs: list[Locator], stage: range) -> tuple[list[int], list[list[object] | None] | None]:
         """One round-trip: the levels of `stage` counted, and the texts beside fields looked at if among them."""

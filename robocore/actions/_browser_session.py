@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -43,6 +42,7 @@ import structlog
 
 from robocore.actions._browser_errors import guarded, seconds
 from robocore.actions._browser_find import Located, locate, on_field, prelocate
+from robocore.actions._browser_launch import Launched, chromium_path, closed, launch
 from robocore.actions._browser_trace import Dropped, Verdict, clean_trace
 from robocore.context import Context, RunSettings
 from robocore.errors import ApplicationError
@@ -56,9 +56,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 RUNTIME, PAGE = "browser.runtime", "browser.page"
 AHEAD = "browser.ahead"  # settings.extra: an Ahead, Chromium started before the first browser action
-SYSTEM_CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 SESSION_STORAGE_JS = "() => Object.fromEntries(Object.entries(sessionStorage))"
 MAX_TEXT_MASKS = 64
 MARK = "data-robocore-masque"
@@ -73,9 +70,7 @@ log = structlog.get_logger("robocore.browser")
 def find_chromium() -> str | None:
     """The Chromium to launch: $ROBOCORE_CHROMIUM, /usr/bin/chromium, else Playwright's own (None)."""
     configured = get_settings().chromium
-    if configured:
-        return str(configured)
-    return SYSTEM_CHROMIUM if os.access(SYSTEM_CHROMIUM, os.X_OK) else None
+    return chromium_path(str(configured) if configured else None)
 
 
 def url_key(url: str) -> str:
@@ -103,9 +98,8 @@ class Runtime:
         exe = find_chromium()
         assert self.playwright is not None
         try:
-            self.browser = await self.playwright.chromium.launch(
-                executable_path=exe, args=LAUNCH_ARGS, headless=not self.settings.headed,
-                traces_dir=self.traces_dir)
+            self.browser = await launch(self.playwright, exe, headed=self.settings.headed,
+                                        traces_dir=self.traces_dir)
         except Error as exc:
             raise ApplicationError(scrub(_(
                 "Chromium could not start ({browser}): {error} — install it (apt-get install chromium) or "
@@ -160,19 +154,37 @@ def _remove_traces(runtime: Runtime) -> None:
         shutil.rmtree(runtime.traces_dir, ignore_errors=True)
 
 
+async def _adopted(settings: RunSettings, early: Awaitable[Launched]) -> Runtime:
+    """The browser `robo run` launched early when it is the one this run would launch; else one started now.
+
+    A failed early launch is not told as such: starting again the usual way tells why, translated.
+    """
+    try:
+        started = await early
+    except Exception:
+        return await _started(settings)
+    if settings.trace or (started.executable, started.headed) != (find_chromium(), settings.headed) \
+            or not started.browser.is_connected():  # launched with other flags (tracing needs its folder)
+        await closed(started)
+        return await _started(settings)
+    return Runtime(settings, playwright=started.playwright, browser=started.browser)
+
+
 class Ahead:
     """Playwright and Chromium started before the run needs them (`robo run`, while its store opens).
 
     Put in `settings.extra[AHEAD]`, it is taken by the run's first browser action (`open_runtime`),
     which then waits for the start to end and gets its error, if any, as it would have starting
-    them itself; a run that never took it calls `discard`, which closes them.
+    them itself; a run that never took it calls `discard`, which closes them. With `early` (the
+    launch `robo run` began before parsing its command line), that browser is adopted.
     """
 
-    def __init__(self, settings: RunSettings) -> None:
+    def __init__(self, settings: RunSettings, early: Awaitable[Launched] | None = None) -> None:
         import playwright.async_api  # noqa: F401 — now, in this thread alone: the driver is spawned the sooner
 
         self.settings = settings
-        self.task: asyncio.Future[Runtime] = asyncio.ensure_future(_started(settings))
+        self.task: asyncio.Future[Runtime] = asyncio.ensure_future(
+            _started(settings) if early is None else _adopted(settings, early))
         self.taken = False
         settings.extra[AHEAD] = self
 

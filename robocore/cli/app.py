@@ -25,6 +25,7 @@ from robocore.statuses import ITEM_FAILED, RunStatus
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
+    from robocore.cli.early import RunLoop
     from robocore.context import RunSettings
     from robocore.engine import Progress, RunResult
     from robocore.spec import Robot
@@ -87,7 +88,8 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help=N_("No progress
 
 
 @app.command(help=N_("Run a robot."))
-def run(robot: Annotated[str, typer.Argument(help=N_("Robot folder, robot.yaml file or name of a folder in robots/"))],
+def run(ctx: typer.Context,
+        robot: Annotated[str, typer.Argument(help=N_("Robot folder, robot.yaml file or name of a folder in robots/"))],
         input: Annotated[list[str] | None, typer.Option("--input", "-i", help=N_(
             "An input, name=value (repeatable); a relative file path starts from the current folder"))] = None,
         headed: HeadedOption = False,
@@ -120,7 +122,8 @@ def run(robot: Annotated[str, typer.Argument(help=N_("Robot folder, robot.yaml f
         run_settings = RunSettings(headed=headed, trace=trace, timeout_ms=loaded.spec.timeout_ms)
         _execute(lambda store, progress: _runs().start(loaded, store, given, run_settings=run_settings,
                                                        progress=progress, log_level="debug" if debug else "info"),
-                 quiet, timeline=debug, run_settings=run_settings, browser_ahead=_uses_browser(loaded.spec))
+                 quiet, timeline=debug, run_settings=run_settings, browser_ahead=_uses_browser(loaded.spec),
+                 early=ctx.find_root().obj)
     except (RobocoreError, OSError) as exc:
         raise _fail(exc) from None
 
@@ -140,12 +143,13 @@ def _runs() -> ModuleType:
     return runs
 
 
-def _execute(start: "Start", quiet: bool, *, timeline: bool = False,
-             run_settings: "RunSettings | None" = None, browser_ahead: bool = False) -> None:
+def _execute(start: "Start", quiet: bool, *, timeline: bool = False, run_settings: "RunSettings | None" = None,
+             browser_ahead: bool = False, early: "RunLoop | None" = None) -> None:
     """Run, then print the failed items and the summary; with `timeline` (--debug), the run's timeline.
 
     With `browser_ahead` (a robot using browser actions), Chromium starts while the store opens,
-    in a thread meanwhile: a cold `robo run` waits for the longer of the two, not for both.
+    in a thread meanwhile: a cold `robo run` waits for the longer of the two, not for both. With
+    `early`, the run executes on that loop, where Chromium has been starting since the command began.
     """
     from robocore.cli.summary import print_dropped_traces, print_failures, print_result
 
@@ -153,10 +157,10 @@ def _execute(start: "Start", quiet: bool, *, timeline: bool = False,
 
     async def execute(progress: "Progress | None") -> "RunResult":
         ahead = None
-        if browser_ahead and run_settings is not None:
+        if browser_ahead and run_settings is not None:  # an early browser not taken is closed with its loop
             from robocore.actions._browser_session import Ahead
 
-            ahead = Ahead(run_settings)
+            ahead = Ahead(run_settings, early.take_browser() if early is not None else None)
         try:
             opened.append(await asyncio.to_thread(_store) if ahead else _store())
             return await start(opened[0], progress)
@@ -166,13 +170,14 @@ def _execute(start: "Start", quiet: bool, *, timeline: bool = False,
 
     events: list[StepEvent] = []
     try:
+        run_on = early.call if early is not None else asyncio.run
         if quiet:
-            result = asyncio.run(execute(None))
+            result = run_on(execute(None))
         else:
             from robocore.cli.progress import BarProgress  # not with --quiet: rich.progress costs ~4 ms
 
             with BarProgress(err) as progress:
-                result = asyncio.run(execute(progress))
+                result = run_on(execute(progress))
         store = opened[0]
         if any(result.counts.get(status) for status in ITEM_FAILED):  # else no query: nothing to list
             print_failures(console, store.items(result.run_id))
@@ -416,6 +421,6 @@ def _register_extensions() -> None:
 _register_extensions()
 
 
-def main() -> None:
-    """Entry point of the `robo` script."""
-    app()
+def main(early: "RunLoop | None" = None) -> None:
+    """The command line; `early`, the run loop `robo run` started with Chromium on it (robocore.cli.early)."""
+    app(obj=early)

@@ -287,7 +287,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    from robocore.actions._browser_session import LAUNCH_ARGS, find_chromium
+    from robocore.actions._browser_launch import LAUNCH_ARGS
+    from robocore.actions._browser_session import find_chromium
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(find_chromium()), headless=True, args=LAUNCH_ARGS)

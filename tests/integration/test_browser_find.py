@@ -59,7 +59,7 @@ def test_fill_finds_sibling_labels(loop: LoopThread, server: str, make_ctx: Any)
     assert got == {"first": "Ada", "last": "Lovelace", "company": "Analytical Engines", "role": "Developer",
                    "news": "on", "address": "12 rue des Lilas", "comment": "tied label still first"}
     assert strategies["Comment"] == "label"
-    assert strategies["Nickname"] == "near:0:1"
+    assert strategies["Nickname"] == "near:label:0:1"
     assert all(strategies[k].startswith("near:") for k in ("First Name", "Last Name", "Address",
                                                            "Send me the newsletter"))
 
@@ -275,6 +275,25 @@ def test_sibling_field_found_once_per_page_then_cached(loop: LoopThread, server:
     got = loop.run(body())
     assert calls == []
     assert (got["commune"], got["montant"], got["cp"]) == ("Rodez", "2", "")
+
+
+def test_text_beside_a_field_is_remembered_among_the_texts_of_its_tag(loop: LoopThread, server: str,
+                                                                        make_ctx: Any) -> None:
+    """The same text in a paragraph with nothing beside it, then in the cell beside the input: the
+    field is remembered by the cell (first of its tag) and found again from the cache."""
+    async def body() -> tuple[str, dict[str, Any]]:
+        ctx = await make_ctx()
+        try:
+            await browser.open_page(ctx, url=f"{server}/find-tags.html")
+            await browser.fill(ctx, fields={"Montant": "1"})
+            await browser.fill(ctx, fields={"Montant": "2"})  # cached strategy
+            return _strategies(ctx)["Montant"], await _submit(ctx)
+        finally:
+            await ctx.aclose()
+
+    strategy, got = loop.run(body())
+    assert strategy == "near:td:0:1"
+    assert got == {"montant": "2"}
 
 
 def test_key_helpers() -> None:

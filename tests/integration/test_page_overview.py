@@ -423,7 +423,8 @@ def browser() -> Iterator[Any]:
     need_chromium()
     from playwright.sync_api import sync_playwright
 
-    from robocore.actions._browser_session import LAUNCH_ARGS, find_chromium
+    from robocore.actions._browser_launch import LAUNCH_ARGS
+    from robocore.actions._browser_session import find_chromium
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(find_chromium()), headless=True, args=LAUNCH_ARGS)
