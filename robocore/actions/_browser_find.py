@@ -76,11 +76,9 @@ KIND_JS = """e => { const tag = e.tagName.toLowerCase(), role = (e.getAttribute(
 DESCRIBE_JS = """els => els.slice(0, 5).map(e => { const t = e.tagName.toLowerCase();
   if (e.id) return t + '#' + e.id;
   const n = e.getAttribute('name'); return n ? t + '[name=' + n + ']' : t; })"""
-# For each label-like text element: the one untied field a person would take for it, as
-# [index of the text, signed rank of the field after (+) or before (-) it in document order,
-#  kind, description, identity, the text's tag, its index among the texts of that tag], or null.
-NEAR_JS = """(els, [ctrl, labelLike]) => {
-  const kindOf = """ + KIND_JS + """;
+# The definitions of NEAR_JS and FIRST_LOOK_JS, with `ctrl` and `labelLike` in scope; `near(els)` gives,
+# for each label-like text element of `els` (those named like one key), the entry described below.
+NEAR_DEFS = """  const kindOf = """ + KIND_JS + """;
   const describe = e => { const t = e.tagName.toLowerCase(); if (e.id) return t + '#' + e.id;
     const n = e.getAttribute('name'); return n ? t + '[name=' + n + ']' : t; };
   const box = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 ? r : null; };
@@ -99,7 +97,7 @@ NEAR_JS = """(els, [ctrl, labelLike]) => {
       : ub.top >= tb.bottom - 2 && ub.bottom <= cb.top + 2 && ub.left < cb.right && ub.right > cb.left));
   const all = document.getElementsByTagName('*');
   const skip = 'button, a, select, option, [role=button], [role=link], [role=option], [role=tab], [role=menuitem]';
-  return els.map((t, i) => {
+  const near = els => els.map((t, i) => {
     const tb = box(t); if (!tb || t.closest(skip)) return null;
     const after = axis('following', t).slice(0, 40), before = axis('preceding', t).reverse().slice(0, 4);
     let best = null;
@@ -128,6 +126,40 @@ NEAR_JS = """(els, [ctrl, labelLike]) => {
     if (!best) return null;
     const c = best.c, same = els.slice(0, i).filter(u => u.tagName === t.tagName).length;
     return [i, best.k, kindOf(c), describe(c), Array.prototype.indexOf.call(all, c), t.tagName.toLowerCase(), same];
+  });
+"""
+# For each label-like text element: the one untied field a person would take for it, as
+# [index of the text, signed rank of the field after (+) or before (-) it in document order,
+#  kind, description, identity, the text's tag, its index among the texts of that tag], or null.
+NEAR_JS = "(els, [ctrl, labelLike]) => {\n" + NEAR_DEFS + "  return near(els);\n}"
+# NEAR_JS for several keys at once (`prelocate`): for each regex source (`loose(key)`), near() of the
+# label-like elements whose own text matches it, found as `_near_texts` finds them: Playwright's text
+# search (its element text: text nodes and child elements' texts, script, noscript, style and head
+# skipped, an input button's value; a match whose child element matches too is the child's). Null
+# when the page has shadow roots, which that search enters and this one does not.
+FIRST_LOOK_JS = "([sources, ctrl, labelLike]) => {\n" + NEAR_DEFS + """
+  const walk = document.createTreeWalker(document, NodeFilter.SHOW_ELEMENT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) if (n.shadowRoot) return null;
+  const skipped = e => e.nodeName === 'SCRIPT' || e.nodeName === 'NOSCRIPT' || e.nodeName === 'STYLE'
+    || (document.head !== null && document.head.contains(e));
+  const cache = new Map();
+  const full = e => {
+    let v = cache.get(e);
+    if (v !== undefined) return v;
+    v = '';
+    if (!skipped(e)) {
+      if (e instanceof HTMLInputElement && ['submit', 'button', 'reset'].includes(e.type)) v = e.value;
+      else for (let c = e.firstChild; c; c = c.nextSibling) {
+        if (c.nodeType === 3) v += c.nodeValue || ''; else if (c.nodeType === 1) v += full(c); }
+    }
+    cache.set(e, v);
+    return v;
+  };
+  const candidates = Array.from(document.querySelectorAll(labelLike)).filter(e => !skipped(e));
+  return sources.map(source => {
+    const re = new RegExp(source, 'i');
+    const matches = e => { re.lastIndex = 0; return re.test(full(e)); };
+    return near(candidates.filter(e => matches(e) && !Array.from(e.children).some(matches)));
   });
 }"""
 # The texts a person could take for a field's label: every <label>, and for each field its
@@ -284,6 +316,21 @@ async def _none() -> None:
     return None
 
 
+def designated(page: Page, name: str, beside: list[list[object] | None]) -> tuple[str, str] | None:
+    """The field next to a label-like text named `name` (NEAR_JS entries): (strategy, kind), None, or an ambiguity."""
+    found = [f for f in beside if f]
+    distinct = {f[4]: f for f in found}
+    if len(distinct) > 1:
+        raise ambiguous_field(name, page, len(distinct), [str(f[3]) for f in distinct.values()])
+    if not distinct:
+        return None
+    _index, rank, kind, _desc, _id, tag, same_tag = found[0]
+    # remembered relative to its text, never by its form name or id: pages that move their
+    # fields around or draw new names on each load (the RPA Challenge, shuffled portals) keep a
+    # field beside its text, not its name (a stale name would fill nothing, or another field)
+    return f"near:{tag}:{same_tag}:{rank}", str(kind)
+
+
 class Finder:
     """One search for a field on a page: probe the levels (two round-trips at most), wait with the remaining time."""
 
@@ -323,20 +370,6 @@ class Finder:
         except Error:
             return None
 
-    def _near(self, beside: list[list[object] | None]) -> tuple[str, str] | None:
-        """The field next to a label-like text: (strategy, kind), None, or an ambiguity."""
-        found = [f for f in beside if f]
-        distinct = {f[4]: f for f in found}
-        if len(distinct) > 1:
-            raise ambiguous_field(self.name, self.page, len(distinct), [str(f[3]) for f in distinct.values()])
-        if not distinct:
-            return None
-        _index, rank, kind, _desc, _id, tag, same_tag = found[0]
-        # remembered relative to its text, never by its form name or id: pages that move their
-        # fields around or draw new names on each load (the RPA Challenge, shuffled portals) keep a
-        # field beside its text, not its name (a stale name would fill nothing, or another field)
-        return f"near:{tag}:{same_tag}:{rank}", str(kind)
-
     async def _counted(self, locs: list[Locator], stage: range) -> tuple[list[int], list[list[object] | None] | None]:
         """One round-trip: the levels of `stage` counted, and the texts beside fields looked at if among them."""
         near_at = self.levels.index("near") if "near" in self.levels else -1
@@ -370,7 +403,7 @@ class Finder:
                     raise invalid_key(self.name, self.page)
                 if level == "near":
                     n = counts[at] = len(beside) if isinstance(beside, list) else -1
-                    near = self._near(beside) if isinstance(beside, list) and n > 0 else None
+                    near = designated(self.page, self.name, beside) if isinstance(beside, list) and n > 0 else None
                     if near is not None:
                         strategy, kind = near
                         return Located(build(self.page, strategy, self.name), kind, strategy), [], False
@@ -430,8 +463,12 @@ async def locate(page: Page, cache: dict[tuple[str, str], tuple[str, str]], page
 
 async def prelocate(page: Page, cache: dict[tuple[str, str], tuple[str, str]], page_key: str, names: list[str],
                     ms: int) -> None:
-    """Look for several fields at once (one round-trip for all, not one each), caching those found.
+    """Look for several fields at once (two round-trips for all, not three each), caching those found.
 
+    First, in one round-trip, whether any of the keys is a tied label (counted together) and the
+    texts beside fields for every key (FIRST_LOOK_JS); with no tied label, each key that a text
+    beside a field designates is decided as `Finder` would decide it. The others (explicit keys,
+    tied labels, placeholders...) are then probed together, each as `Finder` probes one.
     Each field is then taken in its turn as a cached one (`locate`): a field absent, ambiguous or
     invalid now is not cached, and its turn finds it (waiting) or says why, as without this.
     """
@@ -446,8 +483,37 @@ async def prelocate(page: Page, cache: dict[tuple[str, str], tuple[str, str]], p
             cache.setdefault((page_key, name), (located.strategy, located.kind))
 
     todo = [name for name in dict.fromkeys(names) if (page_key, name) not in cache]
-    if len(todo) > 1:
-        await asyncio.gather(*(one(name) for name in todo))
+    if len(todo) < 2:
+        return
+    for name, near in zip(todo, await first_look(page, todo), strict=True):
+        if near is not None:
+            cache.setdefault((page_key, name), near)
+    await asyncio.gather(*(one(name) for name in todo if (page_key, name) not in cache))
+
+
+async def first_look(page: Page, names: list[str]) -> list[tuple[str, str] | None]:
+    """For each key, (strategy, kind) when no key is a tied label and a text beside one field designates it."""
+    from playwright.async_api import Error
+
+    keys = [name for name in names if explicit(name) is None]
+    if not keys:
+        return [None] * len(names)
+    tied = functools.reduce(lambda a, b: a.or_(b), [build(page, level, name) for name in keys
+                                                    for level in ("label", "label-loose")])
+    try:
+        counted, looks = await asyncio.gather(
+            _count(tied), page.evaluate(FIRST_LOOK_JS, [[loose(k).pattern for k in keys], CONTROL, LABEL_LIKE[4:]]))
+    except Error:
+        return [None] * len(names)
+    if counted != 0 or not isinstance(looks, list):
+        return [None] * len(names)
+    found: dict[str, tuple[str, str] | None] = {}
+    for name, beside in zip(keys, looks, strict=True):
+        try:
+            found[name] = designated(page, name, beside) if beside else None
+        except RobocoreError:  # ambiguous: said in the field's turn
+            found[name] = None
+    return [found.get(name) for name in names]
 
 
 async def on_field(page: Page, cache: dict[tuple[str, str], tuple[str, str]], page_key: str, name: str, ms: int,

@@ -12,7 +12,7 @@ from playwright.async_api import Locator
 
 from robocore.actions import browser
 from robocore.actions._browser_errors import nearest, shown
-from robocore.actions._browser_find import explicit, loose
+from robocore.actions._browser_find import Finder, explicit, first_look, loose
 from robocore.actions._browser_session import PAGE, RUNTIME
 from robocore.context import Context
 from robocore.errors import ApplicationError
@@ -281,19 +281,73 @@ def test_text_beside_a_field_is_remembered_among_the_texts_of_its_tag(loop: Loop
                                                                         make_ctx: Any) -> None:
     """The same text in a paragraph with nothing beside it, then in the cell beside the input: the
     field is remembered by the cell (first of its tag) and found again from the cache."""
-    async def body() -> tuple[str, dict[str, Any]]:
+    async def body() -> tuple[str, dict[str, Any], list[Any], list[Any]]:
         ctx = await make_ctx()
         try:
             await browser.open_page(ctx, url=f"{server}/find-tags.html")
             await browser.fill(ctx, fields={"Montant": "1"})
             await browser.fill(ctx, fields={"Montant": "2"})  # cached strategy
-            return _strategies(ctx)["Montant"], await _submit(ctx)
+            page = ctx.peek(PAGE, "lane").page
+            looked = await first_look(page, ["Montant", "Autre"])
+            await page.evaluate("document.body.appendChild(document.createElement('div')).attachShadow({mode: 'open'})")
+            shadowed = await first_look(page, ["Montant", "Autre"])  # shadow roots: left to each field's search
+            return _strategies(ctx)["Montant"], await _submit(ctx), looked, shadowed
         finally:
             await ctx.aclose()
 
-    strategy, got = loop.run(body())
+    strategy, got, looked, shadowed = loop.run(body())
     assert strategy == "near:td:0:1"
     assert got == {"montant": "2"}
+    assert looked == [("near:td:0:1", "text"), None]
+    assert shadowed == [None, None]
+
+
+FIRST_LOOK_PAGES = {
+    "find-siblings.html": ["First Name", "Last Name", "company name", "Role in Company", "Send me the newsletter",
+                           "Address", "Comment", "Nickname", "Reference"],
+    "find-layout.html": ["Numéro de dossier", "Montant", "Type", "Statut", "Observations", "Code postal", "Commune",
+                         "Pays"],
+    "find-typography.html": ["Nom d'utilisateur", "Mot de passe", "Numéro de client", "Code d'accès",
+                             "Téléphone portable", "Rechercher une commune"],
+    "find-shuffled.html": ["First Name", "Last Name", "Company Name", "Role in Company", "Address", "Email",
+                           "Phone Number"],
+    "find-tags.html": ["Montant"],
+}
+
+
+@pytest.mark.parametrize("page_name", sorted(FIRST_LOOK_PAGES))
+def test_the_first_look_at_several_fields_decides_as_the_search_of_each_field(
+        loop: LoopThread, server: str, make_ctx: Any, page_name: str) -> None:
+    """prelocate's one-round-trip look decides a field only as the search of that field alone would:
+    the same text beside the same field (strategy and kind); nothing when any key is a tied label."""
+    keys = FIRST_LOOK_PAGES[page_name]
+
+    async def body() -> tuple[dict[str, tuple[str, str] | None], list[tuple[str, str] | None],
+                              list[tuple[str, str] | None]]:
+        ctx = await make_ctx()
+        try:
+            await browser.open_page(ctx, url=f"{server}/{page_name}")
+            if page_name == "find-shuffled.html":
+                await browser.click(ctx, role="button", name="Start")
+            page = ctx.peek(PAGE, "lane").page
+            alone: dict[str, tuple[str, str] | None] = {}
+            for key in keys:
+                try:
+                    located, _waits, _polled = await Finder(page, key, 1000).probe()
+                except ApplicationError:
+                    located = None
+                alone[key] = (located.strategy, located.kind) if located else None
+            beside = [key for key in keys if alone[key] is None or alone[key][0].startswith("near:")]
+            return alone, await first_look(page, beside), await first_look(page, keys)
+        finally:
+            await ctx.aclose()
+
+    alone, together, with_tied = loop.run(body())
+    beside = [key for key in keys if alone[key] is None or alone[key][0].startswith("near:")]
+    assert together == [alone[key] if alone[key] and alone[key][0].startswith("near:") else None for key in beside]
+    assert sum(1 for found in together if found) >= 1
+    tied = any(alone[key] and alone[key][0].startswith("label") for key in keys)
+    assert with_tied == ([None] * len(keys) if tied else together)
 
 
 def test_key_helpers() -> None:
