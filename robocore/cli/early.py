@@ -112,7 +112,14 @@ class RunLoop:
                 self.loop.close()
 
     def launch_browser(self, headed: bool) -> None:
-        """Start Playwright and Chromium on the loop, for the run's first browser action to adopt."""
+        """Start Playwright and Chromium on the loop, for the run's first browser action to adopt.
+
+        Playwright is imported here, before the command line: imported on the loop instead, it would
+        share the interpreter with those imports and its driver would start the later, while the
+        driver and Chromium, once spawned, start in processes of their own beside them.
+        """
+        import playwright.async_api  # noqa: F401 — now, with nothing else to import meanwhile
+
         from robocore.actions._browser_launch import chromium_path, launched
 
         def start() -> None:
