@@ -18,6 +18,7 @@ import pytest
 from robocore.actions._browser_session import Ahead, open_runtime
 from robocore.cli.early import RunLoop, browser_robot, early_run_loop
 from robocore.context import RunSettings
+from robocore.errors import ApplicationError
 from robocore.i18n import current, use_language
 from tests.conftest import need_chromium
 from tests.integration.test_actions_browser import server  # noqa: F401 - the test pages' server fixture
@@ -113,6 +114,29 @@ def test_the_early_browser_is_adopted_only_when_it_is_the_one_the_run_would_laun
 
         assert loop.call(run()) == (adopted, True, False)
         assert loop.browser is None
+    finally:
+        loop.close()
+
+
+def test_an_early_browser_that_could_not_start_is_told_by_the_first_browser_step(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """ROBOCORE_CHROMIUM names no program: the first browser step fails with Robocore's own message,
+    as without the early start (which is then tried again the usual way)."""
+    monkeypatch.setenv("ROBOCORE_CHROMIUM", "/nonexistent/chromium")
+    loop = RunLoop()
+    try:
+        loop.launch_browser(headed=False)
+
+        async def run() -> str:
+            settings = RunSettings()
+            ahead = Ahead(settings, loop.take_browser())
+            with pytest.raises(ApplicationError) as err:
+                async with open_runtime(settings):
+                    pass
+            await ahead.discard()
+            return str(err.value)
+
+        assert loop.call(run()).startswith("Chromium n'a pas pu démarrer (/nonexistent/chromium)")
     finally:
         loop.close()
 
