@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Playwright
+    from playwright.async_api import Browser, BrowserContext, Page, Playwright
 
 SYSTEM_CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run"]
+# every BrowserContext a run opens: downloads accepted, French locale and time zone (storage state and
+# init scripts added for a lane that inherits the run-level page's)
+CONTEXT_OPTIONS = {"accept_downloads": True, "locale": "fr-FR", "timezone_id": "Europe/Paris"}
 
 
 def chromium_path(configured: str | None) -> str | None:
@@ -35,17 +38,20 @@ async def launch(playwright: Playwright, executable: str | None, *, headed: bool
 
 @dataclass
 class Launched:
-    """Playwright and Chromium started before a run knew it needed them (`robo run`'s early start)."""
+    """Playwright and Chromium started before a run knew it needed them (`robo run`'s early start),
+    with a BrowserContext (CONTEXT_OPTIONS) and its Page ready for the run's first page."""
 
     playwright: Playwright
     browser: Browser
     executable: str | None
     headed: bool
+    spare: tuple[BrowserContext, Page] | None = None
 
 
 async def launched(executable: str | None, *, headed: bool) -> Launched:
-    """Playwright started and Chromium launched, without tracing (a failed launch stops Playwright)."""
-    from playwright.async_api import async_playwright
+    """Playwright started, Chromium launched without tracing and a first page opened in it (a failed
+    launch stops Playwright; a page that could not open is left for the run to open)."""
+    from playwright.async_api import Error, async_playwright
 
     playwright = await async_playwright().start()
     try:
@@ -53,7 +59,13 @@ async def launched(executable: str | None, *, headed: bool) -> Launched:
     except BaseException:
         await playwright.stop()
         raise
-    return Launched(playwright, browser, executable, headed)
+    started = Launched(playwright, browser, executable, headed)
+    try:
+        context = await browser.new_context(**CONTEXT_OPTIONS)  # type: ignore[arg-type]
+        started.spare = (context, await context.new_page())
+    except Error:
+        pass
+    return started
 
 
 async def closed(started: Launched) -> None:

@@ -42,7 +42,7 @@ import structlog
 
 from robocore.actions._browser_errors import guarded, seconds
 from robocore.actions._browser_find import Located, locate, on_field, prelocate
-from robocore.actions._browser_launch import Launched, chromium_path, closed, launch
+from robocore.actions._browser_launch import CONTEXT_OPTIONS, Launched, chromium_path, closed, launch
 from robocore.actions._browser_trace import Dropped, Verdict, clean_trace
 from robocore.context import Context, RunSettings
 from robocore.errors import ApplicationError
@@ -87,6 +87,7 @@ class Runtime:
     playwright: Playwright | None = None
     browser: Browser | None = None
     traces_dir: str | None = None  # Playwright's raw trace files (when tracing): private, removed at the end
+    spare: tuple[BrowserContext, Page] | None = None  # a context and page opened ahead, for the first session
     fields: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     targets: dict[tuple[str, str], str] = field(default_factory=dict)  # elements needing an exact name
     options: dict[tuple[str, str], list[list[str]]] = field(default_factory=dict)  # lists' choices
@@ -167,7 +168,7 @@ async def _adopted(settings: RunSettings, early: Awaitable[Launched]) -> Runtime
             or not started.browser.is_connected():  # launched with other flags (tracing needs its folder)
         await closed(started)
         return await _started(settings)
-    return Runtime(settings, playwright=started.playwright, browser=started.browser)
+    return Runtime(settings, playwright=started.playwright, browser=started.browser, spare=started.spare)
 
 
 class Ahead:
@@ -263,13 +264,18 @@ class Session:
         return timeout_ms if timeout_ms is not None else self.settings.timeout_ms
 
     async def open(self) -> None:
-        """Create the BrowserContext and Page (again after a crash)."""
+        """Create the BrowserContext and Page (again after a crash), or take those opened with the browser
+        ahead of the run (`Runtime.spare`, same options) when this session inherits nothing and traces nothing."""
         browser = await self.runtime.alive()
-        options: dict[str, Any] = {"accept_downloads": True, "locale": "fr-FR",
-                                   "timezone_id": "Europe/Paris"}
+        spare, self.runtime.spare = self.runtime.spare, None
+        if spare is not None and (self.inherited or self.settings.trace or spare[1].is_closed()):
+            with contextlib.suppress(Exception):  # opened for another kind of session: not this one
+                await spare[0].close()
+            spare = None
+        options: dict[str, Any] = dict(CONTEXT_OPTIONS)
         if self.inherited:
             options["storage_state"] = self.inherited.storage
-        self.context = await browser.new_context(**options)
+        self.context = spare[0] if spare is not None else await browser.new_context(**options)
         self.context.set_default_timeout(self.settings.timeout_ms)
         if self.inherited and self.inherited.url and self.inherited.session_storage:
             origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.inherited.url))
@@ -282,7 +288,7 @@ class Session:
             await self.context.tracing.start(screenshots=self._frames, snapshots=True)
             self._recording = self._fresh = True
             self._stopped = False
-        self.page = await self.context.new_page()
+        self.page = spare[1] if spare is not None else await self.context.new_page()
         self.secret_fields.clear()
         self._unit = None
 

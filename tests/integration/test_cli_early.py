@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from robocore.actions._browser_session import Ahead, open_runtime
+from robocore.actions._browser_session import Ahead, Session, open_runtime
 from robocore.cli.early import RunLoop, browser_robot, early_run_loop
 from robocore.context import RunSettings
 from robocore.errors import ApplicationError
@@ -114,6 +114,36 @@ def test_the_early_browser_is_adopted_only_when_it_is_the_one_the_run_would_laun
 
         assert loop.call(run()) == (adopted, True, False)
         assert loop.browser is None
+    finally:
+        loop.close()
+
+
+def test_the_page_opened_with_the_early_browser_serves_the_first_session() -> None:
+    """Opened with the run's context options while the command line was read: the first session (the run
+    level's) takes it; the next one opens its own."""
+    need_chromium()
+    loop = RunLoop()
+    try:
+        loop.launch_browser(headed=False)
+
+        async def run() -> tuple[bool, bool, bool, str]:
+            settings = RunSettings()
+            ahead = Ahead(settings, loop.take_browser())
+            async with open_runtime(settings) as runtime:
+                assert runtime.spare is not None
+                spare_page = runtime.spare[1]
+                first, second = Session(runtime, settings, None), Session(runtime, settings, None)
+                await first.open()
+                await second.open()
+                assert first.page is not None and second.page is not None
+                locale = await first.page.evaluate("navigator.language")
+                taken = (first.page is spare_page, second.page is not spare_page, runtime.spare is None)
+                await first.close()
+                await second.close()
+            await ahead.discard()
+            return (*taken, locale)
+
+        assert loop.call(run()) == (True, True, True, "fr-FR")
     finally:
         loop.close()
 
