@@ -5,10 +5,11 @@ reading the robot and opening the store before its first step; Playwright's driv
 take as long to start, in processes of their own. So the entry point (`robocore.cli.main`) first
 asks `early_run_loop` whether the command is a local `robo run` of a robot with browser steps,
 judged cheaply from the arguments and a text scan of the robot file (`browser_robot`). If so, the
-run's event loop starts in a thread of its own (`RunLoop`) and launches Chromium on it while the
-main thread imports and parses as usual; the run then executes on that loop (`RunLoop.call`), and
-its first browser action adopts the browser when it is the one the run would have launched (same
-executable, headed or not, no tracing), else closes it and starts its own (`_browser_session`).
+run's event loop starts in a thread of its own (`RunLoop`) and launches Chromium on it, then opens
+the run's first context and page, while the main thread imports and parses as usual; the run then
+executes on that loop (`RunLoop.call`), and its first browser action adopts the browser when it is
+the one the run would have launched (same executable, headed or not, no tracing), else closes it
+and starts its own (`_browser_session`); the first session takes the page.
 
 A guess only decides when Chromium starts, never what the run does: a robot this scan cannot
 find (or that turns out to have no browser step) starts it the usual way, or not at all, and an
