@@ -58,9 +58,8 @@ FIELD_ROLES = ("textbox", "combobox", "spinbutton", "searchbox", "listbox", "che
 STRONG = ("label", "label-loose", "near", "placeholder", "placeholder-loose", "role")
 WEAK = ("label-partial", "placeholder-partial", "css")
 APOSTROPHES, QUOTES = "'’‘ʼ′`´", "\"“”«»„‟"
-LABEL_LIKE = ("css=label, span, td, th, div, p, b, strong, em, i, small, font, dt, dd, legend, li, "
-              "h3, h4, h5, h6")
-LABEL_TAGS = frozenset(LABEL_LIKE[4:].split(", "))
+LABEL_CSS = "label, span, td, th, div, p, b, strong, em, i, small, font, dt, dd, legend, li, h3, h4, h5, h6"
+LABEL_LIKE, LABEL_TAGS = f"css={LABEL_CSS}", frozenset(LABEL_CSS.split(", "))
 CONTROL = ("*[self::input[not(@type='hidden' or @type='submit' or @type='button' or @type='reset' "
            "or @type='image')] or self::select or self::textarea or @contenteditable='true' or "
            "@role='textbox' or @role='combobox' or @role='checkbox' or @role='switch' or @role='radio' "
@@ -366,7 +365,7 @@ class Finder:
         from playwright.async_api import Error
 
         try:
-            return list(await texts.evaluate_all(NEAR_JS, [CONTROL, LABEL_LIKE[4:]]))
+            return list(await texts.evaluate_all(NEAR_JS, [CONTROL, LABEL_CSS]))
         except Error:
             return None
 
@@ -467,8 +466,9 @@ async def prelocate(page: Page, cache: dict[tuple[str, str], tuple[str, str]], p
 
     First, in one round-trip, whether any of the keys is a tied label (counted together) and the
     texts beside fields for every key (FIRST_LOOK_JS); with no tied label, each key that a text
-    beside a field designates is decided as `Finder` would decide it. The others (explicit keys,
-    tied labels, placeholders...) are then probed together, each as `Finder` probes one.
+    beside a field designates is decided as `Finder` would decide it. The other keys (explicit
+    ones, tied labels, placeholders and the later levels) are then probed together, each as
+    `Finder` probes one.
     Each field is then taken in its turn as a cached one (`locate`): a field absent, ambiguous or
     invalid now is not cached, and its turn finds it (waiting) or says why, as without this.
     """
@@ -502,7 +502,7 @@ async def first_look(page: Page, names: list[str]) -> list[tuple[str, str] | Non
                                                     for level in ("label", "label-loose")])
     try:
         counted, looks = await asyncio.gather(
-            _count(tied), page.evaluate(FIRST_LOOK_JS, [[loose(k).pattern for k in keys], CONTROL, LABEL_LIKE[4:]]))
+            _count(tied), page.evaluate(FIRST_LOOK_JS, [[loose(k).pattern for k in keys], CONTROL, LABEL_CSS]))
     except Error:
         return [None] * len(names)
     if counted != 0 or not isinstance(looks, list):

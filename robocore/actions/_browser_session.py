@@ -265,10 +265,10 @@ class Session:
 
     async def open(self) -> None:
         """Create the BrowserContext and Page (again after a crash), or take those opened with the browser
-        ahead of the run (`Runtime.spare`, same options) when this session inherits nothing and traces nothing."""
+        ahead of the run (`Runtime.spare`, same options) when this session inherits nothing."""
         browser = await self.runtime.alive()
-        spare, self.runtime.spare = self.runtime.spare, None
-        if spare is not None and (self.inherited or self.settings.trace or spare[1].is_closed()):
+        spare, self.runtime.spare = self.runtime.spare, None  # never with tracing: not adopted then (_adopted)
+        if spare is not None and (self.inherited or spare[1].is_closed()):
             with contextlib.suppress(Exception):  # opened for another kind of session: not this one
                 await spare[0].close()
             spare = None
