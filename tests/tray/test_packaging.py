@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -238,36 +238,68 @@ def test_packaged_contents(built: Path) -> None:
         assert unwanted not in names
 
 
+TRAYER = ["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "120", "--height", "32"]
+
+
 @pytest.fixture
-def tray_screen() -> Iterator[dict[str, str]]:
-    """A virtual screen (Xvfb, on a display number it chooses) with a tray host (trayer) at its top right."""
+def tray_screen(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A virtual screen (Xvfb, on a display number it chooses) with a tray host (trayer) at its top right.
+
+    trayer is started again (three tries) when it exits or shows no window within 20 s, as happens on a
+    loaded CI machine; a failure says what trayer printed."""
     for tool in ("Xvfb", "trayer", "xdotool"):
         need(shutil.which(tool) is not None, f"{tool} absent — scripts/setup.sh installs xvfb, trayer and xdotool")
     read, write = os.pipe()
     xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
                             pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write)
-    trayer = None
+    trayer: subprocess.Popen[bytes] | None = None
     try:
         with os.fdopen(read) as fh:
             display = ":" + fh.readline().strip()
         env = {**os.environ, "DISPLAY": display}
         env.pop("QT_QPA_PLATFORM", None)
         env.pop("WAYLAND_DISPLAY", None)
-        trayer = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel",
-                                   "--width", "120", "--height", "32"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: bool(windows(env, "--class", "trayer")), "trayer's window")
+        said = tmp_path / "trayer.log"
+        for _ in range(3):
+            stop_process(trayer)
+            with said.open("ab") as log:
+                trayer = subprocess.Popen(TRAYER, env=env, stdout=log, stderr=subprocess.STDOUT)
+            if shown(trayer, env):
+                break
+        else:
+            pytest.fail(f"no trayer's window on {display} after 3 tries; trayer said: "
+                        f"{said.read_text(errors='replace')[-2000:]!r}")
         yield env
     finally:
-        for proc in (trayer, xvfb):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+        stop_process(trayer)
+        stop_process(xvfb)
+
+
+def shown(trayer: subprocess.Popen[bytes], env: dict[str, str]) -> bool:
+    """Whether trayer shows its window within 20 s and is still running."""
+    until(lambda: trayer.poll() is not None or bool(windows(env, "--class", "trayer")), 20)
+    return trayer.poll() is None and bool(windows(env, "--class", "trayer"))
+
+
+def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def until(check: Callable[[], bool], timeout: float) -> bool:
+    """Whether `check` became true within `timeout` seconds (polled every 0.2 s)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
+    return True
 
 
 def windows(env: dict[str, str], *query: str) -> list[str]:
