@@ -3,7 +3,7 @@
 `sqlite_head.sql` is the schema the Alembic migrations leave in an empty SQLite database (every
 table, index and trigger, in creation order, the `alembic_version` row included), written by
 `python -m robocore.store.fresh` after a migration is added; tests/unit/test_fresh_store.py checks
-that it is still what the migrations produce. Replaying eleven migrations (and importing Alembic)
+that it is still what the migrations produce. Replaying twelve migrations (and importing Alembic)
 costs a `robo run` on a new home about 0.1–0.2 s; this script costs a few milliseconds.
 
 Only an empty SQLite database is created this way: any other store (PostgreSQL, an older SQLite

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 
-HEAD = "0011"
+HEAD = "0012"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 

@@ -137,6 +137,9 @@ ledger = Table(
     .ddl_if(dialect="sqlite"),
     Index("ix_ledger_service_month", "service", text("substr(recorded_at, 1, 7)"), "recorded_at", "minutes")
     .ddl_if(dialect="sqlite"),
+    # the run entries alone (0012): each process's runs credited over 12 months without reading its items' entries
+    Index("ix_ledger_runs", "process_name", "recorded_at", sqlite_where=text("kind = 'run'"),
+          postgresql_where=text("kind = 'run'")),
 )
 
 # The ledger summed per UTC day, robot, process and service (0011): kept equal to `ledger` by database triggers,

@@ -12,13 +12,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, case, func, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, Select, case, func, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 
 from robocore.store.models import ledger as LEDGER
+from robocore.store.models import ledger_days as DAYS
 from robocore.store.models import processes as PROCESSES
 from robocore.store.models import robot_versions as VERSIONS
 from robocore.store.models import runs as RUNS
@@ -26,6 +27,30 @@ from robocore.store.models import utcnow
 from robocore.store.rows import MinutesPeriod, ProcessRecord, ProcessStage
 
 EDITABLE = frozenset({"service", "lab", "region", "description", "annual_volume", "goal_hours", "stage"})
+
+
+# a run's own ledger entry, written as the WHERE of the partial index ix_ledger_runs (0012): a literal, not a bound
+# parameter, so that a generic plan (a statement prepared once, its values unknown) can use that index too
+RUN_ENTRY = LEDGER.c.kind == literal_column("'run'")
+
+
+def midnight_day(moment: datetime) -> date:
+    """The day of a UTC midnight: sums read from `ledger_days` (a row per day) have day bounds only."""
+    if moment.time() != time.min:
+        raise ValueError(f"not a midnight: {moment.isoformat()}")
+    return moment.date()
+
+
+def runs_credited_query(names: Collection[str], since: datetime) -> Select[Any]:
+    """(process, count) of the ledger's run entries since `since` for the named processes."""
+    return (select(LEDGER.c.process_name, func.count())
+            .where(LEDGER.c.process_name.in_(sorted(names)), RUN_ENTRY, LEDGER.c.recorded_at >= since)
+            .group_by(LEDGER.c.process_name))
+
+
+def runs_credited(conn: Connection, names: Collection[str], since: datetime) -> dict[str, int]:
+    """Runs credited with fixed minutes (ledger entries of kind `run`) since `since`, per named process."""
+    return {str(n): int(c) for n, c in conn.execute(runs_credited_query(names, since))}
 
 
 @dataclass(frozen=True)
@@ -168,15 +193,17 @@ class ProcessesMixin:
 
     def process_sums(self, names: Collection[str], year_start: datetime,
                      twelve_months_ago: datetime) -> dict[str, ProcessSums]:
-        """Realised minutes per process since `year_start` and since `twelve_months_ago`, summed in SQL."""
+        """Realised minutes per process since `year_start` and since `twelve_months_ago` (UTC midnights), summed
+        in SQL from `ledger_days`, and the runs credited since `twelve_months_ago` (`runs_credited`)."""
         if not names:
             return {}
-        since = min(year_start, twelve_months_ago)
-        at, minutes = LEDGER.c.recorded_at, LEDGER.c.minutes
-        query = (select(LEDGER.c.process_name,
-                        func.sum(case((at >= year_start, minutes), else_=0.0)),
-                        func.sum(case((at >= twelve_months_ago, minutes), else_=0.0)),
-                        func.sum(case(((at >= twelve_months_ago) & (LEDGER.c.kind == "run"), 1), else_=0)))
-                 .where(LEDGER.c.process_name.in_(sorted(names)), at >= since).group_by(LEDGER.c.process_name))
+        year, twelve = midnight_day(year_start), midnight_day(twelve_months_ago)
+        day, minutes = DAYS.c.day, DAYS.c.minutes
+        query = (select(DAYS.c.process_name, func.sum(case((day >= year, minutes), else_=0.0)),
+                        func.sum(case((day >= twelve, minutes), else_=0.0)))
+                 .where(DAYS.c.process_name.in_(sorted(names)), day >= min(year, twelve))
+                 .group_by(DAYS.c.process_name))
         with self.engine.begin() as conn:
-            return {n: ProcessSums(float(y or 0), float(m or 0), int(r or 0)) for n, y, m, r in conn.execute(query)}
+            runs = runs_credited(conn, names, twelve_months_ago)
+            summed = {n: (float(y or 0), float(m or 0)) for n, y, m in conn.execute(query)}
+        return {n: ProcessSums(*summed.get(n, (0.0, 0.0)), runs.get(n, 0)) for n in sorted({*summed, *runs})}

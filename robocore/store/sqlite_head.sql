@@ -233,4 +233,6 @@ CREATE TRIGGER ledger_days_delete AFTER DELETE ON ledger BEGIN INSERT INTO ledge
 
 CREATE TRIGGER ledger_days_update AFTER UPDATE OF recorded_at, robot, process_name, service, minutes ON ledger BEGIN INSERT INTO ledger_days (day, robot, process_name, service, minutes, entries) VALUES (date(OLD.recorded_at), OLD.robot, OLD.process_name, OLD.service, -OLD.minutes, -1) ON CONFLICT (day, robot, process_name, service) DO UPDATE SET minutes = minutes + excluded.minutes, entries = entries + excluded.entries; INSERT INTO ledger_days (day, robot, process_name, service, minutes, entries) VALUES (date(NEW.recorded_at), NEW.robot, NEW.process_name, NEW.service, NEW.minutes, 1) ON CONFLICT (day, robot, process_name, service) DO UPDATE SET minutes = minutes + excluded.minutes, entries = entries + excluded.entries; DELETE FROM ledger_days WHERE entries = 0 AND day = date(OLD.recorded_at) AND robot = OLD.robot AND process_name = OLD.process_name AND service = OLD.service; END;
 
-INSERT INTO alembic_version (version_num) VALUES ('0011');
+CREATE INDEX ix_ledger_runs ON ledger (process_name, recorded_at) WHERE kind = 'run';
+
+INSERT INTO alembic_version (version_num) VALUES ('0012');

@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
 from rich.console import Console
-from sqlalchemy import DateTime, bindparam, text
+from sqlalchemy import DateTime, Select, bindparam, text
 from typer.testing import CliRunner
 
 from robocore import ledger, processes, runs
@@ -26,6 +27,8 @@ from robocore.server import create_app
 from robocore.server.auth import create_token
 from robocore.statuses import ItemStatus, RunStatus
 from robocore.store import NewRun, Store
+from robocore.store import process_page as sql
+from robocore.store.processes import runs_credited_query
 from robocore.store.rows import ProcessStage
 from tests.integration.api_support import FakeExecutor, bearer
 from tests.integration.test_server_auth import FakeScheduler
@@ -226,6 +229,17 @@ def test_list_pages_and_filters_by_stage(api: Api) -> None:
     assert missing.status_code == 404 and "« Inconnu »" in missing.json()["erreur"]
 
 
+def test_an_unknown_process_is_answered_in_the_request_language(api: Api) -> None:
+    """The 404 of an unknown process names it in the request's language, French by default, English with
+    `Accept-Language: en`; `erreur` and `error` keep both for older clients."""
+    french = api.client.get(api.url("Inconnu"), headers=api.engineer)
+    english = api.client.get(api.url("Inconnu"), headers={**api.engineer, "Accept-Language": "en"})
+    assert french.status_code == english.status_code == 404
+    assert french.json() == {"code": "process_not_found", "detail": "processus introuvable « Inconnu »",
+                             "erreur": "processus introuvable « Inconnu »", "error": "process not found “Inconnu”"}
+    assert english.json()["detail"] == "process not found “Inconnu”"
+
+
 # ---- minutes in force and their history -------------------------------------------------------
 def test_minutes_history_names_the_robot_version_that_changed_them(api: Api, tmp_path: Path) -> None:
     """Two runs at 4.5 min/item and 10 min/run, then the robot's baseline is measured again (9 and 20):
@@ -375,3 +389,57 @@ def test_cli_lists_and_sets_processes(store: Store, cli: Console) -> None:
     assert store.get_process(HOSTILE[2]).annual_volume == 20000  # type: ignore[union-attr]
     unknown = runner.invoke(app, ["processes", "set", "Inconnu", "--lab", "X"])
     assert unknown.exit_code == 1 and "processus introuvable « Inconnu »" in unknown.output
+
+
+# ---- the sums of the process pages ---------------------------------------------------------------
+def _plan(store: Store, query: Select[Any]) -> str:
+    """The database's plan for `query` with its own bound parameters (only the kind is a literal)."""
+    compiled = query.compile(dialect=store.engine.dialect, compile_kwargs={"render_postcompile": True})
+    with store.engine.begin() as conn:
+        if store.dialect == "sqlite":
+            values = [compiled.params[name] for name in compiled.positiontup or ()]
+            values = [str(v) if isinstance(v, datetime) else v for v in values]
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled.string, tuple(values)).all()
+            return "\n".join(str(row[-1]) for row in rows)
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a handful of rows: else a scan is cheaper
+        return "\n".join(str(row[0]) for row in conn.exec_driver_sql("EXPLAIN " + compiled.string, compiled.params))
+
+
+def test_runs_of_12_months_are_counted_from_the_run_entries_index(store: Store) -> None:
+    """The count of runs credited reads the partial index of run entries (0012), not every entry; its condition
+    on the kind is the index's WHERE word for word (a literal: a generic plan knows no parameter's value)."""
+    version = store.save_robot_version("saisie", "0" * 64, "robot: saisie")
+    _done_run(store, version, "run-1", "saisie", "P", 3.0, 5.0, 3, 0, datetime.now(UTC).replace(tzinfo=None))
+    query = runs_credited_query(["P", "Q"], datetime(2025, 1, 1))
+    assert "ledger.kind = 'run'" in str(query.compile(dialect=store.engine.dialect))
+    plan = _plan(store, query)
+    assert "ix_ledger_runs" in plan, plan
+
+
+def test_list_sums_equal_the_ledger_summed_by_hand(store: Store) -> None:
+    """The list's minutes (period, year, 12 months, read per day) and runs credited equal sums made here over
+    the entries, entries at the bounds' very midnights included on the right side; bounds must be midnights."""
+    version = store.save_robot_version("saisie", "0" * 64, "robot: saisie")
+    first, end, year, twelve = datetime(2025, 3, 1), datetime(2025, 6, 1), datetime(2025, 1, 1), datetime(2024, 6, 1)
+    plan = [("a", "P", 2.0, 1.0, 3, datetime(2025, 3, 1)), ("b", "P", 2.0, 1.0, 1, datetime(2025, 5, 31, 23, 59)),
+            ("c", "P", 4.0, 0.0, 2, datetime(2025, 6, 1)), ("d", "P", 1.0, 7.0, 5, datetime(2024, 12, 31, 23, 0)),
+            ("e", "P", 1.0, 9.0, 1, datetime(2024, 5, 31, 23, 59)), ("f", "Q", 10.0, 2.0, 2, datetime(2025, 4, 2))]
+    for run_id, process, per_item, per_run, done, at in plan:
+        _done_run(store, version, run_id, "saisie", process, per_item, per_run, done, 0, at)
+    sums = sql.list_sums(store.engine, ["P", "Q", "R"], (first, end), year, twelve)
+
+    def minutes(process: str, since: datetime, before: datetime = datetime.max) -> float:
+        return sum(done * per_item + per_run for _, p, per_item, per_run, done, at in plan
+                   if p == process and since <= at < before)
+
+    for process in ("P", "Q"):
+        got = sums[process]
+        assert got.minutes_period == pytest.approx(minutes(process, first, end))
+        assert got.minutes_year == pytest.approx(minutes(process, year))
+        assert got.minutes_12_months == pytest.approx(minutes(process, twelve))
+        assert got.runs_12_months == sum(1 for _, p, _, per_run, _, at in plan
+                                         if p == process and per_run and at >= twelve)  # no entry for 0 minutes
+    assert (sums["P"].minutes_period, sums["P"].runs_12_months) == (pytest.approx(3 * 2.0 + 1 + 2.0 + 1), 3)
+    assert "R" not in sums
+    with pytest.raises(ValueError, match="not a midnight"):
+        sql.list_sums(store.engine, ["P"], (first, datetime(2025, 6, 1, 12)), year, twelve)
