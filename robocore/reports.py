@@ -4,6 +4,9 @@ Figures come summed from `robocore.ledger`; here they are only rounded, for disp
 0.01 h, FTE to 0.001, success rates to 0.1 % but never to 100 % when one failed (nor to 0 %
 when one succeeded): a manager reading 100 % knows that every item or run succeeded. Files
 (Excel, CSV) are written by `robocore.exports` from these lines, with the exact minutes.
+
+Texts (the groupings' names, « (sans processus) », « Total ») come from the catalogues
+(robocore.i18n): `present` writes them in the active language.
 """
 
 from __future__ import annotations
@@ -11,12 +14,22 @@ from __future__ import annotations
 from pydantic.dataclasses import dataclass  # also the API's response model
 
 from robocore import ledger
+from robocore.i18n import Message, Text, render
+from robocore.i18n import gettext as _
+from robocore.i18n import lazy_gettext as _l
 from robocore.ledger import Figures, HoursSaved
 from robocore.settings import get_settings
 
 GROUPINGS = ledger.GROUPINGS
-LABELS = {"process": "Processus", "service": "Service", "robot": "Robot", "month": "Mois"}
-_NO_GROUP = {"process": "(sans processus)", "service": "(sans service)", "robot": "?", "month": "?"}
+LABELS: dict[str, Message] = {"process": _l("Process"), "service": _l("Service"), "robot": _l("Robot"),
+                              "month": _l("Month")}  # rendered where shown: `render(LABELS[by])`
+_NO_GROUP: dict[str, Text] = {"process": _l("(no process)"), "service": _l("(no service)"), "robot": "?",
+                              "month": "?"}
+
+
+def label(by: str) -> str:
+    """The name of a grouping (« Processus », "Process"), in the active language."""
+    return render(LABELS[by])
 
 
 def shown_rate(part: int, whole: int) -> float | None:
@@ -74,9 +87,12 @@ class Report:
 def present(saved: HoursSaved, annual_hours: float | None = None) -> Report:
     """Round the ledger's figures for display; the total is rounded from the exact total, not summed.
 
+    Lines without a group (« (sans processus) ») and the total line are named in the active language.
+
     Args:
         annual_hours: hours of one FTE; default ROBOCORE_ANNUAL_HOURS (1,607 h, French civil service).
     """
     annual_hours = annual_hours or get_settings().annual_hours
-    lines = [ReportLine.of(line.group or _NO_GROUP[saved.by], line.figures, annual_hours) for line in saved.lines]
-    return Report(saved.by, annual_hours, lines, ReportLine.of("Total", saved.total, annual_hours))
+    no_group = render(_NO_GROUP[saved.by])
+    lines = [ReportLine.of(line.group or no_group, line.figures, annual_hours) for line in saved.lines]
+    return Report(saved.by, annual_hours, lines, ReportLine.of(_("Total"), saved.total, annual_hours))

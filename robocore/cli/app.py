@@ -351,7 +351,7 @@ def report(start: Annotated[str | None, typer.Option("--from", help=N_("YYYY-MM-
         period = Period.checked(date.fromisoformat(start) if start else None,
                                 date.fromisoformat(end) if end else None, export=bool(xlsx or csv))
     except PeriodError as exc:
-        raise _fail(RobotDefinitionError(f"--from/--to : {exc}"), 2) from None
+        raise _fail(RobotDefinitionError(_("--from/--to: {error}", error=exc)), 2) from None
     except ValueError as exc:
         raise _fail(RobotDefinitionError(_("invalid date (YYYY-MM-DD expected): {error}", error=exc)), 2) from None
     store = _store()

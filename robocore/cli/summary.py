@@ -172,10 +172,10 @@ def print_report(console: Console, report: Report, period: str) -> None:
     """Hours saved per group, items and runs apart, and the total from the unrounded figures."""
     from rich.markup import escape
 
-    grouped_by = {"process": _("Process"), "service": _("Service"), "robot": _("Robot"), "month": _("Month")}
+    from robocore.reports import label
     attended = report.total.supervision_minutes > 0  # attended runs (robo tray --local): net hours beside
     net_column = [_("Net hours (supervision deducted)")] if attended else []
-    shown = table(grouped_by[report.by], _("Hours saved"), *net_column, _("FTE"), _("Items succeeded"),
+    shown = table(label(report.by), _("Hours saved"), *net_column, _("FTE"), _("Items succeeded"),
                   _("Business errors"), _("Technical errors"), _("Runs succeeded"),
                   title=_("Hours of manual work saved — {period}", period=period))
     for line in [*report.lines, report.total]:

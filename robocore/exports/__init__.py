@@ -4,7 +4,9 @@
     exports.write_xlsx(export, Path("heures.xlsx")); exports.write_csv(export, Path("heures.csv"))
 
 Figures are summed in SQL (`robocore.ledger`) and written exact; a text from the data never
-becomes a formula in either format.
+becomes a formula in either format. Our texts (sheet names, titles, headers, file names) come from
+the catalogues (robocore.i18n), in the language active when a file is written: the request's on
+the server, ROBOCORE_LANGUAGE or `robo --lang` on the command line; French by default.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Both come summed from SQL (`ledger.hours_saved`, `ledger.monthly`): nothing here walks the
 ledger. Values stay exact (minutes, counts); only success rates are the report's shown ones,
 rounded to 0.1 % and never to 100 % when one failed.
+
+Texts are written when the file is: `Export.report` names its lines without a group and its total
+(« (sans processus) », « Total ») in the language active then, `filters` too.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from datetime import UTC, date, datetime
 
 from robocore import ledger, reports
 from robocore.exports.period import Period
-from robocore.ledger import Figures, Grouping
+from robocore.i18n import gettext as _
+from robocore.ledger import Figures, Grouping, HoursSaved
 from robocore.reports import Report, ReportLine
+from robocore.settings import get_settings
 from robocore.store import Store
 from robocore.store.overview import Scope
 
@@ -32,24 +37,31 @@ class Export:
     """Everything a workbook or CSV file is written from."""
 
     period: Period
-    report: Report
+    saved: HoursSaved  # the ledger's sums by the grouping, unrounded
+    annual_hours: float  # hours of one FTE
     months: tuple[date, ...]
     processes: tuple[ProcessMonths, ...]
     made_at: datetime
     scope: Scope | None = None  # the filters applied (a process, a service, a lab), None: every process
 
     @property
+    def report(self) -> Report:
+        """The report as the API gives it, its texts in the active language (« (sans processus) », « Total »)."""
+        return reports.present(self.saved, self.annual_hours)
+
+    @property
     def filters(self) -> str | None:
         """The filters as the workbook names them (« service « DDETS 31 » · labo « Lab Bretagne » »), or None."""
         if self.scope is None:
             return None
-        named = (("processus", self.scope.process), ("service", self.scope.service), ("labo", self.scope.lab))
-        shown = [f"{what} « {name} »" for what, name in named if name is not None]
+        shown = []
+        if self.scope.process is not None:
+            shown.append(_("process “{name}”", name=self.scope.process))
+        if self.scope.service is not None:
+            shown.append(_("service “{name}”", name=self.scope.service))
+        if self.scope.lab is not None:
+            shown.append(_("lab “{name}”", name=self.scope.lab))
         return " · ".join(shown) or None
-
-    @property
-    def annual_hours(self) -> float:
-        return self.report.annual_hours
 
 
 def _by_process(lines: tuple[ledger.MonthlyLine, ...], months: list[date],
@@ -83,7 +95,7 @@ def gather(store: Store, period: Period, by: Grouping = "process", annual_hours:
     monthly = ledger.monthly(store, period.start, period.end, "process", scope)
     saved = (ledger.over_months(monthly, by, period.start, period.end) if by == "process"
              else ledger.hours_saved(store, period.start, period.end, by, scope))  # by process: the same sums
-    report = reports.present(saved, annual_hours)
+    annual_hours = annual_hours or get_settings().annual_hours
     months = period.months(sorted({line.month for line in monthly if line.month is not None}))
-    return Export(period, report, tuple(months), _by_process(monthly, months, report.annual_hours),
+    return Export(period, saved, annual_hours, tuple(months), _by_process(monthly, months, annual_hours),
                   datetime.now(UTC).replace(tzinfo=None, microsecond=0), scope)

@@ -1,24 +1,48 @@
-"""The period of an export: its bounds checked once, its French label, its months and its file name."""
+"""The period of an export: its bounds checked once, its label, its months and its file name.
+
+Texts (errors, label, file name) come from the catalogues (robocore.i18n), in the active language;
+a refused period's error carries both languages for the API (`PeriodError.fr`, `.en`).
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+from robocore.i18n import Message, current
+from robocore.i18n import gettext as _
+from robocore.i18n import lazy_gettext as _l
 
 MAX_DAYS = 3653  # ten years, leap days included: an export covers at most 120 months
 FIRST_DAY = date(1900, 1, 1)  # Excel's first date: an earlier one cannot be a date cell
 
 
 class PeriodError(ValueError):
-    """A period an export refuses; `code` is the API's error code, `fr` and `en` its messages."""
+    """A period an export refuses; `code` is the API's error code, `message` its text from the catalogues.
 
-    def __init__(self, code: str, fr: str, en: str) -> None:
-        self.code, self.fr, self.en = code, fr, en
-        super().__init__(f"{fr} / {en}")
+    `fr` and `en` are that message in French and in English (the API answers both); `str(exc)` is
+    it in the active language.
+    """
+
+    def __init__(self, code: str, message: Message) -> None:
+        self.code, self.message = code, message
+        self.fr, self.en = message.render("fr"), message.render("en")
+        super().__init__(code, message)
+
+    def __str__(self) -> str:
+        return self.message.render()
 
 
 def _fr(day: date) -> str:
     return day.strftime("%d/%m/%Y")
+
+
+def _ascii_name(name: str) -> str:
+    """A file name a header holds as it is, whatever a translation wrote: accents dropped, other characters `-`."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^A-Za-z0-9._-]", "-", plain)
 
 
 @dataclass(frozen=True)
@@ -37,16 +61,17 @@ class Period:
                 more than ten years (an export's months are bounded); a report on screen needs neither.
         """
         if start and end and end < start:
-            raise PeriodError("bad_period", "la fin de la période précède son début", "end is before start")
+            raise PeriodError("bad_period", _l("end is before start"))
         if not export:
             return cls(start, end)
-        for name, day in (("début", start), ("fin", end)):
-            if day is not None and day < FIRST_DAY:
-                raise PeriodError("bad_period", f"{name} de période avant le 01/01/1900 : {day.isoformat()}",
-                                  f"period {'start' if name == 'début' else 'end'} before 1900-01-01: {day}")
+        if start is not None and start < FIRST_DAY:
+            raise PeriodError("bad_period", _l("period start before 1900-01-01: {day}", day=start))
+        if end is not None and end < FIRST_DAY:
+            raise PeriodError("bad_period", _l("period end before 1900-01-01: {day}", day=end))
         if start and end and (end - start).days > MAX_DAYS:
-            raise PeriodError("period_too_long", f"période de plus de dix ans : du {_fr(start)} au {_fr(end)}",
-                              f"period longer than ten years: {start} to {end}")
+            # Translators: {start} and {end} are dates: `{start:%d/%m/%Y}` writes one as 31/12/2026
+            raise PeriodError("period_too_long", _l("period longer than ten years: {start} to {end}",
+                                                    start=start, end=end))
         return cls(start, end)
 
     @property
@@ -58,16 +83,11 @@ class Period:
 
     @property
     def label(self) -> str:
-        """In French, as the exports write it: « du 01/01/2026 au 31/12/2026 », « depuis le début »…"""
-        from robocore.i18n import use_language
-
-        with use_language("fr"):
-            return self.described()
+        """As the exports write it, in the active language: « du 01/01/2026 au 31/12/2026 », "since the start"…"""
+        return self.described()
 
     def described(self) -> str:
-        """The period in the active language (the terminal's); `label` is the exports' French one."""
-        from robocore.i18n import current
-        from robocore.i18n import gettext as _
+        """The period in the active language (the terminal's, a request's): DD/MM/YYYY in French, ISO in English."""
 
         def day(value: date) -> str:
             return value.isoformat() if current() == "en" else _fr(value)
@@ -82,10 +102,16 @@ class Period:
         return _("until {day}", day=day(last)) if last else _("since the start")
 
     def filename(self, suffix: str, today: date) -> str:
-        """`heures-economisees-2026-01-01_2026-12-31.xlsx`: first and last day; « debut », today when open."""
-        first = self.start.isoformat() if self.start else "debut"
-        last = self.last_day or (self.end if self.end is not None else today)
-        return f"heures-economisees-{first}_{last.isoformat()}.{suffix}"
+        """`heures-economisees-2026-01-01_2026-12-31.xlsx` (`hours-saved-…` in English): first and last day;
+        « debut » ("start"), today when open. ASCII only: it goes in a Content-Disposition header as it is."""
+        last = (self.last_day or (self.end if self.end is not None else today)).isoformat()
+        if self.start:
+            # Translators: a download's file name: ASCII letters, digits, "-", "_" and "." only (no accent, no space)
+            name = _("hours-saved-{first}_{last}.{suffix}", first=self.start.isoformat(), last=last, suffix=suffix)
+        else:
+            # Translators: a download's file name, its period open at the start: ASCII only (no accent, no space)
+            name = _("hours-saved-start_{last}.{suffix}", last=last, suffix=suffix)
+        return _ascii_name(name)
 
     def months(self, seen: list[str]) -> list[date]:
         """First days of the months shown: every month of a bounded period (at most 120); from the first

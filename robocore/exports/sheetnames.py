@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from robocore.i18n import gettext as _
+
 MAX_LENGTH = 31
 _FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f\ufffe\uffff]")
 _ENDS = re.compile(r"^['\s]+|['\s]+$")  # a name may not begin or end with an apostrophe
@@ -17,8 +19,9 @@ class SheetNames:
         self._taken: set[str] = set()
 
     def take(self, wanted: str) -> str:
-        """A valid name close to `wanted`, unique in this workbook: « Nom (2) » when taken."""
-        base = _ENDS.sub("", " ".join(_FORBIDDEN.sub(" ", wanted).split())) or "Feuille"
+        """A valid name close to `wanted`, unique in this workbook: « Nom (2) » when taken; « Feuille » ("Sheet",
+        in the active language) when nothing of it is left."""
+        base = _ENDS.sub("", " ".join(_FORBIDDEN.sub(" ", wanted).split())) or _("Sheet")
         if base.casefold() in _RESERVED:
             base = f"{base} (1)"
         name, n = _ENDS.sub("", base[:MAX_LENGTH]), 1

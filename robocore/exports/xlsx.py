@@ -9,6 +9,9 @@
 Values are stored exact and formatted for display (French in a French Excel: the formats are
 stored in Excel's invariant syntax). Every text is a string cell, never a formula, whatever it
 begins with (`cells`); sheet names are made valid and unique (`sheetnames`).
+Our texts (sheet names, titles, headers, labels) come from the catalogues (robocore.i18n) and are
+written in the language active when the workbook is (French by default: « Synthèse »; English:
+"Summary"); the number formats are the same in both.
 """
 
 from __future__ import annotations
@@ -29,18 +32,26 @@ from openpyxl.worksheet.worksheet import Worksheet
 from robocore.exports.cells import is_risky, xml_text
 from robocore.exports.columns import COLUMNS, COUNT, DAY, HOURS, MONTH, STAMP
 from robocore.exports.content import Export, ProcessMonths
+from robocore.exports.period import Period
 from robocore.exports.sheetnames import SheetNames
-from robocore.reports import LABELS, ReportLine
+from robocore.i18n import gettext as _
+from robocore.i18n import lazy_gettext as _l
+from robocore.reports import ReportLine, label
 
-SUMMARY, MONTHS = "Synthèse", "Heures par mois"
-TITLE = "Heures de travail manuel économisées"
+# sheet names (at most 31 characters): rendered in the active language when a workbook is written
+SUMMARY, MONTHS = _l("Summary"), _l("Hours per month")
 # styles made once: openpyxl hashes each one it is given (a Font per cell cost 1 s for 50 processes)
 _HEADER_FONT, _HEADER_FILL = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="2F3B52")
 _HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _BOLD = Font(bold=True)
 _LABEL_ALIGN = Alignment(indent=1)
-_ITEMS_DONE = 1 + next(n for n, c in enumerate(COLUMNS, 1) if c.header == "Éléments réussis")
+_ITEMS_DONE = 1 + next(n for n, c in enumerate(COLUMNS, 1) if c.key == "items_done")  # by key: any language
 _CHART_AT = get_column_letter(len(COLUMNS) + 3)  # right of the widest table, one column apart
+
+
+def title(period: Period) -> str:
+    """The workbook's title: « Heures de travail manuel économisées — du 01/11/2025 au 28/02/2026 »."""
+    return _("Hours of manual work saved — {period}", period=period.label)
 
 
 def put(ws: Worksheet, row: int, col: int, value: Any, number_format: str | None = None) -> Cell:
@@ -91,25 +102,27 @@ def _group_cell(ws: Worksheet, row: int, by: str, group: str) -> Cell:
 def _summary(ws: Worksheet, export: Export) -> int:
     """Title, period, groups and total; returns the header's row."""
     report, period = export.report, export.period
-    put(ws, 1, 1, f"{TITLE} — {period.label}").font = Font(bold=True, size=14)
-    last = period.last_day or ("aujourd’hui" if period.end is None else "—")
+    put(ws, 1, 1, title(period)).font = Font(bold=True, size=14)
+    last = period.last_day or (_("today") if period.end is None else "—")
     cells: list[tuple[int, int, object, str | None]] = [
-        (2, 1, "Du", None), (2, 2, period.start or "début", DAY), (2, 3, "Au (inclus)", None), (2, 4, last, DAY),
-        (3, 1, "Regroupement", None), (3, 2, LABELS[report.by], None), (3, 3, "Heures d’un ETP", None),
-        (3, 4, report.annual_hours, COUNT), (4, 1, "Produit le (UTC)", None), (4, 2, export.made_at, STAMP)]
-    if export.filters is not None:  # a filtered file says so (a text from the data: `put` keeps it text)
-        cells += [(4, 3, "Filtres", None), (4, 4, export.filters, None)]
+        (2, 1, _("Period from"), None), (2, 2, period.start or _("the beginning"), DAY),
+        (2, 3, _("To (included)"), None), (2, 4, last, DAY),
+        (3, 1, _("Grouping"), None), (3, 2, label(report.by), None), (3, 3, _("Hours of one FTE"), None),
+        (3, 4, report.annual_hours, COUNT), (4, 1, _("Produced on (UTC)"), None), (4, 2, export.made_at, STAMP)]
+    filters = export.filters
+    if filters is not None:  # a filtered file says so (a text from the data: `put` keeps it text)
+        cells += [(4, 3, _("Filters"), None), (4, 4, filters, None)]
     for row, col, value, fmt in cells:
         cell = put(ws, row, col, value, fmt)
         if col == 3:
             cell.alignment = _LABEL_ALIGN  # apart from the date before it
     head = 5
-    _header(ws, head, [LABELS[report.by], *(c.header for c in COLUMNS)])
+    _header(ws, head, [label(report.by), *(c.header for c in COLUMNS)])
     for row, line in enumerate(report.lines, head + 1):
         _group_cell(ws, row, report.by, line.group)
         _figures(ws, row, line, report.annual_hours)
     total = head + 1 + len(report.lines)
-    put(ws, total, 1, "Total").font = _BOLD
+    put(ws, total, 1, report.total.group).font = _BOLD
     _figures(ws, total, report.total, report.annual_hours, bold=True)
     ws.freeze_panes = ws.cell(head + 1, 2)
     ws.auto_filter.ref = f"A{head}:{get_column_letter(len(COLUMNS) + 1)}{max(total - 1, head)}"
@@ -119,9 +132,10 @@ def _summary(ws: Worksheet, export: Export) -> int:
 
 def _months(ws: Worksheet, export: Export) -> int:
     """Hours per month and process (the stacked chart's data); returns the header's row."""
-    put(ws, 1, 1, f"Heures économisées par mois et par processus — {export.period.label}").font = Font(bold=True)
+    put(ws, 1, 1, _("Hours saved per month and per process — {period}", period=export.period.label)).font = \
+        Font(bold=True)
     head = 3
-    _header(ws, head, ["Mois", *(p.process for p in export.processes), "Total"])
+    _header(ws, head, [_("Month"), *(p.process for p in export.processes), _("Total")])
     for row, month in enumerate(export.months, head + 1):
         put(ws, row, 1, month, MONTH)
         hours = [p.months[row - head - 1][1].minutes / 60 for p in export.processes]
@@ -138,7 +152,7 @@ def _stacked_chart(data: Worksheet, head: int, export: Export) -> BarChart:
     """Hours per month, one stacked series per process."""
     chart = BarChart()
     chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
-    chart.title, chart.y_axis.title = "Heures économisées par mois", "heures"
+    chart.title, chart.y_axis.title = _("Hours saved per month"), _("hours")
     last = head + len(export.months)
     chart.add_data(Reference(data, min_col=2, max_col=1 + len(export.processes), min_row=head, max_row=last),
                    titles_from_data=True)
@@ -158,12 +172,12 @@ def _process(ws: Worksheet, process: ProcessMonths, export: Export) -> None:
     put(ws, 1, 1, process.process).font = Font(bold=True, size=13)
     put(ws, 2, 1, export.period.label)
     head = 3
-    _header(ws, head, ["Mois", *(c.header for c in COLUMNS)])
+    _header(ws, head, [_("Month"), *(c.header for c in COLUMNS)])
     for row, (month, line) in enumerate(process.months, head + 1):
         put(ws, row, 1, month, MONTH)
         _figures(ws, row, line, export.annual_hours)
     total = head + 1 + len(process.months)
-    put(ws, total, 1, "Total").font = _BOLD
+    put(ws, total, 1, _("Total")).font = _BOLD
     _figures(ws, total, process.total, export.annual_hours, bold=True)
     ws.freeze_panes = ws.cell(head + 1, 2)
     _widths(ws, 12)
@@ -174,7 +188,7 @@ def _process(ws: Worksheet, process: ProcessMonths, export: Export) -> None:
 def _process_chart(ws: Worksheet, head: int, months: int) -> BarChart:
     """Hours per month as bars, items done as a line on a second axis."""
     bars = BarChart()
-    bars.title, bars.y_axis.title = "Heures économisées et éléments réussis", "heures"
+    bars.title, bars.y_axis.title = _("Hours saved and items succeeded"), _("hours")
     bars.add_data(Reference(ws, min_col=2, min_row=head, max_row=head + months), titles_from_data=True)
     categories = Reference(ws, min_col=1, min_row=head + 1, max_row=head + months)
     bars.set_categories(categories)
@@ -183,7 +197,7 @@ def _process_chart(ws: Worksheet, head: int, months: int) -> BarChart:
     line.add_data(Reference(ws, min_col=_ITEMS_DONE, min_row=head, max_row=head + months), titles_from_data=True)
     line.series[0].smooth = False  # a smoothed curve would show values between months that never were
     line.set_categories(categories)
-    line.y_axis.axId, line.y_axis.title, line.y_axis.crosses = 200, "éléments", "max"
+    line.y_axis.axId, line.y_axis.title, line.y_axis.crosses = 200, _("items"), "max"
     line.y_axis.number_format, line.y_axis.delete = "#,##0", False
     line.y_axis.majorGridlines = None  # the hours' gridlines only
     bars += line
@@ -192,15 +206,15 @@ def _process_chart(ws: Worksheet, head: int, months: int) -> BarChart:
 
 
 def workbook(export: Export) -> Workbook:
-    """The whole workbook, in memory."""
+    """The whole workbook, in memory, its texts in the active language."""
     wb = Workbook()
-    wb.properties.creator, wb.properties.title = "Robocore", f"{TITLE} — {export.period.label}"
+    wb.properties.creator, wb.properties.title = "Robocore", title(export.period)
     names = SheetNames()
     summary = wb.active
-    summary.title = names.take(SUMMARY)
+    summary.title = names.take(SUMMARY.render())
     top = _summary(summary, export)
     if export.processes:
-        months = wb.create_sheet(names.take(MONTHS))
+        months = wb.create_sheet(names.take(MONTHS.render()))
         head = _months(months, export)
         if export.months:
             summary.add_chart(_stacked_chart(months, head, export), f"{_CHART_AT}{top}")

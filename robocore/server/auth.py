@@ -31,6 +31,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from robocore.i18n import gettext as _
+from robocore.i18n import lazy_gettext as _l
 from robocore.server.errors import ApiError
 from robocore.settings import get_settings
 from robocore.store import HashedToken, Store, utcnow
@@ -284,8 +285,7 @@ async def session_caller(request: Request) -> Principal | None:
     person = sessions.read(request)
     if person is None:
         if sessions.present(request):
-            raise ApiError(401, "Session expirée ou invalide : reconnectez-vous",
-                           "session expired or invalid: sign in again", code="session_expired",
+            raise ApiError(401, _l("Session expired or invalid: sign in again"), code="session_expired",
                            headers={"WWW-Authenticate": "Bearer"})
         return None
     await csrf.check(request, person.csrf, person.login)

@@ -66,17 +66,15 @@ class ApiError(Exception):
     """An error answered to the client as-is: status, code and a message of the catalogues.
 
     Args:
-        message: a lazy message (`lazy_gettext(...)`); default: the status's generic one. A plain
-            French string with its English in `en` is still accepted from modules not moved yet.
+        message: a lazy message (`lazy_gettext(...)`), or a Bilingual one wrapping an exception's own text
+            (a plain string is answered as it is in every language); default: the status's generic one.
         code: the stable error code (default: the status's generic one).
         headers: extra response headers (Retry-After, WWW-Authenticate).
     """
 
-    def __init__(self, status: int, message: Text | None = None, en: str | None = None, *, code: str | None = None,
+    def __init__(self, status: int, message: Text | None = None, *, code: str | None = None,
                  headers: dict[str, str] | None = None) -> None:
         default_code, default_message = _GENERIC.get(status, _OTHER)
-        if isinstance(message, str):  # the former ApiError(status, "français", "English")
-            message = Bilingual(message, en if en is not None else default_message)
         self.status, self.code = status, code or default_code
         self.message: Text = message if message is not None else default_message
         self.headers = headers
@@ -90,11 +88,6 @@ def error_body(code: str, message: Text, **extra: Any) -> dict[str, Any]:
     """The JSON error body: `detail` in the active language, `erreur` in French, `error` in English."""
     return {"code": code, "detail": render(message), "erreur": render(message, "fr"), "error": render(message, "en"),
             **extra}
-
-
-def body(code: str, fr: str, en: str, **extra: Any) -> dict[str, Any]:
-    """The error body of a message written inline in French and English (modules not moved to the catalogues)."""
-    return error_body(code, Bilingual(fr, en), **extra)
 
 
 def _api_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -98,7 +98,7 @@ def _out(shown: processes.ProcessFigures) -> dict[str, Any]:
 
 
 def _not_found(name: str) -> ApiError:
-    return ApiError(404, f"processus introuvable « {name} »", "process not found", code="process_not_found")
+    return ApiError(404, _l("process not found “{name}”", name=name), code="process_not_found")
 
 
 def _detail(state: ServerState, name: str) -> ProcessDetailOut:

@@ -77,7 +77,7 @@ def _period(start: date | None, end: date | None, *, export: bool = True) -> Per
     try:
         return Period.checked(start, end, export=export)
     except PeriodError as exc:
-        raise ApiError(422, exc.fr, exc.en, code=exc.code) from None
+        raise ApiError(422, exc.message, code=exc.code) from None
 
 
 def _file(media_type: str, what: str) -> dict[int | str, dict[str, Any]]:

@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from robocore.errors import BusinessError
+from robocore.i18n import Message, current
+from robocore.i18n import gettext as _
+from robocore.i18n import lazy_gettext as _l
 
 ZIP_FORMATS = {".xlsx", ".xlsm", ".xltx", ".xltm", ".ods"}
 # Binary Excel sheets (.xlsb) cannot be bounded before calamine expands them: one record
@@ -44,6 +47,7 @@ _ROW_NUMBER = re.compile(rb'<row\b[^>]*? r="(\d+)"')
 _ODS_TAG = re.compile(rb'<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s>/])([^>]*?)(/?)>')
 _ODS_ROWS = re.compile(rb'number-rows-repeated="(\d+)"')
 _ODS_COLUMNS = re.compile(rb'number-columns-repeated="(\d+)"')
+_NOT_A_ZIP = _l("Unreadable workbook (truncated or not a zip)")
 
 @dataclass(frozen=True)
 class Limits:
@@ -63,34 +67,42 @@ def limits_from(extra: dict[str, Any]) -> Limits:
     return Limits(**values)
 
 
-def refuse(path: Path, french: str, english: str) -> BusinessError:
-    """The error for an unreadable workbook, French first, naming the file."""
-    return BusinessError(f"{french} : {path} / {english}")
+def refuse(path: Path, problem: Message) -> BusinessError:
+    """The error for an unreadable workbook, in the active language, naming the file.
+
+    Args:
+        problem: what is wrong, a message of the catalogues (`lazy_gettext`), rendered now.
+    """
+    # Translators: a workbook refused before reading: what is wrong, then the file (French: « … : chemin »)
+    return BusinessError(_("{problem}: {path}", problem=problem, path=path))
+
+
+def _grouped(number: int) -> str:
+    """A whole number with its thousands apart, as the active language writes them (10 000 000, 10,000,000)."""
+    return f"{number:,}".replace(",", "," if current() == "en" else " ")
 
 
 def check_file(path: Path, limits: Limits) -> str:
     """Check a spreadsheet file before reading it; returns its kind: zip, ole or text."""
     if not path.is_file():
-        raise refuse(path, "Fichier introuvable", "file not found")
+        raise refuse(path, _l("File not found"))
     suffix = path.suffix.lower()
     size = path.stat().st_size
     if size == 0:
-        raise refuse(path, "Fichier vide", "empty file")
+        raise refuse(path, _l("Empty file"))
     with path.open("rb") as handle:
         magic = handle.read(8)
     if suffix in REFUSED_FORMATS:
         raise _binary_refused(path)
     if suffix in TEXT_FORMATS:
         if size > limits.max_text_mb * 2**20:
-            raise refuse(path, f"Fichier texte trop gros (> {limits.max_text_mb} Mo)",
-                         "text file too large")
+            raise refuse(path, _l("Text file too large (> {limit} MB)", limit=limits.max_text_mb))
         return "text"
     if magic.startswith(_OLE_MAGIC):
         _check_ole(path, limits)
         return "ole"
     if not magic.startswith(_ZIP_MAGIC) or suffix in OLE_FORMATS:
-        raise refuse(path, "Classeur illisible (fichier tronqué ou non-zip)",
-                     "unreadable workbook (truncated or not a zip)")
+        raise refuse(path, _NOT_A_ZIP)
     check_zip(path, limits)
     return "zip"
 
@@ -110,15 +122,13 @@ def check_zip(path: Path, limits: Limits) -> None:
                     _check_cells(path, *_ods_extent(partial(_chunks, archive, info, overlap=0)), limits)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
             NotImplementedError) as exc:
-        raise refuse(path, "Classeur illisible (fichier tronqué ou non-zip)",
-                     f"unreadable workbook (truncated or not a zip: {exc})") from exc
+        raise refuse(path, _NOT_A_ZIP) from exc
 
 
 def _binary_refused(path: Path) -> BusinessError:
     """The error for binary (.xlsb) sheets, whatever the file's name."""
-    return refuse(path, "Format .xlsb non accepté (ses feuilles binaires ne peuvent pas être "
-                  "vérifiées avant lecture) : enregistrez le classeur au format .xlsx",
-                  "binary (.xlsb) sheets are not accepted; save as .xlsx")
+    return refuse(path, _l(".xlsb workbooks are not accepted (their binary sheets cannot be checked before "
+                           "reading): save the workbook as .xlsx"))
 
 
 def _check_ole(path: Path, limits: Limits) -> None:
@@ -128,8 +138,7 @@ def _check_ole(path: Path, limits: Limits) -> None:
     try:
         extent = xls_extent(path)
     except (OSError, ValueError, struct.error, NotImplementedError) as exc:  # olefile's errors
-        raise refuse(path, "Classeur illisible (conteneur OLE endommagé)",
-                     f"unreadable workbook (damaged OLE container: {exc})") from exc
+        raise refuse(path, _l("Unreadable workbook (damaged OLE container)")) from exc
     if extent is not None:  # None: no workbook stream (an encrypted .xlsx…), calamine says what
         _check_cells(path, *extent, limits)
 
@@ -137,14 +146,13 @@ def _check_ole(path: Path, limits: Limits) -> None:
 def _check_sizes(path: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
     total = sum(info.file_size for info in infos)
     if total > limits.max_uncompressed_mb * 2**20:
-        raise refuse(path, f"Classeur trop volumineux une fois décompressé ({total // 2**20} Mo, "
-                     f"limite {limits.max_uncompressed_mb} Mo)", "workbook too large when unzipped")
+        raise refuse(path, _l("Workbook too large once unzipped ({size} MB, limit {limit} MB)",
+                              size=total // 2**20, limit=limits.max_uncompressed_mb))
     for info in infos:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > 2**20 and ratio > limits.max_entry_ratio:
-            raise refuse(path, f"Classeur suspect (bombe zip : {info.filename} se décompresse "
-                         f"{ratio:.0f} fois, limite {limits.max_entry_ratio})",
-                         "suspicious workbook (zip bomb)")
+            raise refuse(path, _l("Suspicious workbook (zip bomb: {entry} expands {ratio:.0f} times, limit {limit})",
+                                  entry=info.filename, ratio=ratio, limit=limits.max_entry_ratio))
 
 
 def _check_used_range(path: Path, chunks: Callable[[], Iterator[bytes]], limits: Limits) -> None:
@@ -167,9 +175,9 @@ def _check_used_range(path: Path, chunks: Callable[[], Iterator[bytes]], limits:
 
 def _check_cells(path: Path, width: int, height: int, limits: Limits) -> None:
     if height * width > limits.max_cells:
-        raise refuse(path, f"Feuille démesurée (plage utilisée d'environ {height:_} lignes × "
-                     f"{width} colonnes, limite {limits.max_cells:_} cellules)".replace("_", " "),
-                     "sheet used range too large")
+        raise refuse(path, _l("Sheet too large (used range of about {rows} rows × {columns} columns, limit "
+                              "{cells} cells)", rows=_grouped(height), columns=width,
+                              cells=_grouped(limits.max_cells)))
 
 
 def _far_extent(chunk: bytes) -> tuple[int, int]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from robocore.errors import BusinessError
 from robocore.i18n import gettext as _
+from robocore.i18n import lazy_gettext as _l
 from robocore.tables.coltypes import convert_column, expected, resolve_types
 from robocore.tables.guard import Limits, check_file, refuse
 from robocore.tables.rows import LINE_KEY, Rows, unique_headers
@@ -122,10 +123,10 @@ def _sheet_rows(path: Path, sheet: str | int | None) -> Cells:
             start = data.start
             return Cells(name, start[0] + 1 if start else 1, _used_lines(data), start[1] + 1 if start else 1)
     except pc.PasswordError as exc:
-        raise refuse(path, "Classeur protégé par mot de passe", "password-protected workbook") from exc
+        raise refuse(path, _l("Password-protected workbook")) from exc
     except (pc.CalamineError, pc.ZipError, pc.XmlError, ValueError) as exc:
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise refuse(path, f"Classeur illisible ({reason})", "unreadable workbook") from exc
+        raise refuse(path, _l("Unreadable workbook ({reason})", reason=reason)) from exc
 
 
 def _used_lines(data: Any) -> list[Line]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from robocore.errors import BusinessError
 from robocore.i18n import gettext as _
+from robocore.i18n import lazy_gettext as _l
 from robocore.tables.guard import Limits, check_file, refuse
 
 _STATES = {"Visible": "visible", "Hidden": "hidden", "VeryHidden": "very hidden"}
@@ -28,10 +29,10 @@ def list_sheets(path: Path, limits: Limits | None = None) -> list[dict[str, Any]
         with pc.CalamineWorkbook.from_path(str(path)) as workbook:
             metadata = list(workbook.sheets_metadata)
     except pc.PasswordError as exc:
-        raise refuse(path, "Classeur protégé par mot de passe", "password-protected workbook") from exc
+        raise refuse(path, _l("Password-protected workbook")) from exc
     except (pc.CalamineError, pc.ZipError, pc.XmlError, ValueError) as exc:
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise refuse(path, f"Classeur illisible ({reason})", "unreadable workbook") from exc
+        raise refuse(path, _l("Unreadable workbook ({reason})", reason=reason)) from exc
     sheets = []
     for position, meta in enumerate(metadata, start=1):
         state = _STATES.get(str(meta.visible).rsplit(".", 1)[-1], "visible")
@@ -49,7 +50,7 @@ def pick_sheet(path: Path, names: list[str], sheet: str | int | None) -> str:
     """
     if sheet is None:
         if not names:
-            raise refuse(path, "Classeur sans feuille", "workbook without sheets")
+            raise refuse(path, _l("Workbook without sheets"))
         return names[0]
     if isinstance(sheet, str):
         if sheet in names:

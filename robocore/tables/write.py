@@ -13,6 +13,7 @@ from typing import Any
 
 from robocore.errors import ApplicationError, BusinessError
 from robocore.i18n import gettext as _
+from robocore.i18n import lazy_gettext as _l
 from robocore.tables.cells import TRIGGERS, csv_text, is_risky
 from robocore.tables.guard import Limits, atomic_target, check_file, refuse
 from robocore.tables.rows import columns_of, fold, resolve_column, stored
@@ -271,7 +272,7 @@ def append_rows(path: Path, rows: Sequence[Mapping[str, Any]],
     try:  # macros kept in an .xlsm; openpyxl parses with defusedxml: no entity expansion
         workbook = load_workbook(path, keep_vba=path.suffix.lower() == ".xlsm")
     except Exception as exc:  # openpyxl raises many types for a broken file
-        raise refuse(path, "Classeur illisible par openpyxl", f"unreadable workbook: {exc}") from exc
+        raise refuse(path, _l("Workbook unreadable by openpyxl")) from exc
     if sheet is not None and sheet not in workbook.sheetnames:
         ws = workbook.create_sheet(sheet)
         header: list[str] = []

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 import structlog
 from starlette.requests import Request
 
+from robocore.i18n import lazy_gettext as _l
 from robocore.server.errors import ApiError
 
 log = structlog.get_logger("robocore.web.csrf")
@@ -55,5 +56,4 @@ async def check(request: Request, expected: str, who: str) -> None:
         return
     reason = "missing" if not given else "mismatch"
     log.warning("web.csrf_refused", method=request.method, path=request.url.path, person=who, reason=reason)
-    raise ApiError(403, "Jeton CSRF manquant ou invalide : rechargez la page et recommencez",
-                   "missing or invalid CSRF token: reload the page and try again", code="csrf")
+    raise ApiError(403, _l("Missing or invalid CSRF token: reload the page and try again"), code="csrf")

@@ -40,6 +40,8 @@ from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
 from robocore.errors import SettingsError
+from robocore.i18n import Message
+from robocore.i18n import lazy_gettext as _l
 from robocore.secrets import Secret
 from robocore.server.auth import ROLES
 from robocore.server.errors import ApiError
@@ -57,6 +59,15 @@ TIMEOUT = 10.0          # default seconds for each call to the provider (ROBOCOR
 METADATA_SECONDS = 3600.0
 LEEWAY = 60             # seconds of clock difference allowed with the provider
 MAX_GROUPS = 50
+# the steps of a sign-in that call the provider, named in the messages saying which one failed (logged in English)
+# Translators: a step of the sign-in with the identity provider (its discovery document)
+DISCOVERY = _l("discovery")
+# Translators: a step of the sign-in with the identity provider (its signing keys)
+KEYS = _l("signing keys")
+# Translators: a step of the sign-in with the identity provider (the code exchanged for tokens)
+TOKEN = _l("token")
+# Translators: a step of the sign-in with the identity provider (its userinfo endpoint): kept as is
+USERINFO = _l("userinfo")
 
 
 @dataclass(frozen=True)
@@ -71,23 +82,32 @@ class Identity:
     id_token: str
 
 
-def unavailable(what: str, exc: Exception, timeout: float = TIMEOUT) -> ApiError:
-    """The provider did not answer (or not in time): 503, logged without any token."""
+def unavailable(step: Message, exc: Exception, timeout: float = TIMEOUT) -> ApiError:
+    """The provider did not answer (or not in time) at `step` (DISCOVERY…): 503, logged without any token."""
     timed_out = isinstance(exc, httpx.TimeoutException)
-    log.warning("web.oidc_unavailable", step=what, reason="timeout" if timed_out else type(exc).__name__)
+    log.warning("web.oidc_unavailable", step=step.msgid, reason="timeout" if timed_out else type(exc).__name__)
     if timed_out:
-        return ApiError(503, f"Le fournisseur d'identité n'a pas répondu à temps ({timeout:g} s, {what}) : "
-                             "réessayez plus tard",
-                        f"the identity provider did not answer in time ({timeout:g} s, {what}): try again later",
-                        code="oidc_unavailable")
-    return ApiError(503, f"Le fournisseur d'identité est injoignable ({what}) : réessayez plus tard",
-                    f"the identity provider cannot be reached ({what}): try again later", code="oidc_unavailable")
+        return ApiError(503, _l("The identity provider did not answer in time ({timeout:g} s, {step}): try again "
+                                "later", timeout=timeout, step=step), code="oidc_unavailable")
+    return ApiError(503, _l("The identity provider cannot be reached ({step}): try again later", step=step),
+                    code="oidc_unavailable")
 
 
-def refused(reason: str, fr: str, en: str, status: int = 400, **details: Any) -> ApiError:
-    """A sign-in that fails on our side of the checks: logged with its reason, answered in our words."""
+def refused(reason: str, message: Message, status: int = 400, **details: Any) -> ApiError:
+    """A sign-in that fails on our side of the checks: logged with its reason, answered in our words.
+
+    Args:
+        reason: the log's reason and the error code's end (`oidc_<reason>`).
+        message: what the person reads, a message of the catalogues (`lazy_gettext`).
+        details: logged with the reason (never a token).
+    """
     log.warning("web.oidc_refused", reason=reason, **details)
-    return ApiError(status, fr, en, code="oidc_" + reason)
+    return ApiError(status, message, code="oidc_" + reason)
+
+
+def _answered(status: int, step: Message) -> Message:
+    """The provider answered `step` with an HTTP status other than 200."""
+    return _l("The identity provider answered {status} ({step})", status=status, step=step)
 
 
 def claim(claims: Mapping[str, Any], name: str) -> Any:
@@ -156,15 +176,14 @@ class OidcClient:
         return AsyncOAuth2Client(client_id=self.client_id, client_secret=secret, code_challenge_method="S256",
                                  timeout=self.timeout, follow_redirects=False, trust_env=False, **kwargs)
 
-    async def _get(self, url: str, what: str) -> httpx.Response:
+    async def _get(self, url: str, step: Message) -> httpx.Response:
         try:
             async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False) as http:
                 response = await http.get(url, headers={"Accept": "application/json"})
         except httpx.HTTPError as exc:
-            raise unavailable(what, exc, self.timeout) from None
+            raise unavailable(step, exc, self.timeout) from None
         if response.status_code != 200:
-            raise refused("provider_error", f"Le fournisseur d'identité a répondu {response.status_code} ({what})",
-                          f"the identity provider answered {response.status_code} ({what})", 502, url=url)
+            raise refused("provider_error", _answered(response.status_code, step), 502, url=url)
         return response
 
     async def metadata(self) -> dict[str, Any]:
@@ -175,18 +194,18 @@ class OidcClient:
         async with self._lock:
             if self._metadata and self._metadata[0] > time.monotonic():
                 return self._metadata[1]
-            response = await self._get(f"{self.issuer}/.well-known/openid-configuration", "découverte / discovery")
+            response = await self._get(f"{self.issuer}/.well-known/openid-configuration", DISCOVERY)
             try:
                 document = response.json()
             except ValueError:
                 document = None
             if not isinstance(document, dict) or str(document.get("issuer", "")).rstrip("/") != self.issuer:
-                raise refused("bad_discovery", f"Document de découverte invalide pour l'émetteur {self.issuer}",
-                              f"invalid discovery document for issuer {self.issuer}", 502)
+                raise refused("bad_discovery", _l("Invalid discovery document for the issuer {issuer}",
+                                                  issuer=self.issuer), 502)
             for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
                 if not isinstance(document.get(key), str):
-                    raise refused("bad_discovery", f"Le fournisseur {self.issuer} n'annonce pas '{key}'",
-                                  f"the provider {self.issuer} advertises no '{key}'", 502)
+                    raise refused("bad_discovery", _l("The provider {issuer} does not advertise '{key}'",
+                                                      issuer=self.issuer, key=key), 502)
             self._metadata = (time.monotonic() + METADATA_SECONDS, document)
             self._jwks = None
             return document
@@ -195,12 +214,12 @@ class OidcClient:
         """The provider's signing keys (JWKS), fetched once and again when `force`."""
         if self._jwks is None or force:
             document = await self.metadata()
-            response = await self._get(document["jwks_uri"], "clés / keys")
+            response = await self._get(document["jwks_uri"], KEYS)
             try:
                 self._jwks = KeySet.import_key_set(response.json())
             except (ValueError, JoseError) as exc:
-                raise refused("bad_keys", "Clés du fournisseur d'identité illisibles",
-                              "unreadable identity provider keys", 502, error=type(exc).__name__) from None
+                raise refused("bad_keys", _l("Unreadable identity provider keys"), 502,
+                              error=type(exc).__name__) from None
         return self._jwks
 
     async def start(self, redirect_uri: str, next_path: str) -> tuple[str, Login]:
@@ -228,10 +247,8 @@ class OidcClient:
             groups = tuple(sorted(set(groups) | set(entry.groups)))[:MAX_GROUPS]
         who = email or claims["sub"]
         if role is None:
-            raise refused("no_role", "Vous êtes bien authentifié, mais aucun rôle Robocore ne vous est attribué : "
-                                     "demandez l'accès à l'administrateur de Robocore de votre service",
-                          "you are authenticated, but no Robocore role is granted to you: ask your service's "
-                          "Robocore administrator for access", 403, person=who)
+            raise refused("no_role", _l("You are signed in, but no Robocore role is granted to you: ask your "
+                                        "service's Robocore administrator for access"), 403, person=who)
         identity = Identity(sub=str(claims["sub"]), name=display_name(claims), email=email, role=role,
                             groups=groups, id_token=str(tokens["id_token"]))
         log.info("web.signed_in", person=who, role=role, groups=list(identity.groups))
@@ -245,24 +262,21 @@ class OidcClient:
             return people.lookup(self.people_home, email, sub)
         except SettingsError as exc:
             log.error("web.people_file_invalid", error=str(exc))
-            raise ApiError(503, "Le fichier des rôles des personnes est invalide : prévenez l'administrateur",
-                           "the people's roles file is invalid: tell the administrator", code="oidc_people") from None
+            raise ApiError(503, _l("The people's roles file is invalid: tell the administrator"),
+                           code="oidc_people") from None
 
     def _check_answer(self, params: Mapping[str, str], login: Login) -> None:
         if "error" in params:
             error = params.get("error", "")[:100]
-            raise refused("provider_refused", f"Le fournisseur d'identité a refusé la connexion ({error})",
-                          f"the identity provider refused the sign-in ({error})", 403, error=error)
+            raise refused("provider_refused", _l("The identity provider refused the sign-in ({error})", error=error),
+                          403, error=error)
         given = params.get("state", "")
         if not secrets.compare_digest(given.encode(), login.state.encode()):
-            raise refused("state", "Réponse de connexion inattendue (state différent) : recommencez la connexion",
-                          "unexpected sign-in answer (state mismatch): sign in again")
+            raise refused("state", _l("Unexpected sign-in answer (state mismatch): sign in again"))
         if "iss" in params and params["iss"].rstrip("/") != self.issuer:  # RFC 9207: mix-up defence
-            raise refused("issuer", "Réponse venant d'un autre fournisseur d'identité : recommencez la connexion",
-                          "answer from another identity provider: sign in again")
+            raise refused("issuer", _l("Answer from another identity provider: sign in again"))
         if not params.get("code"):
-            raise refused("no_code", "Réponse de connexion sans code : recommencez la connexion",
-                          "sign-in answer without a code: sign in again")
+            raise refused("no_code", _l("Sign-in answer without a code: sign in again"))
 
     async def _exchange(self, document: Mapping[str, Any], code: str, login: Login,
                         redirect_uri: str) -> dict[str, Any]:
@@ -275,16 +289,15 @@ class OidcClient:
                 tokens = await client.fetch_token(document["token_endpoint"], grant_type="authorization_code",
                                                   code=code, code_verifier=login.code_verifier)
         except httpx.HTTPError as exc:
-            raise unavailable("jeton / token", exc, self.timeout) from None
+            raise unavailable(TOKEN, exc, self.timeout) from None
         except OAuthError as exc:
-            raise refused("token", f"Le fournisseur d'identité a refusé le code ({exc.error})",
-                          f"the identity provider refused the code ({exc.error})", 400, error=exc.error) from None
+            raise refused("token", _l("The identity provider refused the code ({error})", error=exc.error), 400,
+                          error=exc.error) from None
         except ValueError:
-            raise refused("token", "Réponse illisible du fournisseur d'identité (jeton)",
-                          "unreadable identity provider answer (token)", 502) from None
+            raise refused("token", _l("Unreadable answer from the identity provider ({step})", step=TOKEN),
+                          502) from None
         if not isinstance(tokens.get("id_token"), str):
-            raise refused("no_id_token", "Le fournisseur d'identité n'a pas donné de jeton d'identité (scope openid ?)",
-                          "the identity provider gave no ID token (openid scope?)", 502)
+            raise refused("no_id_token", _l("The identity provider gave no ID token (openid scope?)"), 502)
         return dict(tokens)
 
     def _algorithms(self, document: Mapping[str, Any]) -> JWSRegistry:
@@ -299,8 +312,8 @@ class OidcClient:
             except InvalidKeyIdError:
                 return jwt.decode(token, await self.keys(force=True), registry=self._algorithms(document))
         except (JoseError, ValueError) as exc:
-            raise refused("signature", "Jeton à la signature invalide : connexion refusée",
-                          "token with an invalid signature: sign-in refused", 400, error=type(exc).__name__) from None
+            raise refused("signature", _l("Token with an invalid signature: sign-in refused"), 400,
+                          error=type(exc).__name__) from None
 
     async def _id_token_claims(self, document: Mapping[str, Any], tokens: Mapping[str, Any],
                                nonce: str) -> dict[str, Any]:
@@ -315,8 +328,8 @@ class OidcClient:
             claims.validate(leeway=LEEWAY)
         except JoseError as exc:
             name = getattr(exc, "claim", None) or type(exc).__name__
-            raise refused("claims", f"Jeton d'identité refusé (revendication '{name}' invalide ou absente)",
-                          f"ID token refused (claim '{name}' invalid or missing)", 400, claim=name) from None
+            raise refused("claims", _l("ID token refused (claim '{claim}' invalid or missing)", claim=name), 400,
+                          claim=name) from None
         return dict(claims)
 
     async def _userinfo(self, document: Mapping[str, Any], tokens: Mapping[str, Any], sub: str) -> dict[str, Any]:
@@ -329,25 +342,22 @@ class OidcClient:
                 response = await http.get(endpoint, headers={"Authorization": f"Bearer {access}",
                                                              "Accept": "application/json, application/jwt"})
         except httpx.HTTPError as exc:
-            raise unavailable("userinfo", exc, self.timeout) from None
+            raise unavailable(USERINFO, exc, self.timeout) from None
         if response.status_code != 200:
-            raise refused("userinfo", f"Le fournisseur d'identité a répondu {response.status_code} (userinfo)",
-                          f"the identity provider answered {response.status_code} (userinfo)", 502)
+            raise refused("userinfo", _answered(response.status_code, USERINFO), 502)
         if response.headers.get("content-type", "").startswith("application/jwt"):
             signed = await self._verified(document, response.text.strip())
             info = dict(signed.claims)
             if info.get("iss", document["issuer"]) != document["issuer"] or \
                     info.get("aud", self.client_id) not in (self.client_id, [self.client_id]):
-                raise refused("userinfo", "Réponse userinfo émise pour un autre client",
-                              "userinfo answer issued for another client", 502)
+                raise refused("userinfo", _l("Userinfo answer issued for another client"), 502)
         else:
             try:
                 info = response.json()
             except ValueError:
                 info = None
         if not isinstance(info, dict) or info.get("sub") != sub:
-            raise refused("userinfo", "Réponse userinfo d'une autre personne ou illisible",
-                          "userinfo answer for another person, or unreadable", 502)
+            raise refused("userinfo", _l("Userinfo answer for another person, or unreadable"), 502)
         return info
 
     async def logout_url(self, id_token: str | None, after: str) -> str | None:

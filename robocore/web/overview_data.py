@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from robocore.exports.period import Period, PeriodError
+from robocore.i18n import Bilingual, Text, render
+from robocore.i18n import lazy_gettext as _l
 from robocore.reports import shown_rate
 from robocore.statuses import ItemStatus, RunStatus
 from robocore.store.overview import Records, Scope
@@ -37,11 +39,15 @@ OTHERS = "\x00others"  # the chart's series of the processes after the TOP (no n
 
 
 class FilterError(ValueError):
-    """A filter value the page refuses: `field` is the URL parameter, `fr` and `en` the messages."""
+    """A filter value the page refuses: `field` is the URL parameter, `message` says why in any language
+    (`render(exc.message, lang)` in the page's)."""
 
-    def __init__(self, field: str, fr: str, en: str) -> None:
-        self.field, self.fr, self.en = field, fr, en
-        super().__init__(f"{fr} / {en}")
+    def __init__(self, field: str, message: Text) -> None:
+        self.field, self.message = field, message
+        super().__init__(field)
+
+    def __str__(self) -> str:
+        return render(self.message)
 
 
 @dataclass(frozen=True)
@@ -77,24 +83,23 @@ def preset_period(preset: str, today: date) -> tuple[date, date]:
         for _ in range(11):
             first = (first - timedelta(days=1)).replace(day=1)
         return first, tomorrow
-    raise FilterError("periode", f"période inconnue « {preset[:40]} » (annee, 12mois ou trimestre)",
-                      f"unknown period '{preset[:40]}' (annee, 12mois or trimestre)")
+    raise FilterError("periode", _l("unknown period '{preset}' (annee, 12mois or trimestre)", preset=preset[:40]))
 
 
 def _day(field: str, text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise FilterError(field, f"date invalide pour « {field} » : « {text[:40]} » (attendu AAAA-MM-JJ)",
-                          f"invalid date for '{field}': '{text[:40]}' (expected YYYY-MM-DD)") from None
+        raise FilterError(field, _l("invalid date for '{field}': '{value}' (expected YYYY-MM-DD)", field=field,
+                                    value=text[:40])) from None
 
 
 def _name(field: str, text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
     if len(text) > TEXT_MAX or "\x00" in text:
-        raise FilterError(field, f"valeur refusée pour « {field} » (200 caractères au plus, sans caractère nul)",
-                          f"value refused for '{field}' (200 characters at most, no NUL character)")
+        raise FilterError(field, _l("value refused for '{field}' ({most} characters at most, no NUL character)",
+                                    field=field, most=TEXT_MAX))
     return text
 
 
@@ -107,12 +112,11 @@ def parse_filters(params: Mapping[str, str], today: date) -> Filters:
         start = _day("du", first) if first else None
         end = _day("au", last) + timedelta(days=1) if last else today + timedelta(days=1)
         if start is None:
-            raise FilterError("du", "« du » manque : une période a un premier jour",
-                              "'du' is missing: a period has a first day")
+            raise FilterError("du", _l("'{field}' is missing: a period has a first day", field="du"))
         try:
             Period.checked(start, end)
         except PeriodError as exc:
-            raise FilterError("au", exc.fr, exc.en) from None
+            raise FilterError("au", Bilingual(exc.fr, exc.en)) from None  # exports.period: both written inline
         return Filters(start, end, None, scope)
     preset = (params.get("periode") or DEFAULT_PRESET).strip()
     start, end = preset_period(preset, today)

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
+from robocore.i18n import render
 from robocore.server.auth import Principal, bearer
 from robocore.store.groups import Dimension
 from robocore.web import formatting, pages
@@ -63,7 +64,7 @@ async def _page(request: Request, credentials: HTTPAuthorizationCredentials | No
     try:
         filters = parse_filters(params, today)
     except FilterError as exc:
-        values["error"] = exc.fr if lang == "fr" else exc.en
+        values["error"] = render(exc.message, lang)
         return pages.page(request, "groups.html", 400, **values)
     data = await run_in_threadpool(groups, request.app.state.robocore.store, dimension, filters, today)
     values.update(data=data, chart=_chart(data, lang, _, texts) if data.series else None)

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
+from robocore.i18n import render
 from robocore.server.auth import Principal, bearer
 from robocore.settings import get_settings
 from robocore.web import formatting, pages
@@ -53,7 +54,7 @@ async def overview_page(request: Request,
         filters: Filters | None = parse_filters(params, today)
         error = None
     except FilterError as exc:
-        filters, error = None, exc.fr if lang == "fr" else exc.en
+        filters, error = None, render(exc.message, lang)
     store = request.app.state.robocore.store
     names = await run_in_threadpool(_choices, store)
     values: dict[str, Any] = {"user": who.name, "nav": "overview", "roles": pages.roles_of(who),

@@ -23,6 +23,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
 from robocore import processes
+from robocore.i18n import render
 from robocore.processes import STAGE_LABELS, InvalidProcess, UnknownProcess
 from robocore.server.auth import Principal, bearer
 from robocore.store.rows import ProcessStage
@@ -48,7 +49,7 @@ def _filters(request: Request, lang: str) -> tuple[Filters | None, str | None]:
     try:
         return parse_filters(dict(request.query_params), _today()), None
     except FilterError as exc:
-        return None, exc.fr if lang == "fr" else exc.en
+        return None, render(exc.message, lang)
 
 
 def _stages(_: Any) -> dict[str, str]:
@@ -126,14 +127,14 @@ async def _edit(request: Request, name: str, credentials: HTTPAuthorizationCrede
         posted = await submitted.form()
         given = {field: str(posted.get(field) or "") for field in process_data.FORM_FIELDS if field in posted}
         data, refused = process_data.form_changes(given)
-        errors = {field: exc.fr if lang == "fr" else exc.en for field, exc in refused.items()}
+        errors = {field: render(exc.message, lang) for field, exc in refused.items()}
         if not errors:
             try:
                 await run_in_threadpool(processes.update, store, name, data, who.name)
             except UnknownProcess:
                 return _absent(request, who, name, _)
             except InvalidProcess as exc:  # a rule across fields, should one appear
-                errors = {exc.field: exc.fr if lang == "fr" else exc.en}
+                errors = {exc.field: render(exc.message, lang)}
             else:
                 log.info("web.process_edited", process=name, by=who.name, fields=sorted(data))
                 suffix = f"?lang={quote(lang)}" if request.query_params.get("lang") else ""

@@ -22,6 +22,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingRes
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
+from robocore.i18n import render
 from robocore.secrets import scrub
 from robocore.server.auth import Principal, bearer
 from robocore.storage import RunFile, RunFileError, RunFileMissing, check_name, run_relative
@@ -54,7 +55,7 @@ def _valid_id(run_id: str) -> bool:
 
 
 def _error_text(exc: FilterError, lang: str) -> str:
-    return exc.fr if lang == "fr" else exc.en
+    return render(exc.message, lang)
 
 
 @router.get("/executions", response_class=HTMLResponse)

@@ -19,7 +19,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from robocore import settings
-from robocore.i18n import render
+from robocore.i18n import Message, current, render
+from robocore.i18n import gettext as _
+from robocore.i18n import lazy_gettext as _l
 from robocore.secrets import Secret, default_providers, register
 from robocore.server.errors import ApiError, error_body
 from robocore.web import csrf, people
@@ -39,10 +41,8 @@ def local_path(raw: str | None) -> str:
     parts = urlsplit(raw)
     if (len(raw) > MAX_NEXT or not raw.startswith("/") or raw.startswith("//") or "\\" in raw
             or any(ord(c) < 0x20 or ord(c) == 0x7F for c in raw) or parts.scheme or parts.netloc):
-        raise refused("next", f"Adresse de retour refusée : {raw[:100]!r} (un chemin de ce site est attendu, "
-                              "commençant par un seul « / »)",
-                      f"return address refused: {raw[:100]!r} (a path of this site is expected, starting "
-                      "with a single '/')", next=raw[:100])
+        raise refused("next", _l("Return address refused: {address} (a path of this site is expected, starting "
+                                 "with a single '/')", address=repr(raw[:100])), next=raw[:100])
     return raw
 
 
@@ -62,21 +62,25 @@ def _sessions(request: Request) -> Sessions:
     return sessions
 
 
-def error_page(request: Request, exc: ApiError, title: str = "Connexion impossible") -> Response:
-    """The failure as a short page for a browser; a caller that asks for JSON gets our JSON error body."""
+SIGN_IN_FAILED = _l("Sign-in failed")
+SIGN_OUT_FAILED = _l("Sign-out failed")
+
+
+def error_page(request: Request, exc: ApiError, title: Message = SIGN_IN_FAILED) -> Response:
+    """The failure as a short page for a browser, in the request's language; a caller that asks for JSON gets
+    our JSON error body (both languages)."""
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status, headers=exc.headers)
-    fr, en = render(exc.message, "fr"), render(exc.message, "en")
+    lang, heading = current(), html.escape(render(title))
     page = f"""<!DOCTYPE html>
-<html lang="fr">
+<html lang="{lang}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} — Robocore</title></head>
+<title>{heading} — Robocore</title></head>
 <body>
 <main>
-<h1>{title}</h1>
-<p id="erreur">{html.escape(fr)}</p>
-<p lang="en" id="error">{html.escape(en)}</p>
-<p><a href="/connexion">Recommencer la connexion</a> · <a href="/connexion" lang="en">Sign in again</a></p>
+<h1>{heading}</h1>
+<p id="erreur">{html.escape(render(exc.message))}</p>
+<p><a href="/connexion">{html.escape(_("Sign in again"))}</a></p>
 </main>
 </body>
 </html>
@@ -104,9 +108,8 @@ async def callback(request: Request) -> Response:
     try:
         login = sessions.read_login(request)
         if login is None:
-            raise refused("no_login", "Aucune connexion en cours dans ce navigateur, ou commencée il y a trop "
-                                      "longtemps : recommencez la connexion",
-                          "no sign-in in progress in this browser, or begun too long ago: sign in again")
+            raise refused("no_login", _l("No sign-in in progress in this browser, or begun too long ago: sign in "
+                                         "again"))
         identity = await _oidc(request).finish(request.query_params, login, base_url(request) + CALLBACK)
     except ApiError as exc:
         failed = error_page(request, exc)
@@ -133,7 +136,7 @@ async def sign_out(request: Request) -> Response:
         try:
             await csrf.check(request, person.csrf, person.login)
         except ApiError as exc:
-            return error_page(request, exc, "Déconnexion impossible")
+            return error_page(request, exc, SIGN_OUT_FAILED)
         target = await _oidc(request).logout_url(person.id_token, after) or after
         log.info("web.signed_out", person=person.login)
     response: Response = RedirectResponse(target, status_code=303)

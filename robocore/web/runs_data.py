@@ -44,10 +44,6 @@ ZONE = ZoneInfo("Europe/Paris")  # the pages show times as French offices read t
 LIST_FIELDS = ("robot", "processus", "service", "statut", "auteur", "du", "au")
 
 
-def _refused(field_name: str, message: i18n.Message) -> FilterError:
-    return FilterError(field_name, message.render("fr"), message.render("en"))
-
-
 def local(moment: datetime | None) -> datetime | None:
     """A stored moment (naive UTC) in Paris time (naive, for the `moment` format)."""
     if moment is None:
@@ -65,8 +61,8 @@ def _int(params: Mapping[str, str], name: str, default: int, high: int) -> int:
     if not text:
         return default
     if not text.isdigit() or not 1 <= int(text) <= high:
-        raise _refused(name, i18n.lazy_gettext("invalid value for '{field}': '{value}' (a whole number from 1 to "
-                                               "{high})", field=name, value=text[:40], high=high))
+        raise FilterError(name, i18n.lazy_gettext("invalid value for '{field}': '{value}' (a whole number from 1 "
+                                                  "to {high})", field=name, value=text[:40], high=high))
     return int(text)
 
 
@@ -75,8 +71,8 @@ def _status(params: Mapping[str, str], name: str, allowed: Sequence[str]) -> str
     if not text:
         return None
     if text not in allowed:
-        raise _refused(name, i18n.lazy_gettext("unknown status for '{field}': '{value}' ({allowed})", field=name,
-                                               value=text[:40], allowed=", ".join(allowed)))
+        raise FilterError(name, i18n.lazy_gettext("unknown status for '{field}': '{value}' ({allowed})",
+                                                  field=name, value=text[:40], allowed=", ".join(allowed)))
     return text
 
 
@@ -127,8 +123,8 @@ def parse_run_filters(params: Mapping[str, str]) -> RunFilters:
     start = _day("du", first) if first else None
     end = _day("au", last) + timedelta(days=1) if last else None
     if start is not None and end is not None and end <= start:
-        raise _refused("au", i18n.lazy_gettext("'{field}': the last day ({last}) is before the first day ({first})",
-                                               field="au", last=last, first=first))
+        raise FilterError("au", i18n.lazy_gettext("'{field}': the last day ({last}) is before the first day "
+                                                  "({first})", field="au", last=last, first=first))
     return RunFilters(names["robot"], names["processus"], names["service"], status, names["auteur"], start, end,
                       _int(params, "page", 1, MAX_PAGE), _int(params, "par_page", PER_PAGE, MAX_PER_PAGE))
 

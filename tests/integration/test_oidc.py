@@ -412,6 +412,24 @@ def test_provider_down_is_a_clear_error(lone: Any) -> None:
     assert (answer.status_code, answer.json()["code"]) == (503, "oidc_unavailable")
 
 
+def test_provider_down_is_said_in_the_request_language(lone: Any) -> None:
+    """The provider's failure names the step in the request's language alone: French by default, English with
+    Accept-Language."""
+    client = lone(f"http://127.0.0.1:{free_port()}")
+    french = client.get("/connexion", headers=JSON, follow_redirects=False).json()
+    english = client.get("/connexion", headers={**JSON, "Accept-Language": "en"}, follow_redirects=False).json()
+    assert french["detail"] == "Le fournisseur d'identité est injoignable (découverte) : réessayez plus tard"
+    assert english["detail"] == "The identity provider cannot be reached (discovery): try again later"
+    assert (french["code"], english["code"]) == ("oidc_unavailable", "oidc_unavailable")
+    shown_in = {"fr": (["Connexion impossible", "injoignable (découverte)", "Recommencer la connexion"], "Sign"),
+                "en": (["Sign-in failed", "cannot be reached (discovery)", "Sign in again"], "Connexion")}
+    for lang, (words, other) in shown_in.items():
+        page = client.get("/connexion", headers={"Accept-Language": lang}, follow_redirects=False)
+        shown = html.unescape(page.text)
+        assert page.status_code == 503 and f'<html lang="{lang}">' in shown
+        assert all(word in shown for word in words) and other not in shown, shown
+
+
 def test_provider_that_never_answers_times_out(lone: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A provider that accepts connections but never answers: 503 once ROBOCORE_OIDC_TIMEOUT has passed, saying so."""
     monkeypatch.setenv("ROBOCORE_OIDC_TIMEOUT", "1")

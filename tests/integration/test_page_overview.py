@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.testclient import TestClient
 
+from robocore.i18n import render, use_language
 from robocore.ledger import Figures
 from robocore.reports import shown_rate
 from robocore.server import create_app
@@ -588,7 +589,27 @@ def test_bad_filters_name_the_field(params: dict[str, str], message: str) -> Non
 
     with pytest.raises(FilterError) as caught:
         parse_filters(params, date(2026, 5, 15))
-    assert message in caught.value.fr
+    assert message in render(caught.value.message, "fr")
+
+
+def test_a_refused_filter_speaks_the_language_it_is_shown_in() -> None:
+    """A refused filter carries one message, French by default and English in English, never both glued
+    together; the period checked by the exports (robocore.exports.period) likewise."""
+    from robocore.web.overview_data import FilterError, parse_filters
+
+    with pytest.raises(FilterError) as caught:
+        parse_filters({"du": "2026-02-30"}, date(2026, 5, 15))
+    assert caught.value.field == "du"
+    assert str(caught.value) == "date invalide pour « du » : « 2026-02-30 » (attendu AAAA-MM-JJ)"
+    with use_language("en"):
+        assert str(caught.value) == "invalid date for 'du': '2026-02-30' (expected YYYY-MM-DD)"
+    with pytest.raises(FilterError) as period:
+        parse_filters({"du": "2016-01-01", "au": "2026-12-31"}, date(2026, 5, 15))
+    french = str(period.value)
+    with use_language("en"):
+        english = str(period.value)
+    assert french.startswith("période de plus de dix ans") and "ten years" not in french
+    assert "2016-01-01" in english and "période" not in english and "dix ans" not in english
 
 
 def test_a_service_seen_only_on_runs_is_offered_in_the_filter(

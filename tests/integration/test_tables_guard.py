@@ -226,3 +226,31 @@ def test_corrupt_zip_entry(ctx: Context, tmp_path: Path) -> None:
     data[offset + 60: offset + 90] = b"\x00" * 30
     (tmp_path / "w.xlsx").write_bytes(bytes(data))
     _refused(ctx, tmp_path / "w.xlsx", "illisible")
+
+
+def test_refusals_speak_one_language_naming_the_file(tmp_path: Path) -> None:
+    """A truncated workbook, or a missing one, is refused in French by default and in English when the run's
+    language is English, naming the file: one language at a time, never both glued together."""
+    from robocore.i18n import use_language
+    from robocore.tables import read, sheets
+
+    workbook = Workbook()
+    for i in range(2000):
+        workbook.active.append([f"ligne {i}", i])
+    workbook.save(tmp_path / "full.xlsx")
+    data = (tmp_path / "full.xlsx").read_bytes()
+    cut, missing = tmp_path / "coupé.xlsx", tmp_path / "absent.xlsx"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(BusinessError) as french:
+        read.read_table(cut)
+    assert str(french.value) == f"Classeur illisible (fichier tronqué ou non-zip) : {cut}"
+    with pytest.raises(BusinessError) as absent:
+        sheets.list_sheets(missing)
+    assert str(absent.value) == f"Fichier introuvable : {missing}"
+    with use_language("en"):
+        with pytest.raises(BusinessError) as english:
+            read.read_table(cut)
+        with pytest.raises(BusinessError) as absent_en:
+            sheets.list_sheets(missing)
+    assert str(english.value) == f"Unreadable workbook (truncated or not a zip): {cut}"
+    assert str(absent_en.value) == f"File not found: {missing}"

@@ -227,23 +227,16 @@ def test_body_limit_and_server_errors_are_answered_in_the_request_language(
         assert failed.headers["content-language"] == lang
 
 
-def test_errors_written_inline_by_modules_not_moved_yet_still_answer_both_languages(
+def test_a_bilingual_reason_inside_a_message_answers_both_languages(
         api: tuple[FastAPI, TestClient, dict[str, str]]) -> None:
-    """ApiError(status, "français", "English") (routes still to migrate) and Bilingual reasons inside a message."""
+    """A catalogue message whose reason is an exception's own Bilingual text: each language gets its side."""
     app, client, _ = api
-
-    def old_style() -> None:
-        raise ApiError(422, "la fin de la période précède son début", "end is before start", code="bad_period")
 
     def mixed() -> None:
         raise ApiError(400, lazy_gettext("file input '{name}': {reason}", name="classeur",
                                          reason=Bilingual("nom refusé", "name refused")))
 
-    app.add_api_route("/api/v1/old-style", old_style)
     app.add_api_route("/api/v1/mixed", mixed)
-    old = client.get("/api/v1/old-style", headers={"Accept-Language": "en"}).json()
-    assert old == {"code": "bad_period", "detail": "end is before start",
-                   "erreur": "la fin de la période précède son début", "error": "end is before start"}
     both = client.get("/api/v1/mixed").json()
     assert both["detail"] == both["erreur"] == "entrée fichier 'classeur' : nom refusé"
     assert both["error"] == "file input 'classeur': name refused"
