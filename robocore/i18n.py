@@ -20,6 +20,7 @@ Parameters that are themselves messages are rendered in the same language.
 from __future__ import annotations
 
 import gettext as _gettext
+import os
 import string
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -57,6 +58,16 @@ def current() -> str:
     from robocore.settings import get_settings  # not at import: `robo --help` stays light
 
     return get_settings().language
+
+
+def speaking() -> str:
+    """The language of this context even when the settings cannot be read (their own error, a store that
+    fails before them): the one set here, else ROBOCORE_LANGUAGE when supported, else French. Never raises."""
+    chosen = _language.get()
+    if chosen is not None:
+        return chosen
+    wanted = next((value for key, value in os.environ.items() if key.upper() == "ROBOCORE_LANGUAGE" and value), None)
+    return supported(wanted) or DEFAULT
 
 
 def set_language(lang: str) -> Token[str | None]:

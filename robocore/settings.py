@@ -182,15 +182,20 @@ def get_settings() -> Settings:
 
 
 def _error(exc: ValidationError) -> SettingsError:
-    """Every wrong variable on one line, in our words: `ROBOCORE_X='abc' : nombre entier attendu / ...`."""
+    """Every wrong variable on one line, in our words: `réglage invalide : ROBOCORE_X='abc' : nombre entier attendu`."""
+    from robocore.i18n import lazy_gettext as _l
+    from robocore.i18n import render, speaking
     from robocore.problems import describe
 
+    lang = speaking()  # the settings, ROBOCORE_LANGUAGE among them, cannot be read
     parts, names = [], []
     for error in exc.errors(include_url=False):
         name = variable(str(error["loc"][0])) if error["loc"] else PREFIX + "*"
         names.append(name)
-        parts.append(f"{name}={str(error.get('input'))[:60]!r} : {describe(error)}")
-    return SettingsError("réglage invalide / invalid setting: " + " ; ".join(parts), variables=tuple(names))
+        value = f"{name}={str(error.get('input'))[:60]!r}"
+        parts.append(render(_l("{label}: {text}", label=value, text=describe(error)), lang))
+    problems = (" ; " if lang == "fr" else "; ").join(parts)
+    return SettingsError(render(_l("invalid setting: {problems}", problems=problems), lang), variables=tuple(names))
 
 
 def home() -> Path:

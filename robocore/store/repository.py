@@ -7,6 +7,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from robocore.errors import StoreError
+from robocore.i18n import lazy_gettext as _l
+from robocore.i18n import render, speaking
 from robocore.store import migrate
 from robocore.store.connection import DATABASE_ERRORS, make_engine, redact_url
 from robocore.store.events import EventsMixin
@@ -39,8 +41,9 @@ class Store(RunsMixin, ItemsMixin, LedgerMixin, EventsMixin, TokensMixin, Schedu
         try:
             migrate.upgrade(self.engine)
         except OperationalError as exc:
-            raise StoreError(f"base de données injoignable / database unreachable: {redact_url(url)} "
-                             f"({str(exc.orig).strip().splitlines()[0] if exc.orig else exc})") from None
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StoreError(render(_l("database unreachable: {url} ({reason})", url=redact_url(url), reason=reason),
+                                    speaking())) from None
 
     @property
     def dialect(self) -> str:

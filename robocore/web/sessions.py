@@ -37,6 +37,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
+from robocore.i18n import lazy_gettext as _l
+from robocore.i18n import render, speaking
+
 log = structlog.get_logger("robocore.web.sessions")
 
 MAX_AGE = 8 * 3600          # seconds a session lasts after sign-in (a working day)
@@ -100,11 +103,12 @@ def load_key(home: Path, configured: str | None) -> bytes:
         _create_key_file(path)
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise PermissionError(f"{path}: clé de session lisible par d'autres utilisateurs (mode {oct(mode & 0o777)}) ; "
-                              f"faites `chmod 600 {path}` / session key readable by others, refused")
+        raise PermissionError(render(_l("{path}: session key readable by other users (mode {mode}): run "
+                                        "`chmod 600 {path}`", path=path, mode=oct(mode & 0o777)), speaking()))
     key = path.read_text(encoding="ascii").strip()
     if len(key) < 64:
-        raise ValueError(f"{path}: clé de session invalide (64 caractères hexadécimaux attendus) / invalid session key")
+        raise ValueError(render(_l("{path}: invalid session key (64 hexadecimal characters expected)", path=path),
+                                speaking()))
     return key.encode()
 
 

@@ -30,6 +30,7 @@ from fastapi.testclient import TestClient
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from robocore.i18n import use_language
 from robocore.server import create_app
 from robocore.server.auth import create_token
 from robocore.store import Store
@@ -489,8 +490,13 @@ def test_session_key_is_made_once_private_and_shared(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="trop court"):
         load_key(tmp_path, "short")
     (tmp_path / "session.key").chmod(0o644)
-    with pytest.raises(PermissionError, match="lisible par d'autres"):
+    with pytest.raises(PermissionError, match="lisible par d'autres") as caught:
         load_key(tmp_path, None)
+    assert "readable" not in str(caught.value) and "chmod 600" in str(caught.value)
+    with use_language("en"), pytest.raises(PermissionError) as caught:
+        load_key(tmp_path, None)
+    assert str(caught.value) == (f"{tmp_path / 'session.key'}: session key readable by other users (mode 0o644): "
+                                 f"run `chmod 600 {tmp_path / 'session.key'}`")
 
 
 def test_people_file_gives_roles_the_provider_does_not_send(world: World) -> None:

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from robocore.errors import StoreError
+from robocore.i18n import use_language
 from robocore.server import create_app
 from robocore.server.auth import create_token
 from robocore.statuses import RunStatus
@@ -201,3 +202,14 @@ def test_health_with_a_live_broker_is_ready(scheme: str, port: int, robo_home: P
     assert len(checks) == 1
     executor.shutdown()
     store.close()
+
+
+def test_a_store_that_cannot_open_says_so_in_the_language_asked(tmp_path: Path) -> None:
+    """A database that cannot be opened: StoreError naming it, in French by default, in English when asked."""
+    url = f"sqlite:///{tmp_path / 'absent' / 'robocore.db'}"
+    with pytest.raises(StoreError) as french:
+        Store(url)
+    with use_language("en"), pytest.raises(StoreError) as english:
+        Store(url)
+    assert str(french.value).startswith(f"base de données injoignable : {url} (")
+    assert str(english.value).startswith(f"database unreachable: {url} (")

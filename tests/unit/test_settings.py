@@ -173,3 +173,19 @@ def test_cli_import_stays_light() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROBOCORE_")}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_wrong_value_is_said_in_the_language_asked_even_though_the_settings_fail(clean_env: pytest.MonkeyPatch
+                                                                                  ) -> None:
+    """The settings cannot be read, yet ROBOCORE_LANGUAGE=en (valid) gives the whole line in English; a wrong
+    ROBOCORE_LANGUAGE itself gives it in French."""
+    clean_env.setenv("ROBOCORE_LANGUAGE", "en")
+    clean_env.setenv("ROBOCORE_LOCAL_WORKERS", "abc")
+    with pytest.raises(SettingsError) as caught:
+        get_settings()
+    assert str(caught.value).startswith("invalid setting: ROBOCORE_LOCAL_WORKERS='abc': ")
+    assert "réglage" not in str(caught.value) and " : " not in str(caught.value)
+    clean_env.setenv("ROBOCORE_LANGUAGE", "xx")
+    with pytest.raises(SettingsError) as caught:
+        get_settings()
+    assert str(caught.value).startswith("réglage invalide : ") and "invalid setting" not in str(caught.value)
