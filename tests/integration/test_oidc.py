@@ -422,7 +422,7 @@ def test_provider_down_is_said_in_the_request_language(lone: Any) -> None:
     assert french["detail"] == "Le fournisseur d'identité est injoignable (découverte) : réessayez plus tard"
     assert english["detail"] == "The identity provider cannot be reached (discovery): try again later"
     assert (french["code"], english["code"]) == ("oidc_unavailable", "oidc_unavailable")
-    shown_in = {"fr": (["Connexion impossible", "injoignable (découverte)", "Recommencer la connexion"], "Sign"),
+    shown_in = {"fr": (["Connexion impossible", "injoignable (découverte)", "Se reconnecter"], "Sign"),
                 "en": (["Sign-in failed", "cannot be reached (discovery)", "Sign in again"], "Connexion")}
     for lang, (words, other) in shown_in.items():
         page = client.get("/connexion", headers={"Accept-Language": lang}, follow_redirects=False)
