@@ -89,8 +89,8 @@ class SecretSpec(_Strict):
     identifiers: list[str] = Field(
         default_factory=list,
         description="Champs qui sont des identifiants affichés par le site (ex. [username]) : masqués partout "
-                    "comme les autres, mais leur présence dans une trace ne l'annule pas / identifier fields the "
-                    "site shows on its pages: never logged, yet a trace showing them is kept (a password never)")
+                    "comme les autres, mais leur présence dans une trace ne l'annule pas (celle d'un mot de passe, "
+                    "si)")
     label: str | None = None
 
     @model_validator(mode="after")

@@ -15,6 +15,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from robocore.i18n import lazy_gettext as _l
+from robocore.i18n import render, speaking
 from robocore.statuses import RUN_FINAL, FireStatus, StepStatus
 from robocore.store.models import runs as RUNS
 from robocore.store.models import schedule_fires as FIRES
@@ -67,8 +69,9 @@ class MetricsQueriesMixin:
 
     def record_takeover(self, run_id: str, previous_owner: str | None, owner: str) -> None:
         """Note that `owner` took over the expired lease of `previous_owner` (a step event of the run)."""
-        note = (f"bail repris à {previous_owner or '?'} par {owner} / lease taken over from "
-                f"{previous_owner or '?'} by {owner}")
+        # stored as said in the language of the process that took over, as a run's other messages are
+        note = render(_l("lease taken over from {previous} by {owner}", previous=previous_owner or "?", owner=owner),
+                      speaking())
         with self.engine.begin() as conn:
             conn.execute(insert(EVENTS).values(run_id=run_id, item_key=None, step=TAKEOVER_STEP,
                                                status=StepStatus.DONE, duration_ms=0.0, message=note,

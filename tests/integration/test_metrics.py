@@ -21,6 +21,7 @@ from robocore.server import create_app
 from robocore.server.auth import create_token
 from robocore.statuses import FireStatus
 from robocore.store import Store
+from robocore.store.purge import TAKEOVER_STEP
 from tests.integration.api_support import FakeExecutor, bearer, robots_folder
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -103,6 +104,9 @@ def test_store_figures_fires_takeovers_durations_and_leadership(store: Store, tm
                           "heartbeat_at = :old WHERE id = :i"),
                      {"old": dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=1), "i": taken})
     asyncio.run(runs.execute(taken, store))
+    notes = [e.message for e in store.events(taken) if e.step == TAKEOVER_STEP]
+    assert len(notes) == 1 and notes[0] is not None and notes[0].startswith("bail repris à mort par ")
+    assert "lease" not in notes[0]  # one language: the one active when it was written
     _robot_run(store, robots)
     engineer = bearer(create_token(store, "ingenieur", "engineer"))
 
