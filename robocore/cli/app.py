@@ -17,7 +17,7 @@ from rich.console import Console
 
 from robocore.cli.help_text import TranslatedGroup
 from robocore.errors import RobocoreError, RobotDefinitionError, StoreError
-from robocore.i18n import DEFAULT, N_, current, render
+from robocore.i18n import N_, render, speaking
 from robocore.i18n import gettext as _
 from robocore.i18n import lazy_gettext as _l
 from robocore.statuses import ITEM_FAILED, RunStatus
@@ -45,10 +45,7 @@ err = Console(stderr=True)
 
 
 def _fail(exc: Exception, code: int = 1) -> typer.Exit:
-    try:
-        lang = current()
-    except RobocoreError:  # the settings, the language among them, are what is wrong
-        lang = DEFAULT
+    lang = speaking()  # even when the settings, the language among them, are what is wrong
     # Translators: a label and its text (French typography: « Erreur : … »)
     line = _l("{label}: {text}", label=f"[bold red]{render(_l('Error'), lang)}[/]", text=exc)
     err.print(render(line, lang), highlight=False, soft_wrap=True)

@@ -22,9 +22,8 @@ from robocore.statuses import ITEM_ATTEMPTED, ITEM_FAILED, RUN_FINAL, ItemStatus
 from robocore.store.ledger import _within, month_key, month_label
 from robocore.store.models import items as ITEMS
 from robocore.store.models import ledger as LEDGER
-from robocore.store.models import ledger_days as DAYS
 from robocore.store.models import runs as RUNS
-from robocore.store.processes import midnight_day, runs_credited
+from robocore.store.processes import midnight_day, minutes_since, runs_credited
 
 RECENT_RUNS = 20
 TOP_MESSAGES = 10
@@ -156,16 +155,13 @@ def list_sums(engine: Engine, names: Collection[str], period: tuple[datetime, da
     process and period, and its runs credited over 12 months from their partial index (`runs_credited`)."""
     if not names:
         return {}
-    first, end = midnight_day(period[0]), midnight_day(period[1])
-    year, twelve = midnight_day(year_start), midnight_day(twelve_months_ago)
-    day, minutes = DAYS.c.day, DAYS.c.minutes
-    query = (select(DAYS.c.process_name,
-                    func.sum(case(((day >= first) & (day < end), minutes), else_=0.0)),
-                    func.sum(case((day >= year, minutes), else_=0.0)),
-                    func.sum(case((day >= twelve, minutes), else_=0.0)))
-             .where(DAYS.c.process_name.in_(sorted(names)), day >= min(first, year, twelve))
-             .group_by(DAYS.c.process_name))
+    windows = [(midnight_day(period[0]), midnight_day(period[1])), (midnight_day(year_start), None),
+               (midnight_day(twelve_months_ago), None)]
     with engine.begin() as conn:
         runs = runs_credited(conn, names, twelve_months_ago)
-        summed = {str(n): (float(p or 0), float(y or 0), float(m or 0)) for n, p, y, m in conn.execute(query)}
-    return {n: ListSums(*summed.get(n, (0.0, 0.0, 0.0)), runs.get(n, 0)) for n in sorted({*summed, *runs})}
+        summed = minutes_since(conn, names, windows)
+    listed = {}
+    for name in sorted({*summed, *runs}):
+        in_period, this_year, in_12_months = summed.get(name, (0.0, 0.0, 0.0))
+        listed[name] = ListSums(in_period, this_year, in_12_months, runs.get(name, 0))
+    return listed

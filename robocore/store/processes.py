@@ -10,12 +10,24 @@ the same SQL on SQLite and PostgreSQL).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, Select, case, func, insert, literal_column, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    RowMapping,
+    Select,
+    case,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from robocore.store.models import ledger as LEDGER
@@ -39,6 +51,22 @@ def midnight_day(moment: datetime) -> date:
     if moment.time() != time.min:
         raise ValueError(f"not a midnight: {moment.isoformat()}")
     return moment.date()
+
+
+def minutes_since(conn: Connection, names: Collection[str],
+                  windows: Sequence[tuple[date, date | None]]) -> dict[str, tuple[float, ...]]:
+    """Each named process's minutes in each window of days (first included, end excluded, None: open), in one
+    GROUP BY over `ledger_days`; a process without entries in any window is left out."""
+    day, minutes = DAYS.c.day, DAYS.c.minutes
+
+    def inside(first: date, end: date | None) -> ColumnElement[bool]:
+        return (day >= first) & (day < end) if end is not None else day >= first
+
+    sums = [func.sum(case((inside(first, end), minutes), else_=0.0)) for first, end in windows]
+    query = (select(DAYS.c.process_name, *sums)
+             .where(DAYS.c.process_name.in_(sorted(names)), day >= min(first for first, _ in windows))
+             .group_by(DAYS.c.process_name))
+    return {str(name): tuple(float(m or 0) for m in summed) for name, *summed in conn.execute(query)}
 
 
 def runs_credited_query(names: Collection[str], since: datetime) -> Select[Any]:
@@ -197,13 +225,12 @@ class ProcessesMixin:
         in SQL from `ledger_days`, and the runs credited since `twelve_months_ago` (`runs_credited`)."""
         if not names:
             return {}
-        year, twelve = midnight_day(year_start), midnight_day(twelve_months_ago)
-        day, minutes = DAYS.c.day, DAYS.c.minutes
-        query = (select(DAYS.c.process_name, func.sum(case((day >= year, minutes), else_=0.0)),
-                        func.sum(case((day >= twelve, minutes), else_=0.0)))
-                 .where(DAYS.c.process_name.in_(sorted(names)), day >= min(year, twelve))
-                 .group_by(DAYS.c.process_name))
+        windows = [(midnight_day(year_start), None), (midnight_day(twelve_months_ago), None)]
         with self.engine.begin() as conn:
             runs = runs_credited(conn, names, twelve_months_ago)
-            summed = {n: (float(y or 0), float(m or 0)) for n, y, m in conn.execute(query)}
-        return {n: ProcessSums(*summed.get(n, (0.0, 0.0)), runs.get(n, 0)) for n in sorted({*summed, *runs})}
+            summed = minutes_since(conn, names, windows)
+        found = {}
+        for name in sorted({*summed, *runs}):
+            this_year, in_12_months = summed.get(name, (0.0, 0.0))
+            found[name] = ProcessSums(this_year, in_12_months, runs.get(name, 0))
+        return found

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from robocore.exports.period import Period, PeriodError
-from robocore.i18n import Bilingual, Text, render
+from robocore.i18n import Text, render
 from robocore.i18n import lazy_gettext as _l
 from robocore.reports import shown_rate
 from robocore.statuses import ItemStatus, RunStatus
@@ -63,11 +63,11 @@ class Filters:
     def last_day(self) -> date:
         return self.end - timedelta(days=1)
 
-    def export_query(self, by: str = "process") -> str:
+    def export_query(self, by: str = "process", lang: str | None = None) -> str:
         """The exports' query for the same period (start included, end excluded) and the same filters, grouped
-        `by` process (default) or service."""
+        `by` process (default) or service; `lang`, the page's `?lang=` when it has one, keeps its language."""
         query = {"start": self.start.isoformat(), "end": self.end.isoformat(), "by": by}
-        named = {"process": self.scope.process, "service": self.scope.service, "lab": self.scope.lab}
+        named = {"process": self.scope.process, "service": self.scope.service, "lab": self.scope.lab, "lang": lang}
         return urlencode({**query, **{key: value for key, value in named.items() if value is not None}})
 
 
@@ -116,7 +116,7 @@ def parse_filters(params: Mapping[str, str], today: date) -> Filters:
         try:
             Period.checked(start, end)
         except PeriodError as exc:
-            raise FilterError("au", Bilingual(exc.fr, exc.en)) from None  # exports.period: both written inline
+            raise FilterError("au", exc.message) from None
         return Filters(start, end, None, scope)
     preset = (params.get("periode") or DEFAULT_PRESET).strip()
     start, end = preset_period(preset, today)
